@@ -1,0 +1,46 @@
+# ssr — see README.md. Every target works on a fresh machine of the go-docker kind.
+GO        ?= go
+BIN       := bin
+VERSION   := $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -X main.version=$(VERSION)
+PLUGINS   := $(patsubst cmd/%/,%,$(dir $(wildcard cmd/ssr-lang-*/main.go)))
+GOTEST    ?= $(GO) test
+TESTFLAGS ?= -count=1 -timeout 40m
+
+.PHONY: all build demo test bench lint fuzz setup clean
+
+all: build
+
+build:
+	@mkdir -p $(BIN)
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/ssr ./cmd/ssr
+	@for p in $(PLUGINS); do echo "$(GO) build -o $(BIN)/$$p ./cmd/$$p"; $(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/$$p ./cmd/$$p || exit 1; done
+
+# setup installs what the machine lacks (debootstrap for local base images).
+setup:
+	@command -v debootstrap >/dev/null 2>&1 || { echo "installing debootstrap"; apt-get update -qq && apt-get install -y -qq debootstrap >/dev/null; }
+
+# demo is the main job: a short self-play run on the built-in example repositories.
+demo: setup build
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/ssr demo
+
+test: setup build
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(GOTEST) $(TESTFLAGS) ./...
+
+bench: setup build
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(GO) test -run '^$$' -bench . -benchtime 1x ./... | tee $(BIN)/bench.txt
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+# fuzz runs every fuzz target briefly (FUZZTIME per target).
+FUZZTIME ?= 20s
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz'); do \
+	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; done
+
+clean:
+	rm -rf $(BIN)

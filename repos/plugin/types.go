@@ -1,0 +1,187 @@
+package plugin
+
+import "context"
+
+// Language is what a language plugin implements: everything ssr needs to know about one language or test
+// framework. Every call takes a request and returns a response; an expected outcome (a file that does not
+// parse, no sites found, a test that is not there) goes in the response, and error is kept for transport or
+// internal failure.
+type Language interface {
+	// Describe names the plugin and what it offers.
+	Describe(ctx context.Context, req *DescribeRequest) (*DescribeResponse, error)
+	// Detect says how much a repository looks like one this plugin handles.
+	Detect(ctx context.Context, req *DetectRequest) (*DetectResponse, error)
+	// Recipe says what a repository's image needs: Debian packages, setup steps, environment.
+	Recipe(ctx context.Context, req *RecipeRequest) (*RecipeResponse, error)
+	// TestFiles picks the test files out of a repository's files.
+	TestFiles(ctx context.Context, req *TestFilesRequest) (*TestFilesResponse, error)
+	// TestCommand gives the script that runs all tests, or only those in the given files, and the builtin
+	// parser that reads its output.
+	TestCommand(ctx context.Context, req *TestCommandRequest) (*TestCommandResponse, error)
+	// ParseTestOutput turns a test run's output into per-test results.
+	ParseTestOutput(ctx context.Context, req *ParseTestOutputRequest) (*ParseTestOutputResponse, error)
+	// MutationSites lists the places in one source file where a mutation operator applies.
+	MutationSites(ctx context.Context, req *MutationSitesRequest) (*MutationSitesResponse, error)
+	// ApplyMutation applies one operator at one site and returns the new content of the file.
+	ApplyMutation(ctx context.Context, req *ApplyMutationRequest) (*ApplyMutationResponse, error)
+	// RemoveTests removes the given tests from one test file and returns its new content.
+	RemoveTests(ctx context.Context, req *RemoveTestsRequest) (*RemoveTestsResponse, error)
+}
+
+// Test statuses, as parsers report them and as DESIGN.md's artifact parser contract names them.
+const (
+	StatusPassed  = "passed"
+	StatusFailed  = "failed"
+	StatusSkipped = "skipped"
+	StatusError   = "error"
+)
+
+// Mutation operators. A plugin offers those that make sense for its language; MutationSite.Operators says
+// which apply where.
+const (
+	OpComparisonFlip   = "comparison_flip"     // < ↔ >=, == ↔ !=, …
+	OpBooleanSwap      = "boolean_swap"        // and ↔ or, && ↔ ||
+	OpArithmeticSwap   = "arithmetic_swap"     // + ↔ -, * ↔ /, …
+	OpConstantOffByOne = "constant_off_by_one" // integer literal n → n+1 (or n-1)
+	OpNegateCondition  = "negate_condition"    // if c → if not c
+	OpRemoveStatement  = "remove_statement"    // a statement removed (replaced by a no-op where the grammar needs one)
+	OpDefaultReturn    = "default_return"      // return x → return the type's zero value / None
+	OpSwapArguments    = "swap_arguments"      // f(a, b) → f(b, a)
+	OpRemoveBody       = "remove_body"         // a whole function body removed (the removal strategy)
+)
+
+// AllOperators lists every operator name in a stable order.
+var AllOperators = []string{
+	OpComparisonFlip, OpBooleanSwap, OpArithmeticSwap, OpConstantOffByOne, OpNegateCondition,
+	OpRemoveStatement, OpDefaultReturn, OpSwapArguments, OpRemoveBody,
+}
+
+// DescribeRequest asks a plugin to describe itself.
+type DescribeRequest struct{}
+
+// DescribeResponse names a plugin and what it offers.
+type DescribeResponse struct {
+	Name      string   `json:"name"`      // short name, e.g. "python"
+	Version   string   `json:"version"`   // the plugin's own version
+	Languages []string `json:"languages"` // languages handled, e.g. ["python"]
+	Parsers   []string `json:"parsers"`   // builtin parser names it implements, e.g. ["pytest"]
+	Operators []string `json:"operators"` // mutation operators it implements
+}
+
+// DetectRequest describes a repository checked out on the host.
+type DetectRequest struct {
+	Root  string   `json:"root"`  // absolute path of the checkout on the host (readable by the plugin)
+	Files []string `json:"files"` // every tracked file, repo-relative, slash-separated
+}
+
+// DetectResponse says how much a repository looks like the plugin's.
+type DetectResponse struct {
+	Confidence float64 `json:"confidence"` // 0 (not mine) to 1 (certainly mine)
+	Reason     string  `json:"reason"`     // one line a user can read, e.g. "go.mod and 12 *_test.go files"
+}
+
+// RecipeRequest asks what a repository's image needs.
+type RecipeRequest struct {
+	Root  string   `json:"root"`
+	Files []string `json:"files"`
+}
+
+// RecipeResponse is what a repository's image needs on top of the base image.
+type RecipeResponse struct {
+	Packages []string          `json:"packages"` // Debian packages
+	Setup    []string          `json:"setup"`    // shell commands run in order from /repo while the image is built
+	Env      map[string]string `json:"env"`      // environment for setup steps and every later run
+}
+
+// TestFilesRequest lists a repository's files.
+type TestFilesRequest struct {
+	Files []string `json:"files"`
+}
+
+// TestFilesResponse lists the test files among them (support files such as conftest.py included).
+type TestFilesResponse struct {
+	TestFiles []string `json:"test_files"`
+}
+
+// TestCommandRequest asks for the script that runs tests.
+type TestCommandRequest struct {
+	TestFiles []string `json:"test_files"` // only the tests in these files; empty means all tests
+}
+
+// TestCommandResponse is a bash script run from /repo and the builtin parser that reads what it prints.
+type TestCommandResponse struct {
+	Script string `json:"script"`
+	Parser string `json:"parser"`
+}
+
+// ParseTestOutputRequest carries one test run's output.
+type ParseTestOutputRequest struct {
+	Parser string `json:"parser"` // one of DescribeResponse.Parsers
+	Output []byte `json:"output"` // stdout and stderr of the test script, as captured
+}
+
+// TestResult is one test's outcome.
+type TestResult struct {
+	ID       string  `json:"id"`       // stable test id, e.g. "tests/test_x.py::TestA::test_b[1-2]" or "example.com/m/pkg::TestX/sub"
+	Status   string  `json:"status"`   // one of the Status constants
+	Duration float64 `json:"duration"` // seconds; 0 when unknown
+	File     string  `json:"file"`     // repo-relative file that defines the test, when known
+}
+
+// ParseTestOutputResponse lists every test the output reports, each once.
+type ParseTestOutputResponse struct {
+	Tests []TestResult `json:"tests"`
+}
+
+// MutationSitesRequest carries one source file.
+type MutationSitesRequest struct {
+	Path      string   `json:"path"`      // repo-relative
+	Source    []byte   `json:"source"`    // its content
+	Operators []string `json:"operators"` // only these operators; empty means all
+}
+
+// MutationSite is one place where operators apply.
+type MutationSite struct {
+	StartByte int      `json:"start_byte"` // byte range of the node in Source
+	EndByte   int      `json:"end_byte"`
+	Line      int      `json:"line"`   // 1-based position of StartByte
+	Column    int      `json:"column"` // 1-based, in bytes
+	Node      string   `json:"node"`   // the syntax node's kind, e.g. "comparison_operator", "*ast.BinaryExpr"
+	Operators []string `json:"operators"`
+	Function  string   `json:"function"` // enclosing function or method, e.g. "Stack.push"; empty at top level
+}
+
+// MutationSitesResponse lists sites in source order. A file that does not parse gives ParseError and no sites.
+type MutationSitesResponse struct {
+	Sites      []MutationSite `json:"sites"`
+	ParseError string         `json:"parse_error,omitempty"`
+}
+
+// ApplyMutationRequest asks for one operator at one site (as MutationSites returned it for the same Source).
+type ApplyMutationRequest struct {
+	Path     string       `json:"path"`
+	Source   []byte       `json:"source"`
+	Site     MutationSite `json:"site"`
+	Operator string       `json:"operator"`
+}
+
+// ApplyMutationResponse is the mutated file. Refused says why the operator did not apply (and Source is empty).
+type ApplyMutationResponse struct {
+	Source      []byte `json:"source"`
+	Description string `json:"description"` // one line, e.g. "line 12: '<' → '>='"
+	Refused     string `json:"refused,omitempty"`
+}
+
+// RemoveTestsRequest names tests to remove from one test file, by the ids ParseTestOutput gives.
+type RemoveTestsRequest struct {
+	Path   string   `json:"path"`
+	Source []byte   `json:"source"`
+	Tests  []string `json:"tests"`
+}
+
+// RemoveTestsResponse is the file without those tests.
+type RemoveTestsResponse struct {
+	Source   []byte   `json:"source"`
+	Removed  []string `json:"removed"`   // ids removed
+	NotFound []string `json:"not_found"` // ids not defined in this file
+}
