@@ -97,8 +97,8 @@ func TestParseSize(t *testing.T) {
 func TestRepoExcluded(t *testing.T) {
 	r := Repo{ExcludeTests: []string{"tests/test_a.py::test_x[1-2]", "tests/test_meta.py::*", "pkg::TestFlaky?"}}
 	for id, want := range map[string]bool{
-		"tests/test_a.py::test_x[1-2]":    true,  // brackets are literal
-		"tests/test_a.py::test_x[1]":      false, // not a character class
+		"tests/test_a.py::test_x[1-2]":     true,  // brackets are literal
+		"tests/test_a.py::test_x[1]":       false, // not a character class
 		"tests/test_meta.py::test_version": true,
 		"tests/test_meta.py":               false,
 		"pkg::TestFlaky1":                  true,
