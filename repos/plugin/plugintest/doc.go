@@ -1,0 +1,18 @@
+// Package plugintest is the conformance harness for language plugins: the checks every plugin must pass,
+// run against a small sample repository (a Fixture) that the plugin author provides.
+//
+// In a plugin's own tests, run the checks on the implementation directly, over in-process gRPC, and
+// through the real host against the built program:
+//
+//	func TestConformance(t *testing.T) {
+//		fx, err := plugintest.LoadFixture("testdata/fixture")
+//		if err != nil {
+//			t.Fatal(err)
+//		}
+//		plugintest.Run(t, myLanguage{}, fx)
+//		plugintest.Run(t, plugintest.InProcess(t, myLanguage{}), fx)
+//		plugintest.RunBinary(t, pathToBuiltProgram, fx)
+//	}
+//
+// Outside tests (ssr plugins test), Check runs the same checks and returns one Result per check.
+package plugintest
