@@ -1,0 +1,3 @@
+package builderr
+
+func Broken() int { return "not an int" }

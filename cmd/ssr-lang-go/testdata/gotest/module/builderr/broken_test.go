@@ -1,0 +1,5 @@
+package builderr
+
+import "testing"
+
+func TestBroken(t *testing.T) { _ = Broken() }
