@@ -71,7 +71,7 @@ func fileName(f *gitdiff.File) string {
 // fromGitdiff converts one go-gitdiff file into a FileDiff, refusing binary changes.
 func fromGitdiff(f *gitdiff.File) (*FileDiff, error) {
 	if f.IsBinary {
-		return nil, ErrBinary
+		return nil, fmt.Errorf("%w (leave binary files out of the diff)", ErrBinary)
 	}
 	fd := &FileDiff{
 		OldMode: Mode(f.OldMode),
@@ -167,6 +167,9 @@ func newSyntaxError(data []byte, err error) *ParseError {
 	}
 	pe.Line, _ = strconv.Atoi(m[1])
 	pe.Err.(*causeError).msg = m[2]
+	if strings.Contains(m[2], "fragment") {
+		pe.Err.(*causeError).msg += " (the counts in the @@ header must match the hunk's ' ', '-' and '+' lines)"
+	}
 	lines := strings.Split(string(data), "\n")
 	for i := min(pe.Line, len(lines)) - 1; i >= 0; i-- {
 		if name, ok := strings.CutPrefix(lines[i], "diff --git "); ok {
