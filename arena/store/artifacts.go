@@ -45,7 +45,7 @@ func (s *Store) ProposeArtifact(ctx context.Context, a Artifact, injector *Episo
 	}
 	a.Created = s.stamp(a.Created)
 	return s.write(ctx, what, func(tx *sql.Tx) error {
-		if _, err := exec(ctx, tx, what,
+		if _, err := execTx(ctx, tx, what,
 			`INSERT INTO artifacts (id, job, repo, strategy, ord, parent_bug, parent_attempt, policy_version, agent, parts, metadata, created)
 			 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			a.ID, a.Job, a.Repo, a.Strategy, a.Order, nullString(a.ParentBug), nullString(a.ParentAttempt),
@@ -153,7 +153,7 @@ func (s *Store) RecordValidation(ctx context.Context, v Validation, bug *Bug, in
 		if v.Durations != nil {
 			durations = jsonValue(v.Durations)
 		}
-		if _, err := exec(ctx, tx, what,
+		if _, err := execTx(ctx, tx, what,
 			`INSERT INTO validations (artifact_id, valid, reason, step, f2p, p2p, durations, log_ids, created)
 			 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			v.ArtifactID, v.Valid, v.Reason, v.Step, strList(v.F2P), strList(v.P2P), durations,

@@ -20,7 +20,7 @@ func (s *Store) insertBug(ctx context.Context, tx *sql.Tx, b *Bug) error {
 	if b.Updated.IsZero() {
 		b.Updated = b.Created
 	}
-	_, err := exec(ctx, tx, what,
+	_, err := execTx(ctx, tx, what,
 		`INSERT INTO bugs (id, artifact_id, job, repo, ord, parent_bug, parent_attempt, f2p, p2p, injector_reward,
 			solve_rate, status, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		b.ID, b.ArtifactID, b.Job, b.Repo, b.Order, nullString(b.ParentBug), nullString(b.ParentAttempt),
@@ -145,7 +145,7 @@ func (s *Store) RecordAttempt(ctx context.Context, a Attempt, solver *Episode, l
 		if err := checkLogs(ctx, tx, what, a.LogIDs); err != nil {
 			return err
 		}
-		if _, err := exec(ctx, tx, what,
+		if _, err := execTx(ctx, tx, what,
 			`INSERT INTO attempts (id, bug_id, idx, episode_id, prediction, success, reward, details, log_ids, started, finished)
 			 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			a.ID, a.BugID, a.Index, nullString(a.EpisodeID), a.Prediction, a.Success, a.Reward, details,
@@ -159,7 +159,7 @@ func (s *Store) RecordAttempt(ctx context.Context, a Attempt, solver *Episode, l
 			}
 		}
 		if BugStatus(status) == BugOpen {
-			_, err = exec(ctx, tx, what, `UPDATE bugs SET status = 'solving', updated = ? WHERE id = ?`, formatTime(s.now()), a.BugID)
+			_, err = execTx(ctx, tx, what, `UPDATE bugs SET status = 'solving', updated = ? WHERE id = ?`, formatTime(s.now()), a.BugID)
 		}
 		return err
 	})
@@ -222,12 +222,12 @@ func (s *Store) FinishBug(ctx context.Context, bugID string, injectorReward, sol
 		if BugStatus(status) == BugDone {
 			return fmt.Errorf("store: %s: %w: the bug is already done", what, ErrDuplicate)
 		}
-		if _, err := exec(ctx, tx, what,
+		if _, err := execTx(ctx, tx, what,
 			`UPDATE bugs SET injector_reward = ?, solve_rate = ?, status = 'done', updated = ? WHERE id = ?`,
 			injectorReward, solveRate, formatTime(s.now()), bugID); err != nil {
 			return err
 		}
-		_, err = exec(ctx, tx, what, `UPDATE episodes SET reward = ? WHERE role = 'injector' AND artifact_id = ?`,
+		_, err = execTx(ctx, tx, what, `UPDATE episodes SET reward = ? WHERE role = 'injector' AND artifact_id = ?`,
 			injectorReward, artifact)
 		return err
 	})

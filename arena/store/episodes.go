@@ -40,7 +40,7 @@ func (s *Store) putEpisode(ctx context.Context, tx *sql.Tx, e *Episode, replace 
 			bug_id = excluded.bug_id, attempt_id = excluded.attempt_id, turns = excluded.turns, n_turns = excluded.n_turns,
 			reward = excluded.reward, advantage = excluded.advantage, started = excluded.started, finished = excluded.finished`
 	}
-	_, err := exec(ctx, tx, what, query, e.ID, e.Job, string(e.Role), e.Agent, e.PolicyVersion, e.Repo,
+	_, err := execTx(ctx, tx, what, query, e.ID, e.Job, string(e.Role), e.Agent, e.PolicyVersion, e.Repo,
 		nullString(e.ArtifactID), nullString(e.BugID), nullString(e.AttemptID), string(turns), e.NTurns,
 		nullFloat(e.Reward), nullFloat(e.Advantage), formatTime(e.Started), formatTime(e.Finished))
 	return err

@@ -31,7 +31,7 @@ func (s *Store) CreateJob(ctx context.Context, j Job) error {
 		j.Updated = j.Created
 	}
 	return s.write(ctx, "create job "+j.ID, func(tx *sql.Tx) error {
-		_, err := exec(ctx, tx, "create job "+j.ID,
+		_, err := execTx(ctx, tx, "create job "+j.ID,
 			`INSERT INTO jobs (id, name, config, status, owner, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 			j.ID, j.Name, j.Config, string(j.Status), j.Owner, formatTime(j.Created), formatTime(j.Updated))
 		return err
@@ -45,7 +45,7 @@ func (s *Store) SetJobStatus(ctx context.Context, id string, status JobStatus, o
 		return fmt.Errorf("store: set status of job %s: %w: status %q (want running, stopped, finished or failed)", id, ErrInvalid, status)
 	}
 	return s.write(ctx, "set status of job "+id, func(tx *sql.Tx) error {
-		res, err := exec(ctx, tx, "set status of job "+id,
+		res, err := execTx(ctx, tx, "set status of job "+id,
 			`UPDATE jobs SET status = ?, owner = ?, updated = ? WHERE id = ?`,
 			string(status), owner, formatTime(s.now()), id)
 		if err != nil {
@@ -101,7 +101,7 @@ func (s *Store) PutRepo(ctx context.Context, r Repo) error {
 		return fmt.Errorf("store: %s: %w", what, err)
 	}
 	return s.write(ctx, what, func(tx *sql.Tx) error {
-		_, err := exec(ctx, tx, what,
+		_, err := execTx(ctx, tx, what,
 			`INSERT INTO repos (job, name, image_ref, image_id, commit_id, language, baseline) VALUES (?, ?, ?, ?, ?, ?, ?)
 			 ON CONFLICT (job, name) DO UPDATE SET image_ref = excluded.image_ref, image_id = excluded.image_id,
 			   commit_id = excluded.commit_id, language = excluded.language, baseline = excluded.baseline`,
@@ -129,7 +129,7 @@ func (s *Store) AddPolicyVersion(ctx context.Context, p PolicyVersion) error {
 		return fmt.Errorf("store: %s: %w", what, err)
 	}
 	return s.write(ctx, what, func(tx *sql.Tx) error {
-		_, err := exec(ctx, tx, what, `INSERT INTO policy_versions (version, created, checkpoint, metrics) VALUES (?, ?, ?, ?)`,
+		_, err := execTx(ctx, tx, what, `INSERT INTO policy_versions (version, created, checkpoint, metrics) VALUES (?, ?, ?, ?)`,
 			p.Version, formatTime(s.stamp(p.Created)), p.Checkpoint, metrics)
 		return err
 	})

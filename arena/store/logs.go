@@ -55,7 +55,7 @@ func insertLogs(ctx context.Context, tx *sql.Tx, logs []packedLog, job, ref stri
 		if err != nil {
 			return nil, fmt.Errorf("store: %s: %w", what, err)
 		}
-		if _, err := exec(ctx, tx, what,
+		if _, err := execTx(ctx, tx, what,
 			`INSERT INTO raw_logs (id, job, kind, ref, output, size, exit_code, duration_ns, results, created)
 			 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			l.ID, l.Job, string(l.Kind), l.Ref, l.z, l.Size, l.ExitCode, int64(l.Duration), results, formatTime(l.Created)); err != nil {

@@ -208,8 +208,8 @@ func classify(err error) error {
 	return err
 }
 
-// exec runs one statement in tx and wraps a failure with the operation and the row it concerns.
-func exec(ctx context.Context, tx *sql.Tx, what string, query string, args ...any) (sql.Result, error) {
+// execTx runs one statement in tx and wraps a failure with the operation and the row it concerns.
+func execTx(ctx context.Context, tx *sql.Tx, what string, query string, args ...any) (sql.Result, error) {
 	res, err := tx.ExecContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: %s: %w", what, classify(err))
