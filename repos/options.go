@@ -1,0 +1,54 @@
+package repos
+
+import (
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// Option configures Clone, Build and Baseline.
+type Option func(*config)
+
+type config struct {
+	cacheDir string
+	progress io.Writer
+	now      func() time.Time
+}
+
+func newConfig(opts []Option) *config {
+	c := &config{progress: io.Discard, now: time.Now}
+	for _, o := range opts {
+		o(c)
+	}
+	if c.cacheDir == "" {
+		c.cacheDir = DefaultCacheDir()
+	}
+	return c
+}
+
+// WithCacheDir sets the directory that holds clones, build logs and baselines (default DefaultCacheDir).
+func WithCacheDir(dir string) Option { return func(c *config) { c.cacheDir = dir } }
+
+// WithProgress sends one line per step (cloning, fetching, building) to w.
+func WithProgress(w io.Writer) Option {
+	return func(c *config) {
+		if w != nil {
+			c.progress = w
+		}
+	}
+}
+
+// withClock injects time for tests.
+func withClock(now func() time.Time) Option { return func(c *config) { c.now = now } }
+
+// DefaultCacheDir is $SSR_CACHE_DIR, else $XDG_CACHE_HOME/ssr, else ~/.cache/ssr.
+func DefaultCacheDir() string {
+	if d := os.Getenv("SSR_CACHE_DIR"); d != "" {
+		return d
+	}
+	if d, err := os.UserCacheDir(); err == nil {
+		return filepath.Join(d, "ssr")
+	}
+	return filepath.Join(os.TempDir(), "ssr-cache")
+}
