@@ -59,7 +59,11 @@ func pruneImports(src []byte) []byte {
 			if gd.Doc != nil {
 				start = gd.Doc.Pos()
 			}
-			cuts = append(cuts, whole(off(start), off(gd.End())))
+			c := whole(off(start), off(gd.End()))
+			if c.end < len(src) && src[c.end] == '\n' && c.start > 0 && src[c.start-1] == '\n' {
+				c.end++ // and one of the blank lines around it
+			}
+			cuts = append(cuts, c)
 			continue
 		}
 		for _, is := range unused {

@@ -117,6 +117,9 @@ func (goLanguage) ApplyMutation(_ context.Context, req *plugin.ApplyMutationRequ
 	if _, err := parser.ParseFile(token.NewFileSet(), req.Path, out, parser.SkipObjectResolution); err != nil {
 		return refuse("%s at line %d would give code that does not parse: %v", req.Operator, s.Line, err)
 	}
+	if unused := newlyUnused(req.Source, out); len(unused) > 0 {
+		return refuse("%s at line %d would leave %s declared and not used, which Go does not compile", req.Operator, s.Line, strings.Join(unused, ", "))
+	}
 	return &plugin.ApplyMutationResponse{Source: out, Description: fmt.Sprintf("line %d: %s", s.Line, e.desc)}, nil
 }
 
@@ -339,7 +342,7 @@ func (c *collector) swapArgs(x *ast.CallExpr) {
 		return
 	}
 	a, b := x.Args[0], x.Args[1]
-	if c.text(a) == c.text(b) {
+	if c.text(a) == c.text(b) || !swappable(x.Fun, a, b) {
 		return
 	}
 	c.add(x, x.Pos(), x.End(), plugin.OpSwapArguments, func() (edit, error) {
@@ -348,6 +351,28 @@ func (c *collector) swapArgs(x *ast.CallExpr) {
 		text := c.text(b) + mid + c.text(a)
 		return edit{start: start, end: end, text: text, desc: fmt.Sprintf("%s(%s, %s) → (%s, %s)", c.text(x.Fun), c.text(a), c.text(b), c.text(b), c.text(a))}, nil
 	})
+}
+
+// swappable guesses, without types, whether swapping a and b can still compile: not for builtins whose
+// arguments have different roles (append, copy, delete, make, new), and not when one argument is a literal
+// and the other is not a literal of the same kind (strings.Join(parts, "=")).
+func swappable(fun, a, b ast.Expr) bool {
+	if id, ok := fun.(*ast.Ident); ok {
+		switch id.Name {
+		case "append", "copy", "delete", "make", "new", "complex":
+			return false
+		}
+	}
+	la, aLit := a.(*ast.BasicLit)
+	lb, bLit := b.(*ast.BasicLit)
+	if aLit || bLit {
+		return aLit && bLit && la.Kind == lb.Kind
+	}
+	_, aComp := a.(*ast.CompositeLit)
+	_, bComp := b.(*ast.CompositeLit)
+	_, aFunc := a.(*ast.FuncLit)
+	_, bFunc := b.(*ast.FuncLit)
+	return aComp == bComp && aFunc == bFunc
 }
 
 // statements offers remove_statement on the statements of one block whose removal keeps code compiling.
