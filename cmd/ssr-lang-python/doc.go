@@ -1,0 +1,15 @@
+// Command ssr-lang-python is ssr's first-party language plugin for Python projects tested with pytest.
+//
+// ssr starts it through the plugin protocol (package repos/plugin); it is not meant to be run by hand.
+// Start reading at python.go (the plugin.Language implementation), then:
+//
+//   - detect.go, recipe.go: does a repository look like Python, and what its image needs;
+//   - testfiles.go: which files are the test oracle, and the bash script that runs pytest;
+//   - pytest_parse.go: the builtin "pytest" parser for what that script prints;
+//   - mutate.go: mutation sites and operators over a tree-sitter syntax tree (syntax.go);
+//   - remove.go: removing tests from a test file.
+//
+// testdata/suites holds small pytest suites whose real outputs (recorded with this plugin's own test
+// command and Debian bookworm's pytest 7.2) are kept in testdata/pytest with the expected parse; see
+// pytest_parse_test.go for the -record and -update flags.
+package main

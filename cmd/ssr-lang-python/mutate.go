@@ -1,0 +1,340 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"math/big"
+	"sort"
+	"strings"
+
+	sitter "github.com/tree-sitter/go-tree-sitter"
+	"github.com/selfplay-swe/ssr/repos/plugin"
+)
+
+// Operator tables. Each maps an operator token (a tree-sitter node kind) to its replacement.
+var (
+	comparisonFlips = map[string]string{
+		"<": ">=", ">=": "<", ">": "<=", "<=": ">", "==": "!=", "!=": "==", "<>": "==",
+		"in": "not in", "not in": "in", "is": "is not", "is not": "is",
+	}
+	booleanSwaps    = map[string]string{"and": "or", "or": "and"}
+	arithmeticSwaps = map[string]string{
+		"+": "-", "-": "+", "*": "/", "/": "*", "//": "*", "%": "*", "**": "*", "@": "*",
+		"<<": ">>", ">>": "<<", "&": "|", "|": "&", "^": "|",
+		"+=": "-=", "-=": "+=", "*=": "/=", "/=": "*=", "//=": "*=", "%=": "*=", "**=": "*=", "@=": "*=",
+		"<<=": ">>=", ">>=": "<<=", "&=": "|=", "|=": "&=", "^=": "|=",
+	}
+	// removableStatements are the statements remove_statement replaces by "pass". Imports, definitions,
+	// docstrings and statements that already do nothing are left alone.
+	removableStatements = map[string]bool{
+		"expression_statement": true, "return_statement": true, "raise_statement": true,
+		"assert_statement": true, "delete_statement": true, "if_statement": true, "for_statement": true,
+		"while_statement": true, "with_statement": true, "try_statement": true, "match_statement": true,
+		"break_statement": true, "continue_statement": true, "global_statement": true,
+		"nonlocal_statement": true,
+	}
+	conditionNodes = map[string]bool{"if_statement": true, "elif_clause": true, "while_statement": true}
+)
+
+// edit replaces src[start:end] by text.
+type edit struct {
+	start, end int
+	text       string
+}
+
+// mutation is one operator applicable at one node.
+type mutation struct {
+	node     *sitter.Node
+	op       string
+	function string
+	edits    []edit
+	desc     string
+}
+
+// MutationSites lists every node where an operator applies, in source order (an enclosing node before the
+// nodes inside it), each with the operators that apply there. A file that does not parse gives ParseError.
+//
+// Function is the enclosing function's qualified name ("Class.method", "outer.inner"); for remove_body,
+// whose site is the function_definition itself, it is that function's own qualified name.
+func (*python) MutationSites(ctx context.Context, req *plugin.MutationSitesRequest) (*plugin.MutationSitesResponse, error) {
+	tree, err := parsePython(req.Source)
+	if err != nil {
+		return nil, err
+	}
+	defer tree.Close()
+	root := tree.RootNode()
+	if msg := syntaxError(root, req.Source); msg != "" {
+		return &plugin.MutationSitesResponse{Sites: []plugin.MutationSite{}, ParseError: fmt.Sprintf("%s: %s", req.Path, msg)}, nil
+	}
+	want := map[string]bool{}
+	for _, op := range req.Operators {
+		want[op] = true
+	}
+	type key struct {
+		start, end uint
+		kind       string
+	}
+	index := map[key]int{}
+	sites := []plugin.MutationSite{}
+	for _, m := range collectMutations(root, req.Source) {
+		if len(want) > 0 && !want[m.op] {
+			continue
+		}
+		k := key{m.node.StartByte(), m.node.EndByte(), m.node.Kind()}
+		i, ok := index[k]
+		if !ok {
+			pos := m.node.StartPosition()
+			i = len(sites)
+			index[k] = i
+			sites = append(sites, plugin.MutationSite{
+				StartByte: int(k.start), EndByte: int(k.end), Line: int(pos.Row) + 1, Column: int(pos.Column) + 1,
+				Node: k.kind, Function: m.function,
+			})
+		}
+		sites[i].Operators = append(sites[i].Operators, m.op)
+	}
+	order := map[string]int{}
+	for i, op := range plugin.AllOperators {
+		order[op] = i
+	}
+	for i := range sites {
+		sort.Slice(sites[i].Operators, func(a, b int) bool {
+			return order[sites[i].Operators[a]] < order[sites[i].Operators[b]]
+		})
+	}
+	sort.SliceStable(sites, func(a, b int) bool {
+		if sites[a].StartByte != sites[b].StartByte {
+			return sites[a].StartByte < sites[b].StartByte
+		}
+		return sites[a].EndByte > sites[b].EndByte
+	})
+	return &plugin.MutationSitesResponse{Sites: sites}, nil
+}
+
+// ApplyMutation applies one operator at one site by splicing byte ranges, so everything outside the site
+// stays byte-identical. It refuses (Refused set, no Source) when the source does not parse, when the site
+// and operator are not among those MutationSites gives for this source, or when the result would not parse.
+func (*python) ApplyMutation(ctx context.Context, req *plugin.ApplyMutationRequest) (*plugin.ApplyMutationResponse, error) {
+	tree, err := parsePython(req.Source)
+	if err != nil {
+		return nil, err
+	}
+	defer tree.Close()
+	root := tree.RootNode()
+	if msg := syntaxError(root, req.Source); msg != "" {
+		return &plugin.ApplyMutationResponse{Refused: fmt.Sprintf("%s does not parse (%s): fix the file before mutating it", req.Path, msg)}, nil
+	}
+	for _, m := range collectMutations(root, req.Source) {
+		if m.op != req.Operator || int(m.node.StartByte()) != req.Site.StartByte || int(m.node.EndByte()) != req.Site.EndByte ||
+			req.Site.Node != "" && req.Site.Node != m.node.Kind() {
+			continue
+		}
+		out := applyEdits(req.Source, m.edits)
+		if err := checkSyntax(out); err != nil {
+			return &plugin.ApplyMutationResponse{Refused: fmt.Sprintf("%s at %s:%d would not parse (%v)", m.op, req.Path, req.Site.Line, err)}, nil
+		}
+		return &plugin.ApplyMutationResponse{Source: out, Description: fmt.Sprintf("line %d: %s", m.node.StartPosition().Row+1, m.desc)}, nil
+	}
+	return &plugin.ApplyMutationResponse{Refused: fmt.Sprintf("%s does not apply at bytes %d-%d (%s) of %s: list the sites of this exact source again",
+		req.Operator, req.Site.StartByte, req.Site.EndByte, req.Site.Node, req.Path)}, nil
+}
+
+// applyEdits splices non-overlapping edits into a copy of src.
+func applyEdits(src []byte, edits []edit) []byte {
+	sorted := append([]edit(nil), edits...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].start < sorted[j].start })
+	var out []byte
+	at := 0
+	for _, e := range sorted {
+		out = append(out, src[at:e.start]...)
+		out = append(out, e.text...)
+		at = e.end
+	}
+	return append(out, src[at:]...)
+}
+
+// collectMutations walks the tree and returns every applicable (node, operator) pair with its edits.
+func collectMutations(root *sitter.Node, src []byte) []mutation {
+	c := &collector{src: src}
+	c.visit(root)
+	return c.out
+}
+
+type scope struct {
+	name       string
+	isFunction bool
+}
+
+type collector struct {
+	src    []byte
+	scopes []scope
+	out    []mutation
+}
+
+// function is the qualified name of the innermost enclosing function ("" outside any function).
+func (c *collector) function() string {
+	for i := len(c.scopes) - 1; i >= 0; i-- {
+		if c.scopes[i].isFunction {
+			names := make([]string, i+1)
+			for j := range names {
+				names[j] = c.scopes[j].name
+			}
+			return strings.Join(names, ".")
+		}
+	}
+	return ""
+}
+
+func (c *collector) add(n *sitter.Node, op string, desc string, edits ...edit) {
+	c.out = append(c.out, mutation{node: n, op: op, function: c.function(), edits: edits, desc: desc})
+}
+
+func (c *collector) replace(n *sitter.Node, text string) edit {
+	return edit{int(n.StartByte()), int(n.EndByte()), text}
+}
+
+func (c *collector) visit(n *sitter.Node) {
+	c.mutations(n)
+	pushed := false
+	if k := n.Kind(); k == "function_definition" || k == "class_definition" {
+		c.scopes = append(c.scopes, scope{definitionName(n, c.src), k == "function_definition"})
+		pushed = true
+	}
+	for i := uint(0); i < n.ChildCount(); i++ {
+		c.visit(n.Child(i))
+	}
+	if pushed {
+		c.scopes = c.scopes[:len(c.scopes)-1]
+	}
+}
+
+// mutations adds the operators that apply at n itself.
+func (c *collector) mutations(n *sitter.Node) {
+	src := c.src
+	kind := n.Kind()
+	switch kind {
+	case "comparison_operator":
+		// In a chain (a < b <= c) only the first comparison flips: one small change per site.
+		for i := uint(0); i < n.ChildCount(); i++ {
+			if n.FieldNameForChild(uint32(i)) != "operators" {
+				continue
+			}
+			op := n.Child(i)
+			if to, ok := comparisonFlips[op.Kind()]; ok {
+				c.add(n, plugin.OpComparisonFlip, fmt.Sprintf("'%s' → '%s'", op.Kind(), to), c.replace(op, to))
+			}
+			break
+		}
+	case "boolean_operator", "binary_operator", "augmented_assignment":
+		op := n.ChildByFieldName("operator")
+		if op == nil {
+			return
+		}
+		table, name := arithmeticSwaps, plugin.OpArithmeticSwap
+		if kind == "boolean_operator" {
+			table, name = booleanSwaps, plugin.OpBooleanSwap
+		}
+		if to, ok := table[op.Kind()]; ok {
+			c.add(n, name, fmt.Sprintf("'%s' → '%s'", op.Kind(), to), c.replace(op, to))
+		}
+	case "integer":
+		if to, ok := offByOne(text(n, src)); ok {
+			c.add(n, plugin.OpConstantOffByOne, fmt.Sprintf("%s → %s", text(n, src), to), c.replace(n, to))
+		}
+	case "call":
+		c.swapArguments(n)
+	case "function_definition":
+		c.removeBody(n)
+	}
+	if conditionNodes[kind] {
+		if cond := n.ChildByFieldName("condition"); cond != nil {
+			c.add(n, plugin.OpNegateCondition, fmt.Sprintf("condition '%s' negated", snippet(src, cond)),
+				c.replace(cond, "not ("+text(cond, src)+")"))
+		}
+	}
+	if kind == "return_statement" {
+		if vals := namedChildren(n); len(vals) > 0 {
+			first, last := vals[0], vals[len(vals)-1]
+			if !(len(vals) == 1 && first.Kind() == "none") {
+				c.add(n, plugin.OpDefaultReturn, fmt.Sprintf("'%s' → 'return None'", snippet(src, n)),
+					edit{int(first.StartByte()), int(last.EndByte()), "None"})
+			}
+		}
+	}
+	if removableStatements[kind] && !isDocstring(n) && !isEllipsisStatement(n) {
+		c.add(n, plugin.OpRemoveStatement, fmt.Sprintf("statement '%s' replaced by 'pass'", snippet(src, n)), c.replace(n, "pass"))
+	}
+}
+
+// offByOne adds one to a Python integer literal, keeping its base ("0x1f" → "0x20"). Long (Python 2) and
+// imaginary literals are left alone.
+func offByOne(lit string) (string, bool) {
+	if strings.ContainsAny(lit[len(lit)-1:], "lLjJ") {
+		return "", false
+	}
+	v, ok := new(big.Int).SetString(lit, 0)
+	if !ok {
+		return "", false
+	}
+	v.Add(v, big.NewInt(1))
+	if len(lit) > 1 && lit[0] == '0' {
+		switch lit[1] {
+		case 'x', 'X':
+			return lit[:2] + v.Text(16), true
+		case 'o', 'O':
+			return lit[:2] + v.Text(8), true
+		case 'b', 'B':
+			return lit[:2] + v.Text(2), true
+		}
+	}
+	return v.Text(10), true
+}
+
+// swapArguments swaps the first two adjacent positional arguments of a call whose texts differ.
+func (c *collector) swapArguments(call *sitter.Node) {
+	args := call.ChildByFieldName("arguments")
+	if args == nil || args.Kind() != "argument_list" {
+		return // f(x for x in y) has a generator_expression as its arguments
+	}
+	list := namedChildren(args)
+	positional := func(n *sitter.Node) bool {
+		switch n.Kind() {
+		case "keyword_argument", "list_splat", "dictionary_splat", "parenthesized_list_splat":
+			return false
+		}
+		return true
+	}
+	for i := 0; i+1 < len(list); i++ {
+		a, b := list[i], list[i+1]
+		if !positional(a) || !positional(b) {
+			continue
+		}
+		ta, tb := text(a, c.src), text(b, c.src)
+		if ta == tb {
+			continue
+		}
+		c.add(call, plugin.OpSwapArguments, fmt.Sprintf("arguments '%s' and '%s' swapped", snippet(c.src, a), snippet(c.src, b)),
+			c.replace(a, tb), c.replace(b, ta))
+		return
+	}
+}
+
+// removeBody replaces a function's statements, after its docstring if any, by "pass".
+func (c *collector) removeBody(fn *sitter.Node) {
+	body := fn.ChildByFieldName("body")
+	if body == nil {
+		return
+	}
+	stmts := namedChildren(body)
+	if len(stmts) > 0 && isDocstring(stmts[0]) {
+		stmts = stmts[1:]
+	}
+	if len(stmts) == 0 || len(stmts) == 1 && (stmts[0].Kind() == "pass_statement" || isEllipsisStatement(stmts[0])) {
+		return
+	}
+	name := definitionName(fn, c.src)
+	c.scopes = append(c.scopes, scope{name, true})
+	c.add(fn, plugin.OpRemoveBody, fmt.Sprintf("body of %s() replaced by 'pass'", name),
+		edit{int(stmts[0].StartByte()), int(stmts[len(stmts)-1].EndByte()), "pass"})
+	c.scopes = c.scopes[:len(c.scopes)-1]
+}

@@ -1,0 +1,286 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/selfplay-swe/ssr/repos/plugin"
+)
+
+// ParseTestOutput reads the output of a pytest run (see parsePytest).
+func (*python) ParseTestOutput(ctx context.Context, req *plugin.ParseTestOutputRequest) (*plugin.ParseTestOutputResponse, error) {
+	if req.Parser != parserPytest {
+		return nil, fmt.Errorf("parse test output: unknown parser %q: this plugin offers only %q", req.Parser, parserPytest)
+	}
+	return &plugin.ParseTestOutputResponse{Tests: parsePytest(req.Output)}, nil
+}
+
+// parsePytest turns pytest's terminal output into one result per test, in the order the tests first appear.
+//
+// It reads two independent reports and merges them, so that either alone is enough:
+//   - the run section's verbose lines ("nodeid PASSED", "nodeid SKIPPED (reason)", also with "[ 42%]"
+//     progress suffixes, and pytest-xdist's "[gw0] [ 42%] PASSED nodeid");
+//   - the short test summary ("PASSED nodeid", "FAILED nodeid - message", "ERROR path - message" for a
+//     module that failed to collect). Only the last summary section that ends the session counts, so a
+//     test that prints a fake summary into its captured output does not fool it.
+//
+// "ERROR collecting path" headers in the ERRORS section give an error result for the module, with the path
+// as its id. Lines inside the FAILURES, ERRORS, PASSES and warnings sections (where captured output is
+// shown) are never read as results, nor are the "[100%]" progress lines of non-verbose runs.
+//
+// Statuses: PASSED → passed, FAILED → failed, ERROR → error, SKIPPED → skipped, XFAIL → skipped (an
+// expected failure is not a pass the bug could break), XPASS → passed (non-strict; a strict xpass is
+// reported by pytest as FAILED and stays failed). A test reported more than once (a pass followed by a
+// teardown error) takes the worst: error > failed > passed > skipped. Durations sum the setup, call and
+// teardown phases listed under --durations (0 when pytest hid them).
+func parsePytest(output []byte) []plugin.TestResult {
+	p := &pytestParser{index: map[string]int{}}
+	for _, line := range strings.Split(string(output), "\n") {
+		p.line(ansiEscape.ReplaceAllString(strings.TrimRight(line, "\r"), ""))
+	}
+	p.commitSummary()
+	out := make([]plugin.TestResult, len(p.results))
+	for i, r := range p.results {
+		out[i] = plugin.TestResult{ID: r.id, Status: r.status, File: fileOf(r.id)}
+		if d, ok := p.durations[r.id]; ok {
+			out[i].Duration = math.Round(d*1000) / 1000
+		}
+	}
+	return out
+}
+
+var (
+	ansiEscape     = regexp.MustCompile(`\x1b\[[0-9;]*[A-Za-z]`)
+	sectionHeader  = regexp.MustCompile(`^=+ (.*?) =+$`)
+	sepLine        = regexp.MustCompile(`^(?:[=_-])+ .* (?:[=_-])+$|^[=_-]{10,}$`)
+	finalStats     = regexp.MustCompile(`\bin \d+(?:\.\d+)?s\b|^no tests ran\b`)
+	slowest        = regexp.MustCompile(`^slowest (?:\d+ )?durations$`)
+	collectError   = regexp.MustCompile(`^_+ ERROR collecting (.+?) _+$`)
+	durationLine   = regexp.MustCompile(`^(\d+(?:\.\d+)?)s (setup|call|teardown) +(\S.*)$`)
+	progressSuffix = regexp.MustCompile(`\s+\[\s*\d+%\]$`)
+	xdistLine      = regexp.MustCompile(`^\[gw\d+\] (?:\[\s*\d+%\] )?(PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS) (.+)$`)
+	summaryLine    = regexp.MustCompile(`^(PASSED|FAILED|ERROR|XFAIL|XPASS) (\S.*)$`)
+)
+
+// statusWords maps pytest's outcome words to statuses.
+var statusWords = map[string]string{
+	"PASSED":  plugin.StatusPassed,
+	"FAILED":  plugin.StatusFailed,
+	"ERROR":   plugin.StatusError,
+	"SKIPPED": plugin.StatusSkipped,
+	"XFAIL":   plugin.StatusSkipped,
+	"XPASS":   plugin.StatusPassed,
+}
+
+var severity = map[string]int{
+	plugin.StatusSkipped: 0, plugin.StatusPassed: 1, plugin.StatusFailed: 2, plugin.StatusError: 3,
+}
+
+type parserState int
+
+const (
+	stateRun       parserState = iota // the session header and the per-test lines
+	stateReport                       // FAILURES, PASSES, warnings, …: captured output lives here
+	stateErrors                       // ERRORS: like stateReport, plus "ERROR collecting" headers
+	stateDurations                    // slowest durations
+	stateSummary                      // short test summary info, not yet known to be the real one
+	stateDone                         // after the final "N passed in 0.1s" line
+)
+
+type pytestResult struct{ id, status string }
+
+type pytestParser struct {
+	state     parserState
+	results   []pytestResult
+	index     map[string]int // id → position in results
+	durations map[string]float64
+	pending   []pytestResult // results of the summary section being read
+}
+
+func (p *pytestParser) line(line string) {
+	if m := sectionHeader.FindStringSubmatch(line); m != nil {
+		p.header(strings.TrimSpace(m[1]))
+		return
+	}
+	if p.state == stateSummary && sepLine.MatchString(line) {
+		// A "----- Captured stdout -----" or "_____ test_x _____" line: what looked like a summary was
+		// printed by a test.
+		p.pending, p.state = nil, stateReport
+		return
+	}
+	switch p.state {
+	case stateRun:
+		if id, status, ok := verboseResult(line); ok {
+			p.add(id, status)
+		}
+	case stateErrors:
+		if m := collectError.FindStringSubmatch(line); m != nil {
+			p.add(m[1], plugin.StatusError)
+		}
+	case stateDurations:
+		if m := durationLine.FindStringSubmatch(line); m != nil {
+			if d, err := strconv.ParseFloat(m[1], 64); err == nil {
+				if p.durations == nil {
+					p.durations = map[string]float64{}
+				}
+				p.durations[strings.TrimSpace(m[3])] += d
+			}
+		}
+	case stateSummary:
+		if m := summaryLine.FindStringSubmatch(line); m != nil {
+			if id := p.summaryID(m[1], m[2]); id != "" {
+				p.pending = append(p.pending, pytestResult{id, statusWords[m[1]]})
+			}
+		}
+	}
+}
+
+func (p *pytestParser) header(title string) {
+	if p.state == stateSummary {
+		if finalStats.MatchString(title) {
+			p.commitSummary()
+		}
+		p.pending = nil
+	}
+	switch {
+	case title == "test session starts" && (p.state == stateRun || p.state == stateDone):
+		// A new session starts only where none is going on; the same header inside a test's captured
+		// output (in FAILURES, say) must not turn that output into results.
+		p.state = stateRun
+	case title == "short test summary info":
+		p.state, p.pending = stateSummary, nil
+	case slowest.MatchString(title):
+		p.state = stateDurations
+	case title == "ERRORS":
+		p.state = stateErrors
+	case finalStats.MatchString(title):
+		p.state = stateDone
+	default:
+		p.state = stateReport
+	}
+}
+
+func (p *pytestParser) commitSummary() {
+	for _, r := range p.pending {
+		p.add(r.id, r.status)
+	}
+	p.pending = nil
+}
+
+func (p *pytestParser) add(id, status string) {
+	if i, ok := p.index[id]; ok {
+		if severity[status] > severity[p.results[i].status] {
+			p.results[i].status = status
+		}
+		return
+	}
+	p.index[id] = len(p.results)
+	p.results = append(p.results, pytestResult{id, status})
+}
+
+// verboseResult reads a run-section line of pytest -v: "nodeid STATUS", "nodeid STATUS (reason)", either with
+// a progress suffix, or xdist's "[gw0] [ 42%] STATUS nodeid".
+func verboseResult(line string) (id, status string, ok bool) {
+	if m := xdistLine.FindStringSubmatch(line); m != nil && plausibleID(m[2]) {
+		return m[2], statusWords[m[1]], true
+	}
+	line = progressSuffix.ReplaceAllString(line, "")
+	if !strings.Contains(line, "::") {
+		return "", "", false
+	}
+	// The nodeid may itself contain " PASSED" (a parameter id), and a skip reason may too: take the first
+	// status word after which only an optional "(reason)" follows and before which stands a plausible nodeid.
+	for from := 0; ; {
+		i := strings.IndexByte(line[from:], ' ')
+		if i < 0 {
+			return "", "", false
+		}
+		at := from + i
+		from = at + 1
+		cand := line[:at]
+		rest := line[at+1:]
+		word, tail, _ := strings.Cut(rest, " ")
+		st, known := statusWords[word]
+		if !known || !plausibleID(cand) {
+			continue
+		}
+		if word == rest || strings.HasPrefix(tail, "(") && strings.HasSuffix(tail, ")") {
+			return cand, st, true
+		}
+	}
+}
+
+// plausibleID reports whether s can be a test's nodeid: a path and at least one name separated by "::", no
+// surrounding blanks, and a parameter part, if any, closed at the end.
+func plausibleID(s string) bool {
+	file, names, ok := strings.Cut(s, "::")
+	if !ok || file == "" || names == "" || strings.TrimSpace(s) != s || strings.HasPrefix(names, "[") {
+		return false
+	}
+	if i := strings.IndexByte(names, '['); i >= 0 {
+		return strings.HasSuffix(names, "]")
+	}
+	return !strings.ContainsAny(names, " \t")
+}
+
+// summaryID finds the nodeid at the start of a summary line's rest ("nodeid - message", "nodeid reason" for
+// XPASS, "path - message" for a collection error). Ids already seen in the run section are preferred, the
+// longest one that ends at a blank; otherwise the id is delimited by its shape.
+func (p *pytestParser) summaryID(word, rest string) string {
+	if _, ok := p.index[rest]; ok {
+		return rest
+	}
+	for i := len(rest) - 1; i > 0; i-- {
+		if rest[i] == ' ' {
+			if _, ok := p.index[rest[:i]]; ok {
+				return rest[:i]
+			}
+		}
+	}
+	sep := " - "
+	if word == "XPASS" {
+		sep = " "
+	}
+	file, names, ok := strings.Cut(rest, "::")
+	if !ok {
+		// A module that failed to collect: "ERROR tests/test_x.py - ImportError…".
+		if word != "ERROR" {
+			return ""
+		}
+		id, _, _ := strings.Cut(rest, " - ")
+		return id
+	}
+	// Names are identifiers joined by "::"; a parameter part starts at the first "[" and ends at the first "]"
+	// followed by the end or the message separator.
+	end := len(names)
+	if i := strings.IndexAny(names, "[ "); i >= 0 {
+		end = i
+		if names[i] == '[' {
+			end = -1
+			for j := i; j < len(names); j++ {
+				if names[j] == ']' && (j+1 == len(names) || strings.HasPrefix(names[j+1:], sep)) {
+					end = j + 1
+					break
+				}
+			}
+			if end < 0 {
+				return ""
+			}
+		}
+	}
+	id := file + "::" + names[:end]
+	if !plausibleID(id) {
+		return ""
+	}
+	return id
+}
+
+// fileOf is the part of a nodeid before the first "::" (the whole id for a module's collection error).
+func fileOf(id string) string {
+	file, _, _ := strings.Cut(id, "::")
+	return file
+}

@@ -1,0 +1,115 @@
+package main
+
+import (
+	"context"
+	"path"
+	"strings"
+
+	"github.com/selfplay-swe/ssr/repos/plugin"
+)
+
+// TestFiles picks the oracle files: pytest modules (test_*.py, *_test.py) and conftest.py at any depth,
+// pytest.ini, and every file under a directory named tests or test (helpers and data there are part of the
+// oracle that ssr restores before scoring).
+func (*python) TestFiles(ctx context.Context, req *plugin.TestFilesRequest) (*plugin.TestFilesResponse, error) {
+	out := []string{}
+	for _, f := range req.Files {
+		if isTestFile(f) {
+			out = append(out, f)
+		}
+	}
+	return &plugin.TestFilesResponse{TestFiles: out}, nil
+}
+
+func isTestFile(f string) bool {
+	f = path.Clean(f)
+	if vendored(f) {
+		return false
+	}
+	base := path.Base(f)
+	if isTestModule(base) || base == "conftest.py" || base == "pytest.ini" {
+		return true
+	}
+	dirs := strings.Split(path.Dir(f), "/")
+	for _, d := range dirs {
+		if d == "tests" || d == "test" {
+			return true
+		}
+	}
+	return false
+}
+
+// pytestArgs are the flags that make pytest's output parseable line by line (see pytest_parse.go):
+//
+//	-v                                one "nodeid STATUS" line per test phase outcome, nodeids in full
+//	-rfEsxXp                          a short summary with one "STATUS nodeid" line per outcome, passes
+//	                                  included, without -rA's dump of every passing test's captured output
+//	--durations=0                     per-phase durations (those under 5 ms are hidden by pytest)
+//	-p no:cacheprovider               no .pytest_cache written into the repository, no --lf state
+//	--color=no --tb=short             no escape codes, short tracebacks
+//	-o console_output_style=classic   no "[ 42%]" progress suffixes
+//	-o addopts=                       ignore the project's own addopts (-x, -q, --cov, -n auto, … would
+//	                                  stop early, hide ids, or need plugins the image lacks)
+//	-o log_cli=false                  no live log lines between a nodeid and its status
+//	--continue-on-collection-errors   one broken test module does not stop every other test from running
+var pytestArgs = []string{
+	"-v", "-rfEsxXp", "--durations=0", "-p", "no:cacheprovider", "--color=no", "--tb=short",
+	"-o", "console_output_style=classic", "-o", "addopts=", "-o", "log_cli=false",
+	"--continue-on-collection-errors",
+}
+
+// TestCommand returns a bash script, run from /repo, that runs pytest on every test or on the given files
+// (test modules only: conftest.py, __init__.py, pytest.ini and data files are dropped, since naming them
+// would make pytest collect them as modules). Files missing at run time are skipped with a note instead of
+// aborting the run. The script always exits 0: ssr parses its output, not its status.
+func (*python) TestCommand(ctx context.Context, req *plugin.TestCommandRequest) (*plugin.TestCommandResponse, error) {
+	var b strings.Builder
+	b.WriteString("#!/usr/bin/env bash\n")
+	b.WriteString("# Written by ssr-lang-python: runs pytest from /repo. ssr parses what this prints (builtin parser\n")
+	b.WriteString("# \"pytest\"), never its exit status, so failing tests do not fail the script.\n")
+	b.WriteString("set -u\nexport PYTHONDONTWRITEBYTECODE=1\n")
+	b.WriteString("args=(" + strings.Join(quoteAll(pytestArgs), " ") + ")\n")
+	if len(req.TestFiles) == 0 {
+		b.WriteString("python3 -m pytest \"${args[@]}\" 2>&1\n")
+	} else {
+		var sel []string
+		for _, f := range req.TestFiles {
+			if selectable(f) {
+				sel = append(sel, f)
+			}
+		}
+		if len(sel) == 0 {
+			b.WriteString("echo 'ssr: no test module among the given files; no tests run'\nexit 0\n")
+			return &plugin.TestCommandResponse{Script: b.String(), Parser: parserPytest}, nil
+		}
+		b.WriteString("files=()\nfor f in " + strings.Join(quoteAll(sel), " ") + "; do\n")
+		b.WriteString("  if [ -e \"${f%%::*}\" ]; then files+=(\"$f\"); else echo \"ssr: test file not found, skipped: $f\"; fi\ndone\n")
+		b.WriteString("if [ ${#files[@]} -eq 0 ]; then echo 'ssr: none of the given test files exists; no tests run'; exit 0; fi\n")
+		b.WriteString("python3 -m pytest \"${args[@]}\" -- \"${files[@]}\" 2>&1\n")
+	}
+	b.WriteString("echo \"ssr: pytest exited with status $?\"\nexit 0\n")
+	return &plugin.TestCommandResponse{Script: b.String(), Parser: parserPytest}, nil
+}
+
+// selectable reports whether a file can be named on pytest's command line: a Python module that is not a
+// conftest.py or a package's __init__.py, or a node id (file::test).
+func selectable(f string) bool {
+	if strings.Contains(f, "::") {
+		return true
+	}
+	base := path.Base(f)
+	return strings.HasSuffix(base, ".py") && base != "conftest.py" && base != "__init__.py"
+}
+
+// shellQuote quotes s for bash so that it stays one word whatever it contains.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+func quoteAll(list []string) []string {
+	out := make([]string, len(list))
+	for i, s := range list {
+		out[i] = shellQuote(s)
+	}
+	return out
+}
