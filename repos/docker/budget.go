@@ -1,0 +1,44 @@
+package docker
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+)
+
+// Budget bounds how many sandboxes a process runs at once. Start takes a slot and Close gives it back;
+// a Start with no free slot waits until one is free or its ctx ends. It is safe for concurrent use.
+type Budget struct{ slots chan struct{} }
+
+// NewBudget returns a budget of n containers (n < 1 means 1).
+func NewBudget(n int) *Budget { return &Budget{slots: make(chan struct{}, max(n, 1))} }
+
+// DefaultBudgetSize is the process-wide budget when no other is given: 4 per CPU, at least 8.
+var DefaultBudgetSize = max(8, 4*runtime.NumCPU())
+
+// defaultBudget is shared by every Provider made without WithBudget, so the bound is per process.
+var defaultBudget = NewBudget(DefaultBudgetSize)
+
+// Acquire takes a slot, waiting for one until ctx ends.
+func (b *Budget) Acquire(ctx context.Context) error {
+	select {
+	case b.slots <- struct{}{}:
+		return nil
+	default:
+	}
+	select {
+	case b.slots <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("waiting for a free container slot (%d of %d in use): %w", len(b.slots), cap(b.slots), ctx.Err())
+	}
+}
+
+// Release gives a slot back.
+func (b *Budget) Release() { <-b.slots }
+
+// InUse is the number of slots taken.
+func (b *Budget) InUse() int { return len(b.slots) }
+
+// Size is the number of slots.
+func (b *Budget) Size() int { return cap(b.slots) }

@@ -1,0 +1,8 @@
+// Package docker is the Docker Engine backend of package sandbox: it connects to the engine through its API
+// client (never the docker CLI), makes base images from a Debian root filesystem without a registry, starts
+// hardened, labelled sandbox containers, limits how many run at once per process, and reaps the containers
+// that a dead process left behind.
+//
+// Start reading at Provider (provider.go) and the sandbox it starts (container.go, exec.go, files.go); base
+// images are in recipe.go and bootstrap.go, the owner labels and the reaper in owner.go and reap.go.
+package docker

@@ -1,0 +1,286 @@
+package docker
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/pkg/stdcopy"
+	"github.com/sourcegraph/conc"
+
+	"github.com/selfplay-swe/ssr/repos/sandbox"
+)
+
+// execMarker is the environment variable that tags every process of one exec, so that the killer finds
+// even those that left the exec's session.
+const execMarker = "SSR_EXEC_ID"
+
+// execRegistry is the file in the sandbox where each exec records "<id> <session id>".
+const execRegistry = "/tmp/.ssr-exec"
+
+// wrapperScript runs every exec: it records the exec's session (the exec'd process leads a new session,
+// and $$ stays its pid across exec) and then becomes the command.
+const wrapperScript = `{ echo "$` + execMarker + ` $$" >>` + execRegistry + `; } 2>/dev/null; exec "$@"`
+
+// killerScript kills every process of exec $1: first its whole process group with one builtin (no fork
+// is needed, so it works when a fork bomb has used up the pids limit), then, a few rounds, every process in
+// its session or carrying its marker.
+const killerScript = `id=$1; sid=
+if [ -r ` + execRegistry + ` ]; then while read -r i p; do [ "$i" = "$id" ] && sid=$p; done < ` + execRegistry + `; fi
+[ -n "$sid" ] && kill -KILL -"$sid" 2>/dev/null
+n=0
+while [ $n -lt 5 ]; do
+  n=$((n+1)); found=
+  for d in /proc/[0-9]*; do
+    p=${d#/proc/}; hit=
+    [ "$p" = "$$" ] || [ "$p" = 1 ] && continue
+    if [ -n "$sid" ] && read -r l < "$d/stat" 2>/dev/null; then l=${l##*) }; set -- $l; [ "$4" = "$sid" ] && hit=1; fi
+    [ -z "$hit" ] && grep -qzx "` + execMarker + `=$id" "$d/environ" 2>/dev/null && hit=1
+    [ -n "$hit" ] && kill -KILL "$p" 2>/dev/null && found=1
+  done
+  [ -z "$found" ] && break
+done
+exit 0`
+
+// overflowFactor: a command that prints this many times its cap past the cap is killed; below that the
+// excess is read and dropped, so that the exit status stays the command's own.
+const overflowFactor = 8
+
+// killTimeout bounds the exec that kills a timed-out command; streamGrace is how long the output may
+// stay open after the kill (a process that escaped would hold it open forever).
+const (
+	killTimeout = 15 * time.Second
+	streamGrace = 2 * time.Second
+)
+
+// execOpts are the internal switches of one exec.
+type execOpts struct {
+	wrap     bool // run under wrapperScript so that a timeout can kill the tree
+	checkOOM bool // read the cgroup's OOM counter after a failure
+}
+
+func (s *container_) Exec(ctx context.Context, req sandbox.ExecRequest) (sandbox.ExecResult, error) {
+	return s.exec(ctx, req, execOpts{wrap: true, checkOOM: true})
+}
+
+func (s *container_) exec(ctx context.Context, req sandbox.ExecRequest, o execOpts) (sandbox.ExecResult, error) {
+	if err := req.Validate(); err != nil {
+		return sandbox.ExecResult{}, err
+	}
+	if s.isClosed() {
+		return sandbox.ExecResult{}, s.errClosed("exec")
+	}
+	l := s.spec.Limits
+	timeout := cmp(req.Timeout, l.ExecTimeout)
+	maxOut := cmp(req.MaxOutput, l.MaxOutput)
+	user := cmp(req.User, s.spec.User)
+	id := newExecID()
+	cmd := req.Cmd
+	if o.wrap {
+		cmd = append([]string{"/bin/sh", "-c", wrapperScript, "sh"}, req.Cmd...)
+	}
+	created, err := s.p.cli.ContainerExecCreate(ctx, s.id, container.ExecOptions{
+		User:         user,
+		AttachStdin:  req.Stdin != nil,
+		AttachStdout: true,
+		AttachStderr: true,
+		Env:          append(append([]string(nil), req.Env...), execMarker+"="+id),
+		WorkingDir:   cmp(req.Dir, s.spec.Workdir),
+		Cmd:          cmd,
+	})
+	if err != nil {
+		return sandbox.ExecResult{}, s.engineErr("exec "+quoteArgv(req.Cmd), err)
+	}
+	start := time.Now()
+	hj, err := s.p.cli.ContainerExecAttach(ctx, created.ID, container.ExecAttachOptions{})
+	if err != nil {
+		return sandbox.ExecResult{}, s.engineErr("exec "+quoteArgv(req.Cmd), err)
+	}
+	defer hj.Close()
+
+	stdout, stderr := sandbox.NewCappedBuffer(maxOut), sandbox.NewCappedBuffer(maxOut)
+	overflow := make(chan struct{})
+	var overflowOnce sync.Once
+	watch := func(b *sandbox.CappedBuffer) io.Writer {
+		return overflowWatch{b, maxOut * overflowFactor, func() { overflowOnce.Do(func() { close(overflow) }) }}
+	}
+	done := make(chan struct{})
+	var wg conc.WaitGroup
+	wg.Go(func() {
+		defer close(done)
+		stdcopy.StdCopy(watch(stdout), watch(stderr), hj.Reader)
+	})
+	if req.Stdin != nil {
+		wg.Go(func() {
+			hj.Conn.Write(req.Stdin)
+			hj.CloseWrite()
+		})
+	}
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	var res sandbox.ExecResult
+	var ctxErr error
+	select {
+	case <-done:
+	case <-timer.C:
+		res.TimedOut = true
+	case <-overflow:
+	case <-ctx.Done():
+		ctxErr = ctx.Err()
+	}
+	killed := false
+	select {
+	case <-done:
+	default:
+		killed = true
+		if o.wrap {
+			s.kill(ctx, id, user)
+		}
+		select {
+		case <-done:
+		case <-time.After(streamGrace):
+		}
+	}
+	res.Duration = time.Since(start)
+	hj.Close() // ends the copy if something still holds the output open
+	wg.Wait()
+	res.Stdout, res.Stderr = stdout.Bytes(), stderr.Bytes()
+	res.Truncated = stdout.Truncated() || stderr.Truncated()
+
+	ictx, cancel := context.WithTimeout(context.WithoutCancel(ctx), killTimeout)
+	defer cancel()
+	res.ExitCode, err = s.exitCode(ictx, created.ID, killed)
+	if err != nil {
+		return res, s.engineErr("exec "+quoteArgv(req.Cmd), err)
+	}
+	if o.checkOOM && res.ExitCode != 0 {
+		res.OOMKilled = s.oomSince(ictx)
+	}
+	if ctxErr != nil {
+		return res, fmt.Errorf("exec %s in sandbox %.12s: %w", quoteArgv(req.Cmd), s.id, ctxErr)
+	}
+	return res, nil
+}
+
+// exitCode waits briefly for the engine to notice the exec's end (its output may close a moment earlier).
+func (s *container_) exitCode(ctx context.Context, execID string, killed bool) (int, error) {
+	for delay := time.Millisecond; ; delay = min(delay*2, 100*time.Millisecond) {
+		ins, err := s.p.cli.ContainerExecInspect(ctx, execID)
+		if err != nil {
+			return -1, err
+		}
+		if !ins.Running {
+			return ins.ExitCode, nil
+		}
+		select {
+		case <-ctx.Done():
+			if killed {
+				return 137, nil // it escaped the kill; Close removes it with the container
+			}
+			return -1, ctx.Err()
+		case <-time.After(delay):
+		}
+	}
+}
+
+// kill kills every process of exec id, as user (with all capabilities dropped, only the same user may
+// signal them).
+func (s *container_) kill(ctx context.Context, id, user string) {
+	kctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), killTimeout)
+	defer cancel()
+	// The killer needs no budget for output; retry a few times in case the pids limit refuses its start.
+	for try := 0; try < 3; try++ {
+		res, err := s.exec(kctx, sandbox.ExecRequest{
+			Cmd: []string{"/bin/sh", "-c", killerScript, "sh", id}, User: user,
+			Timeout: killTimeout, MaxOutput: 4096,
+		}, execOpts{})
+		if err == nil && res.ExitCode == 0 {
+			return
+		}
+		if kctx.Err() != nil {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// oomSince reports whether the sandbox's memory cgroup counted an OOM kill since it was last read.
+func (s *container_) oomSince(ctx context.Context) bool {
+	res, err := s.exec(ctx, sandbox.ExecRequest{
+		Cmd:       []string{"cat", "/sys/fs/cgroup/memory.events", "/sys/fs/cgroup/memory/memory.oom_control"},
+		User:      "0",
+		Timeout:   killTimeout,
+		MaxOutput: 4096,
+	}, execOpts{})
+	if err != nil {
+		return false
+	}
+	n, ok := parseOOMKills(res.Stdout)
+	if !ok {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	grew := n > s.oomSeen
+	s.oomSeen = max(s.oomSeen, n)
+	return grew
+}
+
+// parseOOMKills reads the "oom_kill N" line of cgroup v2 memory.events or v1 memory.oom_control.
+func parseOOMKills(b []byte) (int64, bool) {
+	for _, line := range bytes.Split(b, []byte("\n")) {
+		k, v, ok := strings.Cut(strings.TrimSpace(string(line)), " ")
+		if ok && k == "oom_kill" {
+			n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			return n, err == nil
+		}
+	}
+	return 0, false
+}
+
+// overflowWatch passes writes to a CappedBuffer and calls over once the stream passes limit bytes.
+type overflowWatch struct {
+	b     *sandbox.CappedBuffer
+	limit int64
+	over  func()
+}
+
+func (w overflowWatch) Write(p []byte) (int, error) {
+	n, _ := w.b.Write(p)
+	if w.b.Dropped() > w.limit {
+		w.over()
+	}
+	return n, nil
+}
+
+func newExecID() string {
+	var b [8]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// cmp returns v unless it is the zero value, then def.
+func cmp[T comparable](v, def T) T {
+	var zero T
+	if v == zero {
+		return def
+	}
+	return v
+}
+
+// quoteArgv shortens argv for error messages.
+func quoteArgv(argv []string) string {
+	s := strings.Join(argv, " ")
+	if len(s) > 80 {
+		s = s[:77] + "..."
+	}
+	return strconv.Quote(s)
+}

@@ -1,0 +1,170 @@
+package docker
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/errdefs"
+
+	"github.com/selfplay-swe/ssr/repos/sandbox"
+)
+
+// maxReadFile bounds ReadFile, so that a hostile sandbox cannot exhaust host memory.
+const maxReadFile = 256 << 20
+
+// WriteFiles sends the files in one tar stream through the engine's archive API (binary-safe, no exec).
+func (s *container_) WriteFiles(ctx context.Context, files ...sandbox.File) error {
+	if s.isClosed() {
+		return s.errClosed("write files")
+	}
+	if len(files) == 0 {
+		return nil
+	}
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	now := time.Now()
+	archived := 0
+	for _, f := range files {
+		p, err := s.abs(f.Path)
+		if err != nil {
+			return err
+		}
+		mode := int64(f.Mode.Perm())
+		if mode == 0 {
+			mode = 0o644
+		}
+		if onTmpfs(p) {
+			if err := s.writeViaExec(ctx, p, f.Data, mode); err != nil {
+				return err
+			}
+			continue
+		}
+		archived++
+		hdr := &tar.Header{Name: strings.TrimPrefix(p, "/"), Mode: mode, Size: int64(len(f.Data)), ModTime: now, Typeflag: tar.TypeReg, Format: tar.FormatPAX}
+		if err := tw.WriteHeader(hdr); err != nil {
+			return fmt.Errorf("write %s: %w", f.Path, err)
+		}
+		if _, err := tw.Write(f.Data); err != nil {
+			return fmt.Errorf("write %s: %w", f.Path, err)
+		}
+	}
+	if err := tw.Close(); err != nil {
+		return err
+	}
+	if archived == 0 {
+		return nil
+	}
+	if err := s.p.cli.CopyToContainer(ctx, s.id, "/", &buf, container.CopyToContainerOptions{}); err != nil {
+		return s.engineErr(fmt.Sprintf("write %d file(s) (first %s)", len(files), files[0].Path), err)
+	}
+	return nil
+}
+
+// ReadFile fetches one regular file through the engine's archive API.
+func (s *container_) ReadFile(ctx context.Context, p string) ([]byte, error) {
+	if s.isClosed() {
+		return nil, s.errClosed("read file")
+	}
+	abs, err := s.abs(p)
+	if err != nil {
+		return nil, err
+	}
+	if onTmpfs(abs) {
+		return s.readViaExec(ctx, abs)
+	}
+	rc, stat, err := s.p.cli.CopyFromContainer(ctx, s.id, abs)
+	if err != nil {
+		if errdefs.IsNotFound(err) {
+			return nil, fmt.Errorf("read %s in sandbox %.12s: %w", abs, s.id, sandbox.ErrNotExist)
+		}
+		return nil, s.engineErr("read "+abs, err)
+	}
+	defer rc.Close()
+	if !stat.Mode.IsRegular() {
+		return nil, fmt.Errorf("read %s in sandbox %.12s: not a regular file (mode %v)", abs, s.id, stat.Mode)
+	}
+	tr := tar.NewReader(rc)
+	for {
+		hdr, err := tr.Next()
+		if err != nil {
+			return nil, fmt.Errorf("read %s in sandbox %.12s: archive: %w", abs, s.id, err)
+		}
+		if hdr.Typeflag != tar.TypeReg {
+			continue
+		}
+		if hdr.Size > maxReadFile {
+			return nil, fmt.Errorf("read %s in sandbox %.12s: %d bytes: %w (limit %d)", abs, s.id, hdr.Size, sandbox.ErrOutputTooLarge, maxReadFile)
+		}
+		return io.ReadAll(tr)
+	}
+}
+
+// abs resolves p against the workdir.
+func (s *container_) abs(p string) (string, error) {
+	if p == "" || strings.ContainsRune(p, 0) {
+		return "", fmt.Errorf("%w: file path %q: want a file name", sandbox.ErrInvalidSpec, p)
+	}
+	if !path.IsAbs(p) {
+		p = path.Join(s.spec.Workdir, p)
+	}
+	p = path.Clean(p)
+	if p == "/" {
+		return "", fmt.Errorf("%w: file path %q names the root directory", sandbox.ErrInvalidSpec, p)
+	}
+	return p, nil
+}
+
+// onTmpfs reports whether p is on the sandbox's tmpfs, which the engine's archive API cannot reach (it
+// reads and writes the container's own layer under the mount).
+func onTmpfs(p string) bool { return p == "/tmp" || strings.HasPrefix(p, "/tmp/") }
+
+// writeFileScript writes standard input to $1 with mode $2, creating parent directories.
+const writeFileScript = `set -e; mkdir -p "$(dirname "$1")"; cat > "$1"; chmod "$2" "$1"`
+
+// readFileScript prints $1, exiting 44 when it does not exist and 45 when it is not a regular file.
+const readFileScript = `[ -e "$1" ] || exit 44; [ -f "$1" ] || exit 45; exec cat "$1"`
+
+func (s *container_) writeViaExec(ctx context.Context, p string, data []byte, mode int64) error {
+	if data == nil {
+		data = []byte{}
+	}
+	res, err := s.exec(ctx, sandbox.ExecRequest{
+		Cmd: []string{"/bin/sh", "-c", writeFileScript, "sh", p, strconv.FormatInt(mode, 8)}, Stdin: data,
+		Timeout: 5 * time.Minute, MaxOutput: 4096,
+	}, execOpts{wrap: true})
+	if err != nil {
+		return err
+	}
+	if res.ExitCode != 0 || res.TimedOut {
+		return fmt.Errorf("write %s in sandbox %.12s: exit status %d: %s", p, s.id, res.ExitCode, strings.TrimSpace(string(res.Stderr)))
+	}
+	return nil
+}
+
+func (s *container_) readViaExec(ctx context.Context, p string) ([]byte, error) {
+	res, err := s.exec(ctx, sandbox.ExecRequest{
+		Cmd:     []string{"/bin/sh", "-c", readFileScript, "sh", p},
+		Timeout: 5 * time.Minute, MaxOutput: maxReadFile,
+	}, execOpts{wrap: true})
+	switch {
+	case err != nil:
+		return nil, err
+	case res.ExitCode == 44:
+		return nil, fmt.Errorf("read %s in sandbox %.12s: %w", p, s.id, sandbox.ErrNotExist)
+	case res.ExitCode == 45:
+		return nil, fmt.Errorf("read %s in sandbox %.12s: not a regular file", p, s.id)
+	case res.Truncated:
+		return nil, fmt.Errorf("read %s in sandbox %.12s: %w (limit %d)", p, s.id, sandbox.ErrOutputTooLarge, maxReadFile)
+	case res.ExitCode != 0 || res.TimedOut:
+		return nil, fmt.Errorf("read %s in sandbox %.12s: exit status %d: %s", p, s.id, res.ExitCode, strings.TrimSpace(string(res.Stderr)))
+	}
+	return res.Stdout, nil
+}

@@ -1,0 +1,73 @@
+package docker
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/selfplay-swe/ssr/repos/sandbox"
+)
+
+// gitEnv isolates git from any configuration in the image, so that a diff is always plain text.
+var gitEnv = []string{"GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null", "GIT_PAGER=cat", "PAGER=cat", "GIT_TERMINAL_PROMPT=0", "LC_ALL=C"}
+
+// gitFlags go before every git subcommand.
+const gitFlags = `-c core.quotepath=off -c color.ui=never -c core.autocrlf=false -c safe.directory='*'`
+
+// diffScript stages everything (untracked files too, ignored ones not) into a throwaway copy of the index,
+// so that the work tree's own index is left as it was, and prints the binary diff against $1.
+const diffScript = `set -e
+idx=$(mktemp /tmp/.ssr-index.XXXXXX); trap 'rm -f "$idx"' EXIT
+orig=$(git ` + gitFlags + ` rev-parse --git-path index)
+if [ -f "$orig" ]; then cp "$orig" "$idx"; else rm -f "$idx"; fi
+export GIT_INDEX_FILE="$idx"
+git ` + gitFlags + ` add -A
+git ` + gitFlags + ` diff --cached --binary --no-renames --no-ext-diff --no-textconv --full-index "$1" --`
+
+// resetScript puts the work tree back to commit $1.
+const resetScript = `set -e
+git ` + gitFlags + ` reset -q --hard "$1"
+git ` + gitFlags + ` clean -q -ffdx`
+
+// maxDiff bounds a diff; a larger one is an error, never a truncated patch.
+const maxDiff = 64 << 20
+
+func (s *container_) base() string { return cmp(s.spec.Base, "HEAD") }
+
+func (s *container_) Diff(ctx context.Context) ([]byte, error) {
+	res, err := s.git(ctx, "diff", diffScript, maxDiff)
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+func (s *container_) Reset(ctx context.Context) error {
+	_, err := s.git(ctx, "reset", resetScript, 1<<20)
+	return err
+}
+
+func (s *container_) git(ctx context.Context, op, script string, maxOut int64) ([]byte, error) {
+	res, err := s.exec(ctx, sandbox.ExecRequest{
+		Cmd:       []string{"/bin/sh", "-c", script, "sh", s.base()},
+		Env:       gitEnv,
+		MaxOutput: maxOut,
+	}, execOpts{wrap: true})
+	if err != nil {
+		return nil, err
+	}
+	if res.Truncated {
+		return nil, fmt.Errorf("%s in sandbox %.12s: %w: more than %d bytes", op, s.id, sandbox.ErrOutputTooLarge, maxOut)
+	}
+	if res.ExitCode != 0 || res.TimedOut {
+		msg := strings.TrimSpace(string(res.Stderr))
+		if len(msg) > 2048 {
+			msg = msg[len(msg)-2048:]
+		}
+		if strings.Contains(msg, "not a git repository") {
+			msg += fmt.Sprintf(" (the workdir %s must be a git work tree at the starting commit)", s.spec.Workdir)
+		}
+		return nil, &sandbox.CommandError{Op: op, ExitCode: res.ExitCode, Stderr: msg, TimedOut: res.TimedOut}
+	}
+	return res.Stdout, nil
+}

@@ -1,0 +1,155 @@
+package docker
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/docker/docker/api/types"
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/image"
+	"github.com/docker/docker/api/types/network"
+	"github.com/docker/docker/errdefs"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/selfplay-swe/ssr/repos/sandbox"
+)
+
+// Engine is the part of the engine client that sandboxes use; *client.Client satisfies it.
+type Engine interface {
+	ContainerCreate(ctx context.Context, config *container.Config, host *container.HostConfig, net *network.NetworkingConfig, platform *ocispec.Platform, name string) (container.CreateResponse, error)
+	ContainerStart(ctx context.Context, id string, opts container.StartOptions) error
+	ContainerRemove(ctx context.Context, id string, opts container.RemoveOptions) error
+	ContainerExecCreate(ctx context.Context, id string, opts container.ExecOptions) (container.ExecCreateResponse, error)
+	ContainerExecAttach(ctx context.Context, execID string, opts container.ExecAttachOptions) (types.HijackedResponse, error)
+	ContainerExecInspect(ctx context.Context, execID string) (container.ExecInspect, error)
+	CopyToContainer(ctx context.Context, id, dst string, content io.Reader, opts container.CopyToContainerOptions) error
+	CopyFromContainer(ctx context.Context, id, src string) (io.ReadCloser, container.PathStat, error)
+	ContainerCommit(ctx context.Context, id string, opts container.CommitOptions) (container.CommitResponse, error)
+}
+
+// Provider starts sandboxes on a Docker Engine. It is safe for concurrent use.
+type Provider struct {
+	cli    Engine
+	budget *Budget
+	owner  Owner
+	now    func() time.Time
+}
+
+var _ sandbox.Provider = (*Provider)(nil)
+
+// Option configures a Provider.
+type Option func(*Provider)
+
+// WithBudget bounds the provider's running sandboxes by b (shared with whoever else holds b) instead of
+// the process-wide default budget.
+func WithBudget(b *Budget) Option { return func(p *Provider) { p.budget = b } }
+
+// WithOwner labels containers with o instead of the calling process; for tests of the reaper.
+func WithOwner(o Owner) Option { return func(p *Provider) { p.owner = o } }
+
+// New returns a provider that starts sandboxes through cli.
+func New(cli Engine, opts ...Option) (*Provider, error) {
+	self, err := Self()
+	if err != nil {
+		return nil, err
+	}
+	p := &Provider{cli: cli, budget: defaultBudget, owner: self, now: time.Now}
+	for _, o := range opts {
+		o(p)
+	}
+	return p, nil
+}
+
+// closeTimeout bounds the removal of a container, which runs even when the caller's ctx has ended.
+const closeTimeout = 30 * time.Second
+
+// Start starts a sandbox for spec: it waits for a slot in the budget, creates a hardened, labelled container
+// whose main process idles, and starts it. The caller must Close the sandbox.
+func (p *Provider) Start(ctx context.Context, spec sandbox.Spec) (sandbox.Sandbox, error) {
+	if err := spec.Validate(); err != nil {
+		return nil, err
+	}
+	spec = spec.WithDefaults()
+	if err := p.budget.Acquire(ctx); err != nil {
+		return nil, fmt.Errorf("start sandbox from %s: %w", spec.Image, err)
+	}
+	cfg, host := ContainerConfig(spec, p.owner)
+	created, err := p.cli.ContainerCreate(ctx, cfg, host, nil, nil, "")
+	if err != nil {
+		p.budget.Release()
+		if errdefs.IsNotFound(err) {
+			return nil, fmt.Errorf("start sandbox: image %s not found: build it first (e.g. `ssr image bootstrap`) or name another: %w", spec.Image, err)
+		}
+		return nil, fmt.Errorf("start sandbox from %s: create container: %w", spec.Image, err)
+	}
+	s := &container_{p: p, id: created.ID, spec: spec}
+	if err := p.cli.ContainerStart(ctx, created.ID, container.StartOptions{}); err != nil {
+		s.Close(ctx)
+		return nil, fmt.Errorf("start sandbox from %s: start container %.12s: %w", spec.Image, created.ID, err)
+	}
+	return s, nil
+}
+
+// ContainerConfig is the hardened container configuration for spec (defaults filled), labelled for owner:
+// no network, all capabilities dropped, no-new-privileges, pids, memory (swap included) and CPU limits, a
+// writable tmpfs at /tmp, an init process as PID 1 that reaps orphans, and an idle main process.
+func ContainerConfig(spec sandbox.Spec, owner Owner) (*container.Config, *container.HostConfig) {
+	spec = spec.WithDefaults()
+	l := spec.Limits
+	cfg := &container.Config{
+		Image:      spec.Image,
+		Entrypoint: []string{"sleep", "infinity"},
+		Env:        spec.Env,
+		WorkingDir: spec.Workdir,
+		User:       spec.User,
+		Labels: map[string]string{
+			LabelOwner: owner.String(),
+			LabelJob:   spec.Job,
+			LabelRole:  spec.Role,
+		},
+	}
+	pids := l.Pids
+	init := true
+	host := &container.HostConfig{
+		NetworkMode: "none",
+		CapDrop:     []string{"ALL"},
+		CapAdd:      l.CapAdd,
+		SecurityOpt: []string{"no-new-privileges"},
+		Init:        &init,
+		Tmpfs:       map[string]string{"/tmp": fmt.Sprintf("rw,nosuid,nodev,size=%d", l.TmpfsSize)},
+		LogConfig:   container.LogConfig{Type: "none"},
+		Resources: container.Resources{
+			Memory:     l.Memory,
+			MemorySwap: l.Memory,
+			NanoCPUs:   l.NanoCPUs,
+			PidsLimit:  &pids,
+		},
+	}
+	if l.Network {
+		host.NetworkMode = "default"
+	}
+	if l.AllowNewPrivileges {
+		host.SecurityOpt = nil
+	}
+	return cfg, host
+}
+
+// imageRemover is the engine call behind RemoveImage.
+type imageRemover interface {
+	ImageRemove(ctx context.Context, ref string, opts image.RemoveOptions) ([]image.DeleteResponse, error)
+}
+
+// RemoveImage deletes an image (one that Commit made, say). Removing an image that does not exist is not
+// an error.
+func (p *Provider) RemoveImage(ctx context.Context, ref string) error {
+	rm, ok := p.cli.(imageRemover)
+	if !ok {
+		return fmt.Errorf("remove image %s: this engine client cannot remove images", ref)
+	}
+	if _, err := rm.ImageRemove(ctx, ref, image.RemoveOptions{PruneChildren: true}); err != nil && !errdefs.IsNotFound(err) {
+		return fmt.Errorf("remove image %s: %w", ref, err)
+	}
+	return nil
+}

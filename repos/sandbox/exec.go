@@ -1,0 +1,49 @@
+package sandbox
+
+import (
+	"fmt"
+	"time"
+)
+
+// ExecRequest is one command to run in a sandbox.
+type ExecRequest struct {
+	Cmd       []string      // argv; required
+	Stdin     []byte        // nil: no standard input
+	Env       []string      // KEY=VALUE added to the sandbox's
+	Dir       string        // working directory; default the sandbox's workdir
+	User      string        // default the sandbox's user
+	Timeout   time.Duration // default Limits.ExecTimeout; the whole process tree is killed when it passes
+	MaxOutput int64         // bytes kept per stream; default Limits.MaxOutput
+}
+
+// Validate reports what makes the request unrunnable.
+func (r ExecRequest) Validate() error {
+	switch {
+	case len(r.Cmd) == 0 || r.Cmd[0] == "":
+		return fmt.Errorf("%w: exec without a command: give argv, e.g. [\"sh\", \"-c\", \"...\"]", ErrInvalidSpec)
+	case r.Timeout < 0:
+		return fmt.Errorf("%w: exec timeout %v is negative", ErrInvalidSpec, r.Timeout)
+	case r.MaxOutput < 0:
+		return fmt.Errorf("%w: exec max output %d is negative", ErrInvalidSpec, r.MaxOutput)
+	}
+	return validateEnv(r.Env)
+}
+
+// ExecResult is what a command did.
+type ExecResult struct {
+	ExitCode  int           // the command's status; 128+n when killed by signal n (137 for a kill)
+	Stdout    []byte        // at most MaxOutput bytes, then TruncationMarker when Truncated
+	Stderr    []byte        // likewise
+	Duration  time.Duration // wall time of the command as the host saw it
+	TimedOut  bool          // the timeout passed and the process tree was killed
+	Truncated bool          // stdout or stderr went past MaxOutput
+	OOMKilled bool          // the sandbox's memory limit killed a process of this command
+}
+
+// OK reports whether the command exited 0 within its limits.
+func (r ExecResult) OK() bool { return r.ExitCode == 0 && !r.TimedOut && !r.OOMKilled }
+
+// TruncationMarker is appended to a stream that was cut at limit bytes.
+func TruncationMarker(limit int64) string {
+	return fmt.Sprintf("\n[ssr: output truncated at %d bytes]\n", limit)
+}

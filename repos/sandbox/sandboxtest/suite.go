@@ -1,0 +1,702 @@
+package sandboxtest
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sourcegraph/conc"
+
+	"github.com/selfplay-swe/ssr/repos/sandbox"
+)
+
+// ImageRemover is implemented by providers that can delete an image; the suite uses it to remove the
+// images that it commits.
+type ImageRemover interface {
+	RemoveImage(ctx context.Context, ref string) error
+}
+
+// Option configures Run.
+type Option func(*suite)
+
+// WithTemplate makes every sandbox of the suite start from spec (its Job, Role, Env, ...); the suite fills
+// in the image and the fields each case needs.
+func WithTemplate(spec sandbox.Spec) Option { return func(s *suite) { s.template = spec } }
+
+// WithMaxHostRSS sets the host memory bound of the output-cap case (default 300 MiB).
+func WithMaxHostRSS(n int64) Option { return func(s *suite) { s.maxRSS = n } }
+
+type suite struct {
+	p        sandbox.Provider
+	image    string
+	template sandbox.Spec
+	maxRSS   int64
+}
+
+// Run runs the whole conformance suite against p, with sandboxes made from image.
+func Run(t *testing.T, p sandbox.Provider, image string, opts ...Option) {
+	s := &suite{p: p, image: image, maxRSS: 300 << 20}
+	for _, o := range opts {
+		o(s)
+	}
+	cases := []struct {
+		name string
+		run  func(*testing.T)
+	}{
+		{"Spec/Invalid", s.testInvalidSpec},
+		{"Exec/Basics", s.testExecBasics},
+		{"Exec/TimeoutKillsTree", s.testTimeoutKillsTree},
+		{"Exec/ContextCancel", s.testContextCancel},
+		{"Exec/OutputCap", s.testOutputCap},
+		{"Files", s.testFiles},
+		{"Security", s.testSecurity},
+		{"Limits/ForkBomb", s.testForkBomb},
+		{"Limits/Memory", s.testMemoryHog},
+		{"Git/DiffReset", s.testDiffReset},
+		{"Git/CommitAndBase", s.testCommit},
+		{"Concurrency", s.testConcurrency},
+		{"Close", s.testClose},
+	}
+	for _, c := range cases {
+		t.Run(c.name, c.run)
+	}
+}
+
+// start starts a sandbox from the template and image, changed by edit, and closes it when t ends.
+func (s *suite) start(t *testing.T, edit func(*sandbox.Spec)) sandbox.Sandbox {
+	t.Helper()
+	spec := s.template
+	spec.Image = s.image
+	if edit != nil {
+		edit(&spec)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	sb, err := s.p.Start(ctx, spec)
+	if err != nil {
+		t.Fatalf("Start(%s): %v", spec.Image, err)
+	}
+	t.Cleanup(func() {
+		if err := sb.Close(context.Background()); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return sb
+}
+
+// sh runs a shell script in sb and fails t on an error (not on a non-zero exit).
+func sh(t *testing.T, sb sandbox.Sandbox, script string, edit ...func(*sandbox.ExecRequest)) sandbox.ExecResult {
+	t.Helper()
+	req := sandbox.ExecRequest{Cmd: []string{"sh", "-c", script}, Timeout: time.Minute}
+	for _, e := range edit {
+		e(&req)
+	}
+	res, err := sb.Exec(context.Background(), req)
+	if err != nil {
+		t.Fatalf("exec %q: %v", script, err)
+	}
+	return res
+}
+
+// mustSh is sh that also requires exit status 0.
+func mustSh(t *testing.T, sb sandbox.Sandbox, script string) string {
+	t.Helper()
+	res := sh(t, sb, script)
+	if res.ExitCode != 0 || res.TimedOut {
+		t.Fatalf("exec %q: exit %d (timed out %v)\nstdout: %s\nstderr: %s", script, res.ExitCode, res.TimedOut, res.Stdout, res.Stderr)
+	}
+	return string(res.Stdout)
+}
+
+func (s *suite) testInvalidSpec(t *testing.T) {
+	ctx := context.Background()
+	for name, spec := range map[string]sandbox.Spec{
+		"no image":         {},
+		"relative workdir": {Image: s.image, Workdir: "repo"},
+		"tiny memory":      {Image: s.image, Limits: sandbox.Limits{Memory: 1024}},
+		"negative pids":    {Image: s.image, Limits: sandbox.Limits{Pids: -1}},
+		"bad env":          {Image: s.image, Env: []string{"NOVALUE"}},
+	} {
+		sb, err := s.p.Start(ctx, spec)
+		if err == nil {
+			sb.Close(ctx)
+			t.Errorf("%s: Start succeeded, want an error wrapping ErrInvalidSpec", name)
+			continue
+		}
+		if !errors.Is(err, sandbox.ErrInvalidSpec) {
+			t.Errorf("%s: error %v does not wrap ErrInvalidSpec", name, err)
+		}
+		if strings.Contains(err.Error(), "\n") {
+			t.Errorf("%s: error spans lines: %q", name, err)
+		}
+	}
+}
+
+func (s *suite) testExecBasics(t *testing.T) {
+	sb := s.start(t, func(sp *sandbox.Spec) {
+		sp.Env = append(sp.Env, "SPEC_VAR=from-spec")
+		sp.Workdir = "/work/basics"
+	})
+	binary := make([]byte, 256*64)
+	for i := range binary {
+		binary[i] = byte(i)
+	}
+	cases := []struct {
+		name       string
+		req        sandbox.ExecRequest
+		wantCode   int
+		wantStdout string
+		wantStderr string
+	}{
+		{name: "exit status", req: sandbox.ExecRequest{Cmd: []string{"sh", "-c", "exit 3"}}, wantCode: 3},
+		{name: "stdout and stderr apart", req: sandbox.ExecRequest{Cmd: []string{"sh", "-c", "echo out; echo err >&2"}}, wantStdout: "out\n", wantStderr: "err\n"},
+		{name: "argv is not reparsed", req: sandbox.ExecRequest{Cmd: []string{"printf", "%s|", "a b", "$HOME", "'q'"}}, wantStdout: "a b|$HOME|'q'|"},
+		{name: "stdin", req: sandbox.ExecRequest{Cmd: []string{"cat"}, Stdin: []byte("hello\nworld")}, wantStdout: "hello\nworld"},
+		{name: "binary stdin and stdout", req: sandbox.ExecRequest{Cmd: []string{"cat"}, Stdin: binary}, wantStdout: string(binary)},
+		{name: "empty stdin", req: sandbox.ExecRequest{Cmd: []string{"wc", "-c"}, Stdin: []byte{}}, wantStdout: "0\n"},
+		{name: "env from spec and request", req: sandbox.ExecRequest{Cmd: []string{"sh", "-c", `echo "$SPEC_VAR $REQ_VAR"`}, Env: []string{"REQ_VAR=from-req"}}, wantStdout: "from-spec from-req\n"},
+		{name: "default dir is the workdir", req: sandbox.ExecRequest{Cmd: []string{"pwd"}}, wantStdout: "/work/basics\n"},
+		{name: "dir", req: sandbox.ExecRequest{Cmd: []string{"pwd"}, Dir: "/tmp"}, wantStdout: "/tmp\n"},
+		{name: "user by name", req: sandbox.ExecRequest{Cmd: []string{"id", "-u"}, User: "nobody"}, wantStdout: "65534\n"},
+		{name: "user by id", req: sandbox.ExecRequest{Cmd: []string{"id", "-u"}, User: "4321:4321"}, wantStdout: "4321\n"},
+		{name: "missing command", req: sandbox.ExecRequest{Cmd: []string{"no-such-command-ssr"}}, wantCode: 127},
+		{name: "killed by signal", req: sandbox.ExecRequest{Cmd: []string{"sh", "-c", "kill -TERM $$"}}, wantCode: 143},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			c.req.Timeout = time.Minute
+			res, err := sb.Exec(context.Background(), c.req)
+			if err != nil {
+				t.Fatalf("Exec: %v", err)
+			}
+			if res.ExitCode != c.wantCode {
+				t.Errorf("exit code %d, want %d (stderr %q)", res.ExitCode, c.wantCode, res.Stderr)
+			}
+			if c.wantCode == 0 && string(res.Stdout) != c.wantStdout {
+				t.Errorf("stdout %q, want %q", short(res.Stdout), short([]byte(c.wantStdout)))
+			}
+			if c.wantStderr != "" && string(res.Stderr) != c.wantStderr {
+				t.Errorf("stderr %q, want %q", res.Stderr, c.wantStderr)
+			}
+			if res.TimedOut || res.Truncated || res.OOMKilled {
+				t.Errorf("flags timed out %v, truncated %v, oom %v: want none", res.TimedOut, res.Truncated, res.OOMKilled)
+			}
+			if res.Duration <= 0 || res.Duration > time.Minute {
+				t.Errorf("duration %v out of range", res.Duration)
+			}
+		})
+	}
+	if _, err := sb.Exec(context.Background(), sandbox.ExecRequest{}); !errors.Is(err, sandbox.ErrInvalidSpec) {
+		t.Errorf("Exec without a command: error %v, want ErrInvalidSpec", err)
+	}
+}
+
+// processes lists the sandbox's processes as "pid cmdline" lines, from /proc (no ps needed).
+func processes(t *testing.T, sb sandbox.Sandbox) string {
+	t.Helper()
+	return mustSh(t, sb, `for d in /proc/[0-9]*; do [ "${d#/proc/}" = "$$" ] && continue; c=$(tr '\0' ' ' < $d/cmdline 2>/dev/null) || continue; echo "${d#/proc/} $c"; done`)
+}
+
+func (s *suite) testTimeoutKillsTree(t *testing.T) {
+	sb := s.start(t, nil)
+	start := time.Now()
+	res, err := sb.Exec(context.Background(), sandbox.ExecRequest{Cmd: []string{"sh", "-c", "sleep 1000 & sleep 1000"}, Timeout: 2 * time.Second})
+	elapsed := time.Since(start)
+	if err != nil {
+		t.Fatalf("Exec: %v", err)
+	}
+	if !res.TimedOut {
+		t.Errorf("TimedOut false, want true (exit %d)", res.ExitCode)
+	}
+	if res.ExitCode == 0 {
+		t.Errorf("exit code 0 after a timeout, want non-zero")
+	}
+	if elapsed > 3*time.Second {
+		t.Errorf("returned after %v, want within 3s of a 2s timeout", elapsed)
+	}
+	t.Logf("timed out and killed in %v", elapsed)
+	if ps := processes(t, sb); strings.Contains(ps, "sleep 1000") {
+		t.Errorf("processes left after the timeout:\n%s", ps)
+	}
+	// A tree that leaves its session (setsid) is killed too.
+	res, err = sb.Exec(context.Background(), sandbox.ExecRequest{Cmd: []string{"sh", "-c", "setsid sleep 1001 & sleep 1001"}, Timeout: time.Second})
+	if err != nil || !res.TimedOut {
+		t.Fatalf("Exec: %v, timed out %v", err, res.TimedOut)
+	}
+	if ps := processes(t, sb); strings.Contains(ps, "sleep 1001") {
+		t.Errorf("processes left after the timeout of a setsid tree:\n%s", ps)
+	}
+}
+
+func (s *suite) testContextCancel(t *testing.T) {
+	sb := s.start(t, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	start := time.Now()
+	_, err := sb.Exec(ctx, sandbox.ExecRequest{Cmd: []string{"sh", "-c", "sleep 1002 & sleep 1002"}})
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Exec after its ctx ended: error %v, want DeadlineExceeded", err)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("returned %v after start, want soon after the 1s deadline", d)
+	}
+	if ps := processes(t, sb); strings.Contains(ps, "sleep 1002") {
+		t.Errorf("processes left after cancellation:\n%s", ps)
+	}
+}
+
+func (s *suite) testOutputCap(t *testing.T) {
+	sb := s.start(t, nil)
+	var peak int64
+	stop := make(chan struct{})
+	var wg conc.WaitGroup
+	wg.Go(func() {
+		for {
+			peak = max(peak, rss())
+			select {
+			case <-stop:
+				return
+			case <-time.After(5 * time.Millisecond):
+			}
+		}
+	})
+	res := sh(t, sb, "yes | head -c 2G")
+	close(stop)
+	wg.Wait()
+	limit := int64(sandbox.DefaultMaxOutput)
+	marker := sandbox.TruncationMarker(limit)
+	if !res.Truncated {
+		t.Errorf("Truncated false after 2 GiB of output")
+	}
+	if int64(len(res.Stdout)) != limit+int64(len(marker)) {
+		t.Errorf("stdout is %d bytes, want the cap %d + marker %d", len(res.Stdout), limit, len(marker))
+	}
+	if !bytes.HasSuffix(res.Stdout, []byte(marker)) {
+		t.Errorf("stdout ends %q, want the marker %q", res.Stdout[max(0, len(res.Stdout)-60):], marker)
+	}
+	if !bytes.Equal(res.Stdout[:limit], bytes.Repeat([]byte("y\n"), int(limit/2))) {
+		t.Errorf("the kept output is not the command's first %d bytes", limit)
+	}
+	t.Logf("2 GiB of output: %v, exit %d, host RSS peak %d MiB", res.Duration.Round(time.Millisecond), res.ExitCode, peak>>20)
+	if peak > s.maxRSS {
+		t.Errorf("host RSS peaked at %d MiB, want under %d MiB", peak>>20, s.maxRSS>>20)
+	}
+
+	// A small cap, on stderr, keeps the exit status of a command that printed a little too much.
+	res = sh(t, sb, "printf 0123456789abcdef >&2; exit 5", func(r *sandbox.ExecRequest) { r.MaxOutput = 10 })
+	if want := "0123456789" + sandbox.TruncationMarker(10); string(res.Stderr) != want {
+		t.Errorf("stderr %q, want %q", res.Stderr, want)
+	}
+	if !res.Truncated || res.ExitCode != 5 {
+		t.Errorf("truncated %v exit %d, want true and 5", res.Truncated, res.ExitCode)
+	}
+	// Output exactly at the cap is not truncated.
+	res = sh(t, sb, "printf 0123456789", func(r *sandbox.ExecRequest) { r.MaxOutput = 10 })
+	if res.Truncated || string(res.Stdout) != "0123456789" {
+		t.Errorf("output at the cap: truncated %v stdout %q, want false and the whole output", res.Truncated, res.Stdout)
+	}
+}
+
+// rss is this process's resident set size in bytes, from /proc/self/status.
+func rss() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}
+
+func (s *suite) testFiles(t *testing.T) {
+	ctx := context.Background()
+	sb := s.start(t, func(sp *sandbox.Spec) { sp.Workdir = "/work/files" })
+	all := make([]byte, 256)
+	for i := range all {
+		all[i] = byte(i)
+	}
+	big := make([]byte, 3<<20)
+	rand.Read(big)
+	files := []sandbox.File{
+		{Path: "rel.txt", Data: []byte("relative\n")},
+		{Path: "/work/files/deep/er/nested.bin", Data: all},
+		{Path: "/opt/abs.txt", Data: []byte("absolute")},
+		{Path: "run.sh", Data: []byte("#!/bin/sh\necho ran \"$@\"\n"), Mode: 0o755},
+		{Path: "empty", Data: nil},
+		{Path: "name with spaces ü.txt", Data: []byte("spaces")},
+		{Path: "big.bin", Data: big},
+	}
+	if err := sb.WriteFiles(ctx, files...); err != nil {
+		t.Fatalf("WriteFiles: %v", err)
+	}
+	for _, f := range files {
+		got, err := sb.ReadFile(ctx, f.Path)
+		if err != nil {
+			t.Errorf("ReadFile(%s): %v", f.Path, err)
+			continue
+		}
+		if !bytes.Equal(got, f.Data) {
+			t.Errorf("ReadFile(%s): %d bytes %q, want %d bytes %q", f.Path, len(got), short(got), len(f.Data), short(f.Data))
+		}
+	}
+	if out := mustSh(t, sb, "./run.sh x && cat /work/files/rel.txt && stat -c %a rel.txt run.sh"); out != "ran x\nrelative\n644\n755\n" {
+		t.Errorf("files as seen inside: %q", out)
+	}
+	// Replacing a file, and a file the sandbox wrote.
+	if err := sb.WriteFiles(ctx, sandbox.File{Path: "rel.txt", Data: []byte("v2")}); err != nil {
+		t.Fatal(err)
+	}
+	mustSh(t, sb, "printf inside > made.txt")
+	for p, want := range map[string]string{"rel.txt": "v2", "/work/files/made.txt": "inside"} {
+		if got, err := sb.ReadFile(ctx, p); err != nil || string(got) != want {
+			t.Errorf("ReadFile(%s) = %q, %v; want %q", p, got, err, want)
+		}
+	}
+	if _, err := sb.ReadFile(ctx, "no/such/file"); !errors.Is(err, sandbox.ErrNotExist) {
+		t.Errorf("ReadFile of a missing file: error %v, want ErrNotExist", err)
+	}
+	if _, err := sb.ReadFile(ctx, "/work/files/deep"); err == nil {
+		t.Errorf("ReadFile of a directory succeeded, want an error")
+	}
+	if err := sb.WriteFiles(ctx, sandbox.File{Path: ""}); !errors.Is(err, sandbox.ErrInvalidSpec) {
+		t.Errorf("WriteFiles with an empty path: error %v, want ErrInvalidSpec", err)
+	}
+}
+
+func (s *suite) testSecurity(t *testing.T) {
+	sb := s.start(t, nil)
+	status := mustSh(t, sb, "cat /proc/self/status")
+	if !strings.Contains(status, "CapEff:\t0000000000000000") {
+		t.Errorf("effective capabilities are not zero:\n%s", grepLines(status, "Cap"))
+	}
+	if !strings.Contains(status, "NoNewPrivs:\t1") {
+		t.Errorf("no-new-privileges is off:\n%s", grepLines(status, "NoNewPrivs"))
+	}
+	var ifaces []string
+	for _, line := range strings.Split(mustSh(t, sb, "cat /proc/net/dev"), "\n")[2:] {
+		if name, _, ok := strings.Cut(strings.TrimSpace(line), ":"); ok {
+			ifaces = append(ifaces, name)
+		}
+	}
+	if len(ifaces) != 1 || ifaces[0] != "lo" {
+		t.Errorf("network interfaces %v, want only lo", ifaces)
+	}
+	routes := strings.Split(strings.TrimSpace(mustSh(t, sb, "cat /proc/net/route")), "\n")
+	if len(routes) > 1 {
+		t.Errorf("IPv4 routes exist:\n%s", strings.Join(routes, "\n"))
+	}
+	if v6 := strings.TrimSpace(mustSh(t, sb, "cat /proc/net/ipv6_route 2>/dev/null || true")); v6 != "" {
+		for _, line := range strings.Split(v6, "\n") {
+			if !strings.HasSuffix(strings.TrimSpace(line), " lo") {
+				t.Errorf("IPv6 route off loopback: %s", line)
+			}
+		}
+	}
+	// Root without capabilities cannot change ownership or mount.
+	if res := sh(t, sb, "touch /tmp/f && chown 1234 /tmp/f"); res.ExitCode == 0 {
+		t.Errorf("chown succeeded as root without capabilities")
+	}
+	if got := mustSh(t, sb, "echo writable > /tmp/w && cat /tmp/w"); got != "writable\n" {
+		t.Errorf("/tmp is not writable: %q", got)
+	}
+}
+
+func (s *suite) testForkBomb(t *testing.T) {
+	const pids = 64
+	sb := s.start(t, func(sp *sandbox.Spec) { sp.Limits.Pids = pids })
+	start := time.Now()
+	// bash retries a failed fork, so its bomb holds the pids limit until it is killed (dash's gives up at
+	// once); the command then waits, so the timeout must kill the bomb while no pid is free.
+	res := sh(t, sb, `if command -v bash >/dev/null; then exec bash -c 'b() { b | b & }; b; sleep 1000'; fi; b() { b | b & }; b; sleep 1000`,
+		func(r *sandbox.ExecRequest) { r.Timeout = 4 * time.Second })
+	t.Logf("fork bomb: exit %d, timed out %v, after %v", res.ExitCode, res.TimedOut, time.Since(start).Round(time.Millisecond))
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("fork bomb took %v to end, want the 4s timeout plus a little", d)
+	}
+	if !res.TimedOut {
+		t.Errorf("the fork bomb's exec did not time out")
+	}
+	// The sandbox still answers, and the bomb is gone.
+	var out string
+	for try := 0; try < 10; try++ {
+		r, err := sb.Exec(context.Background(), sandbox.ExecRequest{Cmd: []string{"echo", "alive"}, Timeout: 10 * time.Second})
+		if err == nil && string(r.Stdout) == "alive\n" {
+			out = string(r.Stdout)
+			break
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	if out != "alive\n" {
+		t.Fatalf("sandbox does not answer after the fork bomb")
+	}
+	if ps := processes(t, sb); strings.Count(ps, "\n") > 8 {
+		t.Errorf("%d processes left after the fork bomb was killed:\n%s", strings.Count(ps, "\n"), ps)
+	}
+}
+
+func (s *suite) testMemoryHog(t *testing.T) {
+	sb := s.start(t, func(sp *sandbox.Spec) { sp.Limits.Memory = 64 << 20 })
+	// tail keeps a whole "line" in memory, and /dev/zero has no newline.
+	res := sh(t, sb, "head -c 1G /dev/zero | tail >/dev/null")
+	if !res.OOMKilled {
+		t.Errorf("OOMKilled false for a memory hog (exit %d, stderr %q)", res.ExitCode, res.Stderr)
+	}
+	if res.ExitCode == 0 {
+		t.Errorf("memory hog exited 0")
+	}
+	if got := mustSh(t, sb, "echo alive"); got != "alive\n" {
+		t.Errorf("sandbox answers %q after the OOM kill", got)
+	}
+	// A later failure that is not an OOM kill is not reported as one.
+	if res := sh(t, sb, "exit 1"); res.OOMKilled {
+		t.Errorf("OOMKilled true for a plain failure after an OOM kill")
+	}
+}
+
+// gitRepoScript makes a small repository in the workdir and commits it.
+const gitRepoScript = `set -e
+export GIT_AUTHOR_NAME=ssr GIT_AUTHOR_EMAIL=ssr@example.invalid GIT_COMMITTER_NAME=ssr GIT_COMMITTER_EMAIL=ssr@example.invalid
+git init -q .
+printf 'one\ntwo\nthree\n' > a.txt
+printf 'to be deleted\n' > b.txt
+printf '*.log\n' > .gitignore
+mkdir -p pkg && printf 'package pkg\n' > pkg/p.go
+git add -A && git commit -q -m start
+git rev-parse HEAD`
+
+func (s *suite) gitSandbox(t *testing.T, workdir string) (sandbox.Sandbox, string) {
+	sb := s.start(t, func(sp *sandbox.Spec) { sp.Workdir = workdir })
+	if err := sb.WriteFiles(context.Background(), sandbox.File{Path: "data.bin", Data: []byte{0, 1, 2, 0xff, 0, 'x'}}); err != nil {
+		t.Fatal(err)
+	}
+	return sb, strings.TrimSpace(mustSh(t, sb, gitRepoScript))
+}
+
+// changeScript changes the repository in every way a diff must capture, and some it must not.
+const changeScript = `set -e
+printf 'one\nTWO\nthree\n' > a.txt
+rm b.txt
+printf 'new file\n' > c.txt
+mkdir -p sub && printf 'nested\n' > sub/d.txt
+printf 'ignored\n' > build.log
+printf '\000\001new binary\377' > new.bin
+printf '\000changed' > data.bin
+chmod +x pkg/p.go`
+
+func (s *suite) testDiffReset(t *testing.T) {
+	ctx := context.Background()
+	sb, _ := s.gitSandbox(t, "/work/conf-repo")
+	if d, err := sb.Diff(ctx); err != nil || len(d) != 0 {
+		t.Fatalf("Diff of a clean tree = %q, %v; want empty", d, err)
+	}
+	mustSh(t, sb, changeScript)
+	before := mustSh(t, sb, "git status --porcelain")
+	diff, err := sb.Diff(ctx)
+	if err != nil {
+		t.Fatalf("Diff: %v", err)
+	}
+	for _, want := range []string{"diff --git a/a.txt b/a.txt", "-two\n+TWO", "deleted file mode", "diff --git a/c.txt b/c.txt", "diff --git a/sub/d.txt", "GIT binary patch", "diff --git a/new.bin", "diff --git a/data.bin", "old mode 100644\nnew mode 100755"} {
+		if !bytes.Contains(diff, []byte(want)) {
+			t.Errorf("diff lacks %q:\n%s", want, diff)
+		}
+	}
+	if bytes.Contains(diff, []byte("build.log")) {
+		t.Errorf("diff includes the ignored build.log:\n%s", diff)
+	}
+	if after := mustSh(t, sb, "git status --porcelain"); after != before {
+		t.Errorf("Diff changed the repository's index: status before\n%s\nafter\n%s", before, after)
+	}
+
+	if err := sb.Reset(ctx); err != nil {
+		t.Fatalf("Reset: %v", err)
+	}
+	if st := mustSh(t, sb, "git status --porcelain --ignored"); st != "" {
+		t.Errorf("after Reset, status is not clean:\n%s", st)
+	}
+	if got, _ := sb.ReadFile(ctx, "a.txt"); string(got) != "one\ntwo\nthree\n" {
+		t.Errorf("after Reset a.txt = %q", got)
+	}
+	if got, _ := sb.ReadFile(ctx, "data.bin"); !bytes.Equal(got, []byte{0, 1, 2, 0xff, 0, 'x'}) {
+		t.Errorf("after Reset data.bin = %q", got)
+	}
+
+	// The diff is a patch that git apply accepts, and it reproduces the same change. (/tmp is a tmpfs,
+	// which file transfer must reach too.)
+	if err := sb.WriteFiles(ctx, sandbox.File{Path: "/tmp/patches/change.diff", Data: diff}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := sb.ReadFile(ctx, "/tmp/patches/change.diff"); err != nil || !bytes.Equal(got, diff) {
+		t.Fatalf("ReadFile of the diff written to /tmp: %d bytes, %v; want %d bytes", len(got), err, len(diff))
+	}
+	mustSh(t, sb, "git apply /tmp/patches/change.diff")
+	again, err := sb.Diff(ctx)
+	if err != nil {
+		t.Fatalf("Diff after apply: %v", err)
+	}
+	if !bytes.Equal(again, diff) {
+		t.Errorf("the diff after git apply differs:\nfirst:\n%s\nagain:\n%s", diff, again)
+	}
+	if err := sb.Reset(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	// Diff outside a git work tree is a clear error.
+	plain := s.start(t, func(sp *sandbox.Spec) { sp.Workdir = "/work/not-a-repo" })
+	var ce *sandbox.CommandError
+	if _, err := plain.Diff(ctx); !errors.As(err, &ce) {
+		t.Errorf("Diff outside a repository: error %v, want a *CommandError", err)
+	}
+}
+
+func (s *suite) testCommit(t *testing.T) {
+	ctx := context.Background()
+	sb, base := s.gitSandbox(t, "/work/conf-commit")
+	var b [4]byte
+	rand.Read(b[:])
+	ref := "ssr-conformance:" + hex.EncodeToString(b[:])
+	id, err := sb.Commit(ctx, ref)
+	if err != nil {
+		t.Fatalf("Commit(%s): %v", ref, err)
+	}
+	if id == "" {
+		t.Fatalf("Commit returned no image id")
+	}
+	if rm, ok := s.p.(ImageRemover); ok {
+		t.Cleanup(func() {
+			if err := rm.RemoveImage(context.Background(), ref); err != nil {
+				t.Errorf("RemoveImage(%s): %v", ref, err)
+			}
+		})
+	}
+	sb.Close(ctx)
+
+	// A sandbox from the committed image has the repository; with Base set, a commit made inside the
+	// sandbox does not move what Diff and Reset compare against.
+	orig := s.image
+	s.image = ref
+	defer func() { s.image = orig }()
+	next := s.start(t, func(sp *sandbox.Spec) { sp.Workdir = "/work/conf-commit"; sp.Base = base })
+	if got, err := next.ReadFile(ctx, "a.txt"); err != nil || string(got) != "one\ntwo\nthree\n" {
+		t.Fatalf("committed image lacks a.txt: %q, %v", got, err)
+	}
+	mustSh(t, next, `printf 'changed\n' > a.txt && git -c user.name=x -c user.email=x@x commit -qam inside`)
+	diff, err := next.Diff(ctx)
+	if err != nil || !bytes.Contains(diff, []byte("+changed")) {
+		t.Errorf("Diff against Base after an inside commit = %q, %v; want the change", diff, err)
+	}
+	if err := next.Reset(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if head := strings.TrimSpace(mustSh(t, next, "git rev-parse HEAD")); head != base {
+		t.Errorf("after Reset HEAD is %s, want the base %s", head, base)
+	}
+}
+
+func (s *suite) testConcurrency(t *testing.T) {
+	ctx := context.Background()
+	sb := s.start(t, nil)
+	const n = 16
+	outs := make([]string, n)
+	errs := make([]error, n)
+	var wg conc.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			res, err := sb.Exec(ctx, sandbox.ExecRequest{Cmd: []string{"sh", "-c", fmt.Sprintf("sleep 0.$(($$ %% 3)); echo %d", i)}, Timeout: time.Minute})
+			outs[i], errs[i] = string(res.Stdout), err
+		})
+	}
+	wg.Wait()
+	for i := range n {
+		if errs[i] != nil || outs[i] != fmt.Sprintf("%d\n", i) {
+			t.Errorf("concurrent exec %d: %q, %v", i, outs[i], errs[i])
+		}
+	}
+	// Several sandboxes start and close at once.
+	var wg2 conc.WaitGroup
+	for i := range 4 {
+		wg2.Go(func() {
+			spec := s.template
+			spec.Image = s.image
+			other, err := s.p.Start(ctx, spec)
+			if err != nil {
+				t.Errorf("concurrent Start %d: %v", i, err)
+				return
+			}
+			defer other.Close(ctx)
+			if res, err := other.Exec(ctx, sandbox.ExecRequest{Cmd: []string{"echo", strconv.Itoa(i)}}); err != nil || string(res.Stdout) != fmt.Sprintf("%d\n", i) {
+				t.Errorf("exec in concurrent sandbox %d: %q, %v", i, res.Stdout, err)
+			}
+		})
+	}
+	wg2.Wait()
+}
+
+func (s *suite) testClose(t *testing.T) {
+	ctx := context.Background()
+	spec := s.template
+	spec.Image = s.image
+	sb, err := s.p.Start(ctx, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sb.ID() == "" {
+		t.Errorf("ID is empty")
+	}
+	if err := sb.Close(ctx); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if err := sb.Close(ctx); err != nil {
+		t.Errorf("second Close: %v, want nil", err)
+	}
+	if _, err := sb.Exec(ctx, sandbox.ExecRequest{Cmd: []string{"true"}}); !errors.Is(err, sandbox.ErrClosed) {
+		t.Errorf("Exec after Close: %v, want ErrClosed", err)
+	}
+	if err := sb.WriteFiles(ctx, sandbox.File{Path: "x", Data: []byte("x")}); !errors.Is(err, sandbox.ErrClosed) {
+		t.Errorf("WriteFiles after Close: %v, want ErrClosed", err)
+	}
+	if _, err := sb.ReadFile(ctx, "x"); !errors.Is(err, sandbox.ErrClosed) {
+		t.Errorf("ReadFile after Close: %v, want ErrClosed", err)
+	}
+	if _, err := sb.Diff(ctx); !errors.Is(err, sandbox.ErrClosed) {
+		t.Errorf("Diff after Close: %v, want ErrClosed", err)
+	}
+	// Close with an ended context still removes the sandbox.
+	other, err := s.p.Start(ctx, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := other.Close(cctx); err != nil {
+		t.Errorf("Close with a cancelled context: %v", err)
+	}
+}
+
+func short(b []byte) string {
+	if len(b) > 64 {
+		return string(b[:64]) + fmt.Sprintf("...(%d bytes)", len(b))
+	}
+	return string(b)
+}
+
+func grepLines(s, prefix string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.HasPrefix(l, prefix) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
