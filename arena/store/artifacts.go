@@ -107,8 +107,9 @@ func getArtifact(ctx context.Context, q querier, id string) (Artifact, error) {
 
 // RecordValidation records, in one transaction, the validator's report on a proposed artifact,
 // the bug it became (bug must be non-nil exactly when the report is valid), the injector's
-// episode (nil to leave it as ProposeArtifact stored it; otherwise it is written or replaced,
-// typically now carrying its reward when the artifact was rejected) and the raw logs of the runs.
+// episode and the raw logs of the runs. The episode may be nil; if one is stored under its id
+// already (by ProposeArtifact), its non-zero fields update that one, so &Episode{ID: id,
+// Reward: &r} records the reward of a rejected artifact's injector and keeps its turns.
 //
 // Logs take the artifact's job and id as Job and Ref when those are empty, and their ids are
 // added to the report's LogIDs (which may also name logs recorded earlier, such as a cached

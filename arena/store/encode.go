@@ -111,9 +111,11 @@ func newID(prefix string) string {
 	return prefix + hex.EncodeToString(b[:])
 }
 
-// gzipWriters recycles compressors: each holds about a megabyte of deflate state.
+// gzipWriters recycles compressors: each holds about a megabyte of deflate state. BestSpeed:
+// on 100 KiB of test output it is about 7x faster than the default level for a ~20% larger blob,
+// and the CPU is shared with the sandboxes.
 var gzipWriters = sync.Pool{New: func() any {
-	w, _ := gzip.NewWriterLevel(io.Discard, gzip.DefaultCompression)
+	w, _ := gzip.NewWriterLevel(io.Discard, gzip.BestSpeed)
 	return w
 }}
 

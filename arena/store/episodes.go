@@ -11,9 +11,10 @@ import (
 
 func (r Role) valid() bool { return r == RoleInjector || r == RoleSolver }
 
-// putEpisode writes e in tx. With replace, an episode already stored under e.ID is overwritten
-// (an injector episode stored when its artifact was proposed gets its reward at validation).
-func (s *Store) putEpisode(ctx context.Context, tx *sql.Tx, e *Episode, replace bool) error {
+// putEpisode writes e in tx. With merge, an episode already stored under e.ID is updated with
+// e's non-zero fields instead (the injector episode stored by ProposeArtifact gets its reward
+// at validation without the caller having to send its turns again).
+func (s *Store) putEpisode(ctx context.Context, tx *sql.Tx, e *Episode, merge bool) error {
 	what := "record episode " + e.ID
 	if e.ID == "" || e.Job == "" {
 		return fmt.Errorf("store: record episode: %w: id and job are required (episode %q, job %q)", ErrInvalid, e.ID, e.Job)
@@ -21,29 +22,74 @@ func (s *Store) putEpisode(ctx context.Context, tx *sql.Tx, e *Episode, replace 
 	if !e.Role.valid() {
 		return fmt.Errorf("store: %s: %w: role %q (want injector or solver)", what, ErrInvalid, e.Role)
 	}
-	turns := []byte(e.Turns)
-	if len(turns) == 0 {
-		turns = []byte("[]")
+	if len(e.Turns) > 0 {
+		var list []json.RawMessage
+		if err := json.Unmarshal(e.Turns, &list); err != nil {
+			return fmt.Errorf("store: %s: %w: turns must be a JSON array: %v", what, ErrInvalid, err)
+		}
+		e.NTurns = len(list)
 	}
-	var list []json.RawMessage
-	if err := json.Unmarshal(turns, &list); err != nil {
-		return fmt.Errorf("store: %s: %w: turns must be a JSON array: %v", what, ErrInvalid, err)
+	if merge {
+		old, err := getEpisode(ctx, tx, e.ID)
+		switch {
+		case err == nil:
+			mergeEpisode(&old, e)
+			_, err = execTx(ctx, tx, what, `UPDATE episodes SET job = ?, role = ?, agent = ?, policy_version = ?, repo = ?,
+				artifact_id = ?, bug_id = ?, attempt_id = ?, turns = ?, n_turns = ?, reward = ?, advantage = ?, started = ?,
+				finished = ? WHERE id = ?`, old.Job, string(old.Role), old.Agent, old.PolicyVersion, old.Repo,
+				nullString(old.ArtifactID), nullString(old.BugID), nullString(old.AttemptID), string(old.Turns), old.NTurns,
+				nullFloat(old.Reward), nullFloat(old.Advantage), formatTime(old.Started), formatTime(old.Finished), old.ID)
+			return err
+		case !errors.Is(err, ErrNotFound):
+			return err
+		}
 	}
-	e.NTurns = len(list)
+	turns := string(e.Turns)
+	if turns == "" {
+		turns = "[]"
+	}
 	e.Started = s.stamp(e.Started)
 	e.Finished = s.stamp(e.Finished)
-	query := `INSERT INTO episodes (id, job, role, agent, policy_version, repo, artifact_id, bug_id, attempt_id,
-		turns, n_turns, reward, advantage, started, finished) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	if replace {
-		query += ` ON CONFLICT (id) DO UPDATE SET job = excluded.job, role = excluded.role, agent = excluded.agent,
-			policy_version = excluded.policy_version, repo = excluded.repo, artifact_id = excluded.artifact_id,
-			bug_id = excluded.bug_id, attempt_id = excluded.attempt_id, turns = excluded.turns, n_turns = excluded.n_turns,
-			reward = excluded.reward, advantage = excluded.advantage, started = excluded.started, finished = excluded.finished`
-	}
-	_, err := execTx(ctx, tx, what, query, e.ID, e.Job, string(e.Role), e.Agent, e.PolicyVersion, e.Repo,
-		nullString(e.ArtifactID), nullString(e.BugID), nullString(e.AttemptID), string(turns), e.NTurns,
-		nullFloat(e.Reward), nullFloat(e.Advantage), formatTime(e.Started), formatTime(e.Finished))
+	_, err := execTx(ctx, tx, what, `INSERT INTO episodes (id, job, role, agent, policy_version, repo, artifact_id, bug_id,
+		attempt_id, turns, n_turns, reward, advantage, started, finished) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		e.ID, e.Job, string(e.Role), e.Agent, e.PolicyVersion, e.Repo, nullString(e.ArtifactID), nullString(e.BugID),
+		nullString(e.AttemptID), turns, e.NTurns, nullFloat(e.Reward), nullFloat(e.Advantage),
+		formatTime(e.Started), formatTime(e.Finished))
 	return err
+}
+
+// mergeEpisode overwrites old's fields with new's non-zero ones.
+func mergeEpisode(old, e *Episode) {
+	set := func(dst *string, v string) {
+		if v != "" {
+			*dst = v
+		}
+	}
+	set(&old.Job, e.Job)
+	set((*string)(&old.Role), string(e.Role))
+	set(&old.Agent, e.Agent)
+	set(&old.Repo, e.Repo)
+	set(&old.ArtifactID, e.ArtifactID)
+	set(&old.BugID, e.BugID)
+	set(&old.AttemptID, e.AttemptID)
+	if e.PolicyVersion != 0 {
+		old.PolicyVersion = e.PolicyVersion
+	}
+	if len(e.Turns) > 0 {
+		old.Turns, old.NTurns = e.Turns, e.NTurns
+	}
+	if e.Reward != nil {
+		old.Reward = e.Reward
+	}
+	if e.Advantage != nil {
+		old.Advantage = e.Advantage
+	}
+	if !e.Started.IsZero() {
+		old.Started = e.Started
+	}
+	if !e.Finished.IsZero() {
+		old.Finished = e.Finished
+	}
 }
 
 const episodeCols = `id, job, role, agent, policy_version, repo, coalesce(artifact_id, ''), coalesce(bug_id, ''),
@@ -68,8 +114,12 @@ func scanEpisode(r rowScanner, extra ...any) (Episode, error) {
 
 // GetEpisode returns the episode with id, turns included.
 func (s *Store) GetEpisode(ctx context.Context, id string) (Episode, error) {
+	return getEpisode(ctx, s.r, id)
+}
+
+func getEpisode(ctx context.Context, q querier, id string) (Episode, error) {
 	var turns string
-	e, err := scanEpisode(s.r.QueryRowContext(ctx, `SELECT `+episodeCols+`, turns FROM episodes WHERE id = ?`, id), &turns)
+	e, err := scanEpisode(q.QueryRowContext(ctx, `SELECT `+episodeCols+`, turns FROM episodes WHERE id = ?`, id), &turns)
 	if errors.Is(err, sql.ErrNoRows) {
 		return e, fmt.Errorf("store: episode %s: %w", id, ErrNotFound)
 	}

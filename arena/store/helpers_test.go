@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -12,9 +13,9 @@ import (
 // t0 is the fixed clock of the tests; tick advances it so rows get distinct, ordered times.
 var t0 = time.Date(2026, 11, 25, 17, 19, 0, 123456789, time.UTC)
 
-type clock struct{ n int64 }
+type clock struct{ n atomic.Int64 }
 
-func (c *clock) now() time.Time { c.n++; return t0.Add(time.Duration(c.n) * time.Millisecond) }
+func (c *clock) now() time.Time { return t0.Add(time.Duration(c.n.Add(1)) * time.Millisecond) }
 
 func openTest(t testing.TB, opts ...Option) *Store {
 	t.Helper()

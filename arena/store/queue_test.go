@@ -85,8 +85,13 @@ func TestResumeQueries(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := s.RecordValidation(ctx, Validation{ArtifactID: "art-r", Reason: "bug run: no test fails", Step: "bug"}, nil,
-		&Episode{ID: "ep-r", Turns: turns(1), Reward: ptr(-1)}, RawLog{Kind: LogBug, Output: []byte("all passed")}); err != nil {
+		&Episode{ID: "ep-r", Reward: ptr(-1)}, RawLog{Kind: LogBug, Output: []byte("all passed")}); err != nil {
 		t.Fatal(err)
+	}
+	// The reward-only episode updated the stored one and kept its turns.
+	if e, err := s.GetEpisode(ctx, "ep-r"); err != nil || e.NTurns != 1 || string(e.Turns) != string(turns(1)) ||
+		e.Reward == nil || *e.Reward != -1 || e.Agent != "" || e.Role != RoleInjector || e.ArtifactID != "art-r" {
+		t.Errorf("merged injector episode %+v, %v", e, err)
 	}
 
 	pending, err := s.PendingArtifacts(ctx, "job-1")

@@ -75,6 +75,7 @@ func WithReaders(n int) Option { return func(c *config) { c.readers = n } }
 func WithSyncNormal() Option { return func(c *config) { c.syncMode = "NORMAL" } }
 
 // WithClock sets the clock used to stamp rows whose times are left zero (default time.Now).
+// It is called from many goroutines at once.
 func WithClock(now func() time.Time) Option { return func(c *config) { c.now = now } }
 
 // withMigrations replaces the migration list (tests use it to simulate an older or newer ssr).
@@ -148,14 +149,15 @@ func openError(path string, err error) error {
 // Path returns the absolute path of the database file.
 func (s *Store) Path() string { return s.path }
 
-// Close checkpoints the write-ahead log and closes every connection.
+// Close checkpoints the write-ahead log (without waiting for readers in other processes)
+// and closes every connection.
 func (s *Store) Close() error {
 	var errs []error
 	if s.r != nil {
 		errs = append(errs, s.r.Close())
 	}
 	if s.w != nil {
-		_, err := s.w.Exec("PRAGMA wal_checkpoint(TRUNCATE)")
+		_, err := s.w.Exec("PRAGMA wal_checkpoint(PASSIVE)")
 		errs = append(errs, err, s.w.Close())
 	}
 	if err := errors.Join(errs...); err != nil {
