@@ -91,11 +91,17 @@ func imageExists(ctx context.Context, cli ImageEngine, ref string) (bool, error)
 	}
 }
 
+// Seams for tests of the host checks.
+var (
+	lookDebootstrap = debootstrapPath
+	geteuid         = os.Geteuid
+)
+
 func checkBootstrapHost() error {
-	if _, err := debootstrapPath(); err != nil {
+	if _, err := lookDebootstrap(); err != nil {
 		return err
 	}
-	if os.Geteuid() != 0 {
+	if geteuid() != 0 {
 		return ErrNotRoot
 	}
 	return nil
@@ -150,7 +156,7 @@ var baseImageChanges = []string{
 
 func bootstrap(ctx context.Context, cli ImageEngine, recipe Recipe, log io.Writer) error {
 	r := recipe.canonical()
-	deboot, err := debootstrapPath()
+	deboot, err := lookDebootstrap()
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,267 @@
+package docker_test
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/selfplay-swe/ssr/repos/docker"
+	"github.com/selfplay-swe/ssr/repos/docker/dockertest"
+	"github.com/selfplay-swe/ssr/repos/sandbox"
+)
+
+// helperEnv makes the test binary a helper process that starts sandboxes and waits to be killed.
+const helperEnv = "SSR_DOCKER_TEST_HELPER_JOB"
+
+func TestMain(m *testing.M) {
+	if job := os.Getenv(helperEnv); job != "" {
+		os.Exit(helper(job))
+	}
+	os.Exit(m.Run())
+}
+
+// helper starts two sandboxes for job, prints READY and sleeps until it is killed.
+func helper(job string) int {
+	ctx := context.Background()
+	cli, err := docker.Connect(ctx)
+	if err != nil {
+		fmt.Println("ERROR", err)
+		return 1
+	}
+	p, err := docker.New(cli)
+	if err != nil {
+		fmt.Println("ERROR", err)
+		return 1
+	}
+	for _, role := range []string{"injector", "solver"} {
+		if _, err := p.Start(ctx, sandbox.Spec{Image: os.Getenv("SSR_DOCKER_TEST_IMAGE"), Job: job, Role: role}); err != nil {
+			fmt.Println("ERROR", err)
+			return 1
+		}
+	}
+	fmt.Println("READY")
+	time.Sleep(10 * time.Minute)
+	return 0
+}
+
+func newProvider(t *testing.T, opts ...docker.Option) *docker.Provider {
+	t.Helper()
+	p, err := docker.New(dockertest.Client(t), opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func startSandbox(t *testing.T, p *docker.Provider, spec sandbox.Spec) sandbox.Sandbox {
+	t.Helper()
+	sb, err := p.Start(context.Background(), spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sb.Close(context.Background()) })
+	return sb
+}
+
+func TestContainerHardeningAndLabels(t *testing.T) {
+	cli := dockertest.Client(t)
+	image := dockertest.BaseImage(t)
+	job := dockertest.Job(t)
+	sb := startSandbox(t, newProvider(t), sandbox.Spec{Image: image, Job: job, Role: "solver", Limits: sandbox.Limits{Memory: 256 << 20, Pids: 100, NanoCPUs: 500_000_000}})
+	ins, err := cli.ContainerInspect(context.Background(), sb.ID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	self, _ := docker.Self()
+	labels := ins.Config.Labels
+	if labels[docker.LabelOwner] != self.String() || labels[docker.LabelJob] != job || labels[docker.LabelRole] != "solver" {
+		t.Errorf("labels %v, want owner %s, job %s, role solver", labels, self, job)
+	}
+	hc := ins.HostConfig
+	checks := []struct {
+		what string
+		ok   bool
+	}{
+		{"network none", hc.NetworkMode == "none"},
+		{"all capabilities dropped", len(hc.CapDrop) == 1 && strings.EqualFold(hc.CapDrop[0], "ALL") && len(hc.CapAdd) == 0},
+		{"no-new-privileges", len(hc.SecurityOpt) == 1 && strings.HasPrefix(hc.SecurityOpt[0], "no-new-privileges")},
+		{"pids limit", hc.PidsLimit != nil && *hc.PidsLimit == 100},
+		{"memory limit, no swap", hc.Memory == 256<<20 && hc.MemorySwap == 256<<20},
+		{"cpu limit", hc.NanoCPUs == 500_000_000},
+		{"tmpfs /tmp", strings.Contains(hc.Tmpfs["/tmp"], "size=")},
+		{"init", hc.Init != nil && *hc.Init},
+		{"not privileged", !hc.Privileged},
+	}
+	for _, c := range checks {
+		if !c.ok {
+			t.Errorf("%s: not set (host config %+v)", c.what, hc)
+		}
+	}
+}
+
+func TestReapKilledOwner(t *testing.T) {
+	cli := dockertest.Client(t)
+	image := dockertest.BaseImage(t)
+	job := dockertest.Job(t)
+	ctx := context.Background()
+
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), helperEnv+"="+job, "SSR_DOCKER_TEST_IMAGE="+image)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	line, _ := bufio.NewReader(out).ReadString('\n')
+	if strings.TrimSpace(line) != "READY" {
+		t.Fatalf("helper said %q, want READY", line)
+	}
+	// A live owner's containers are not reaped, nor are this process's.
+	mine := startSandbox(t, newProvider(t), sandbox.Spec{Image: image, Job: job, Role: "bystander"})
+	if _, err := docker.Reap(ctx, cli); err != nil {
+		t.Fatal(err)
+	}
+	infos, err := docker.List(ctx, cli, job)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(infos) != 3 {
+		t.Fatalf("%d containers of job %s before the kill, want 3: %+v", len(infos), job, infos)
+	}
+
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Wait()
+	n, err := docker.Reap(ctx, cli)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n < 2 {
+		t.Errorf("Reap removed %d containers, want at least the helper's 2", n)
+	}
+	infos, err = docker.List(ctx, cli, job)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(infos) != 1 || infos[0].ID != mine.ID() {
+		t.Errorf("after Reap, job %s has %+v; want only this process's sandbox %.12s", job, infos, mine.ID())
+	}
+}
+
+// A container whose owner pid was reused by another process (same pid, other start time) is reaped.
+func TestReapReusedPID(t *testing.T) {
+	cli := dockertest.Client(t)
+	image := dockertest.BaseImage(t)
+	job := dockertest.Job(t)
+	self, _ := docker.Self()
+	ghost := self
+	ghost.Start++
+	p := newProvider(t, docker.WithOwner(ghost))
+	sb := startSandbox(t, p, sandbox.Spec{Image: image, Job: job, Role: "ghost"})
+	if _, err := docker.Reap(context.Background(), cli); err != nil {
+		t.Fatal(err)
+	}
+	infos, _ := docker.List(context.Background(), cli, job)
+	if len(infos) != 0 {
+		t.Errorf("the container of a reused pid survived Reap: %+v", infos)
+	}
+	if _, err := sb.Exec(context.Background(), sandbox.ExecRequest{Cmd: []string{"true"}}); err == nil {
+		t.Errorf("exec in a reaped sandbox succeeded")
+	}
+}
+
+func TestBudget(t *testing.T) {
+	image := dockertest.BaseImage(t)
+	job := dockertest.Job(t)
+	b := docker.NewBudget(1)
+	p := newProvider(t, docker.WithBudget(b))
+	first := startSandbox(t, p, sandbox.Spec{Image: image, Job: job})
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	if sb, err := p.Start(ctx, sandbox.Spec{Image: image, Job: job}); !errors.Is(err, context.DeadlineExceeded) {
+		if sb != nil {
+			sb.Close(context.Background())
+		}
+		t.Fatalf("Start beyond the budget: %v, want DeadlineExceeded", err)
+	}
+	// A waiting Start proceeds once a slot is free.
+	done := make(chan error, 1)
+	go func() {
+		sb, err := p.Start(context.Background(), sandbox.Spec{Image: image, Job: job})
+		if err == nil {
+			err = sb.Close(context.Background())
+		}
+		done <- err
+	}()
+	time.Sleep(200 * time.Millisecond)
+	if b.InUse() != 1 {
+		t.Errorf("budget in use %d, want 1 while the second Start waits", b.InUse())
+	}
+	first.Close(context.Background())
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("the waiting Start did not proceed after Close")
+	}
+	if b.InUse() != 0 {
+		t.Errorf("budget in use %d after every Close, want 0", b.InUse())
+	}
+	// A failed start gives its slot back.
+	if _, err := p.Start(context.Background(), sandbox.Spec{Image: "ssr-no-such-image:never", Job: job}); err == nil || !strings.Contains(err.Error(), "not found") {
+		t.Errorf("Start from a missing image: %v", err)
+	}
+	if b.InUse() != 0 {
+		t.Errorf("budget in use %d after a failed Start, want 0", b.InUse())
+	}
+}
+
+func TestConnectUnreachable(t *testing.T) {
+	t.Setenv("DOCKER_HOST", "unix:///nonexistent/ssr/docker.sock")
+	_, err := docker.Connect(context.Background())
+	if !errors.Is(err, docker.ErrEngineUnreachable) {
+		t.Fatalf("Connect: %v, want ErrEngineUnreachable", err)
+	}
+	msg := err.Error()
+	for _, want := range []string{"unix:///nonexistent/ssr/docker.sock", "DOCKER_HOST", "running"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error %q lacks %q", msg, want)
+		}
+	}
+	if strings.Contains(msg, "\n") {
+		t.Errorf("error spans lines: %q", msg)
+	}
+}
+
+func TestEnsureBaseCached(t *testing.T) {
+	cli := dockertest.Client(t)
+	ref := dockertest.BaseImage(t)
+	start := time.Now()
+	got, err := docker.EnsureBase(context.Background(), cli, docker.DefaultRecipe())
+	if err != nil || got != ref {
+		t.Fatalf("EnsureBase = %q, %v; want %q", got, err, ref)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("cached EnsureBase took %v, want seconds at most", d)
+	}
+	ins, err := cli.ImageInspect(context.Background(), ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ins.Config.Labels[docker.LabelKind] != "base" || ins.Config.Labels["ssr.recipe"] != docker.DefaultRecipe().JSON() {
+		t.Errorf("base image labels %v", ins.Config.Labels)
+	}
+}
