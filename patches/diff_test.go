@@ -1,7 +1,6 @@
 package patches
 
 import (
-	"bytes"
 	"fmt"
 	"math/rand/v2"
 	"strings"
@@ -210,5 +209,3 @@ func mutateText(rng *rand.Rand, s string) string {
 	}
 	return out
 }
-
-var _ = bytes.Equal

@@ -104,6 +104,17 @@ func fromGitdiff(f *gitdiff.File) (*FileDiff, error) {
 	if (fd.Op != OpAdd && fd.OldPath == "") || (fd.Op != OpDelete && fd.NewPath == "") {
 		return nil, fmt.Errorf("%w: missing file name", ErrMalformed)
 	}
+	if fd.Op == OpModify && fd.OldPath != fd.NewPath {
+		return nil, fmt.Errorf("%w: old name %q and new name %q differ without a rename or copy header", ErrMalformed, fd.OldPath, fd.NewPath)
+	}
+	for _, name := range []string{fd.OldPath, fd.NewPath} {
+		if name == "" {
+			continue
+		}
+		if err := checkPath(name); err != nil {
+			return nil, fmt.Errorf("%q: %w", name, err)
+		}
+	}
 	for _, frag := range f.TextFragments {
 		h := &Hunk{
 			OldStart: int(frag.OldPosition), OldLines: int(frag.OldLines),
