@@ -101,7 +101,7 @@ func (c *Client) start(op string) (*process, error) {
 	}
 	p.gp = goplugin.NewClient(&goplugin.ClientConfig{
 		HandshakeConfig:  Handshake,
-		Plugins:          pluginSet(nil, false),
+		Plugins:          pluginSet(nil, false, nil),
 		Cmd:              exec.Command(c.prog.Path),
 		AllowedProtocols: []goplugin.Protocol{goplugin.ProtocolGRPC},
 		Managed:          true,
@@ -196,7 +196,7 @@ func invoke[Req, Resp any](ctx context.Context, c *Client, op string, req *Req,
 // reported a moment before the process's exit is noticed, so it waits briefly for that.
 func processGone(p *process, err error) bool {
 	code := status.Code(err)
-	if code != codes.Unavailable && code != codes.Canceled && code != codes.Internal {
+	if code != codes.Unavailable && code != codes.Canceled {
 		return p.gp.Exited()
 	}
 	deadline := time.Now().Add(2 * time.Second)

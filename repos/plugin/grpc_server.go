@@ -16,12 +16,16 @@ type grpcServer struct {
 	pb.UnimplementedLanguageServer
 	impl          Language
 	recoverPanics bool
+	beforeCall    func()
 }
 
 // serve runs one call with the request converted from the wire, and converts the answer back. A nil
 // response without an error is the plugin's bug; it is reported as such rather than sent as "nothing".
 func serve[Req, PReq, Resp, PResp any](ctx context.Context, s *grpcServer, op string, in PReq,
 	from func(PReq) *Req, call func(context.Context, *Req) (*Resp, error), to func(*Resp) PResp) (out PResp, err error) {
+	if s.beforeCall != nil {
+		s.beforeCall()
+	}
 	if s.recoverPanics {
 		defer func() {
 			if v := recover(); v != nil {

@@ -37,13 +37,15 @@ type GRPCPlugin struct {
 	Impl Language
 	// RecoverPanics turns a panic in Impl into an error for that call instead of a crash of the plugin.
 	RecoverPanics bool
+
+	beforeCall func() // run at the start of every call on the plugin side
 }
 
 var _ goplugin.GRPCPlugin = (*GRPCPlugin)(nil)
 
 // GRPCServer registers the plugin side of the protocol.
 func (p *GRPCPlugin) GRPCServer(_ *goplugin.GRPCBroker, s *grpc.Server) error {
-	pb.RegisterLanguageServer(s, &grpcServer{impl: p.Impl, recoverPanics: p.RecoverPanics})
+	pb.RegisterLanguageServer(s, &grpcServer{impl: p.Impl, recoverPanics: p.RecoverPanics, beforeCall: p.beforeCall})
 	return nil
 }
 
@@ -62,6 +64,6 @@ func (p *GRPCPlugin) Server(*goplugin.MuxBroker) (any, error) { return nil, errN
 func (p *GRPCPlugin) Client(*goplugin.MuxBroker, *rpc.Client) (any, error) { return nil, errNetRPC }
 
 // pluginSet is what both sides hand to go-plugin.
-func pluginSet(impl Language, recoverPanics bool) goplugin.PluginSet {
-	return goplugin.PluginSet{PluginName: &GRPCPlugin{Impl: impl, RecoverPanics: recoverPanics}}
+func pluginSet(impl Language, recoverPanics bool, beforeCall func()) goplugin.PluginSet {
+	return goplugin.PluginSet{PluginName: &GRPCPlugin{Impl: impl, RecoverPanics: recoverPanics, beforeCall: beforeCall}}
 }

@@ -1,6 +1,9 @@
 package plugin
 
 import (
+	"os"
+	"sync"
+
 	goplugin "github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
 )
@@ -37,9 +40,14 @@ func Serve(impl Language, opts ...ServeOption) {
 	for _, o := range opts {
 		o(&cfg)
 	}
+	// go-plugin points os.Stderr at a pipe it forwards over gRPC, which loses the last lines of a plugin
+	// that exits at once; the host reads the process's real stderr anyway, so write there directly.
+	realStderr := os.Stderr
+	var restore sync.Once
+	beforeCall := func() { restore.Do(func() { os.Stderr = realStderr }) }
 	goplugin.Serve(&goplugin.ServeConfig{
 		HandshakeConfig: Handshake,
-		Plugins:         pluginSet(impl, cfg.recoverPanics),
+		Plugins:         pluginSet(impl, cfg.recoverPanics, beforeCall),
 		GRPCServer: func(o []grpc.ServerOption) *grpc.Server {
 			return grpc.NewServer(append(o, append(cfg.grpcOptions, maxMessageOptions()...)...)...)
 		},

@@ -1,0 +1,123 @@
+package plugin
+
+import (
+	"reflect"
+	"testing"
+)
+
+// TestConvertRoundTrip sends every public type through its wire form and back. Full values come back
+// equal; empty lists and maps come back nil (the documented normalisation).
+func TestConvertRoundTrip(t *testing.T) {
+	site := MutationSite{StartByte: 3, EndByte: 9, Line: 2, Column: 4, Node: "*ast.BinaryExpr", Operators: []string{OpComparisonFlip}, Function: "S.m"}
+	tests := map[string]struct {
+		in, want any
+		trip     func(any) any
+	}{
+		"describe": {
+			in:   &DescribeResponse{Name: "go", Version: "1", Languages: []string{"go"}, Parsers: []string{"gotest-json"}, Operators: AllOperators},
+			trip: func(v any) any { return describeRespFromPB(describeRespToPB(v.(*DescribeResponse))) },
+		},
+		"describe empty lists": {
+			in: &DescribeResponse{Name: "x", Languages: []string{}}, want: &DescribeResponse{Name: "x"},
+			trip: func(v any) any { return describeRespFromPB(describeRespToPB(v.(*DescribeResponse))) },
+		},
+		"detect request": {
+			in:   &DetectRequest{Root: "/r", Files: []string{"a", "b/c"}},
+			trip: func(v any) any { return detectReqFromPB(detectReqToPB(v.(*DetectRequest))) },
+		},
+		"detect response": {
+			in:   &DetectResponse{Confidence: 0.75, Reason: "go.mod"},
+			trip: func(v any) any { return detectRespFromPB(detectRespToPB(v.(*DetectResponse))) },
+		},
+		"recipe request": {
+			in:   &RecipeRequest{Root: "/r", Files: []string{"go.mod"}},
+			trip: func(v any) any { return recipeReqFromPB(recipeReqToPB(v.(*RecipeRequest))) },
+		},
+		"recipe response": {
+			in:   &RecipeResponse{Packages: []string{"golang-go"}, Setup: []string{"go build ./..."}, Env: map[string]string{"A": "1"}},
+			trip: func(v any) any { return recipeRespFromPB(recipeRespToPB(v.(*RecipeResponse))) },
+		},
+		"recipe empty env": {
+			in: &RecipeResponse{Env: map[string]string{}}, want: &RecipeResponse{},
+			trip: func(v any) any { return recipeRespFromPB(recipeRespToPB(v.(*RecipeResponse))) },
+		},
+		"test files": {
+			in:   &TestFilesResponse{TestFiles: []string{"a_test.go"}},
+			trip: func(v any) any { return testFilesRespFromPB(testFilesRespToPB(v.(*TestFilesResponse))) },
+		},
+		"test files request": {
+			in:   &TestFilesRequest{Files: []string{"a.go", "a_test.go"}},
+			trip: func(v any) any { return testFilesReqFromPB(testFilesReqToPB(v.(*TestFilesRequest))) },
+		},
+		"test command": {
+			in:   &TestCommandResponse{Script: "go test", Parser: "gotest-json"},
+			trip: func(v any) any { return testCommandRespFromPB(testCommandRespToPB(v.(*TestCommandResponse))) },
+		},
+		"test command request": {
+			in:   &TestCommandRequest{TestFiles: []string{"x_test.go"}},
+			trip: func(v any) any { return testCommandReqFromPB(testCommandReqToPB(v.(*TestCommandRequest))) },
+		},
+		"parse request": {
+			in:   &ParseTestOutputRequest{Parser: "p", Output: []byte("out\x00put")},
+			trip: func(v any) any { return parseReqFromPB(parseReqToPB(v.(*ParseTestOutputRequest))) },
+		},
+		"parse response": {
+			in:   &ParseTestOutputResponse{Tests: []TestResult{{ID: "a::T", Status: StatusPassed, Duration: 0.5, File: "a_test.go"}, {ID: "b", Status: StatusError}}},
+			trip: func(v any) any { return parseRespFromPB(parseRespToPB(v.(*ParseTestOutputResponse))) },
+		},
+		"parse response empty": {
+			in: &ParseTestOutputResponse{Tests: []TestResult{}}, want: &ParseTestOutputResponse{},
+			trip: func(v any) any { return parseRespFromPB(parseRespToPB(v.(*ParseTestOutputResponse))) },
+		},
+		"sites request": {
+			in:   &MutationSitesRequest{Path: "a.go", Source: []byte("package a"), Operators: []string{OpRemoveBody}},
+			trip: func(v any) any { return sitesReqFromPB(sitesReqToPB(v.(*MutationSitesRequest))) },
+		},
+		"sites response": {
+			in:   &MutationSitesResponse{Sites: []MutationSite{site, {Node: "n"}}},
+			trip: func(v any) any { return sitesRespFromPB(sitesRespToPB(v.(*MutationSitesResponse))) },
+		},
+		"sites parse error": {
+			in:   &MutationSitesResponse{ParseError: "1:1: expected 'package'"},
+			trip: func(v any) any { return sitesRespFromPB(sitesRespToPB(v.(*MutationSitesResponse))) },
+		},
+		"apply request": {
+			in:   &ApplyMutationRequest{Path: "a.go", Source: []byte("x"), Site: site, Operator: OpComparisonFlip},
+			trip: func(v any) any { return applyReqFromPB(applyReqToPB(v.(*ApplyMutationRequest))) },
+		},
+		"apply response": {
+			in:   &ApplyMutationResponse{Source: []byte("y"), Description: "line 1: '<' → '>='"},
+			trip: func(v any) any { return applyRespFromPB(applyRespToPB(v.(*ApplyMutationResponse))) },
+		},
+		"apply refused": {
+			in:   &ApplyMutationResponse{Refused: "no site"},
+			trip: func(v any) any { return applyRespFromPB(applyRespToPB(v.(*ApplyMutationResponse))) },
+		},
+		"remove request": {
+			in:   &RemoveTestsRequest{Path: "a_test.go", Source: []byte("package a"), Tests: []string{"a::TestX"}},
+			trip: func(v any) any { return removeReqFromPB(removeReqToPB(v.(*RemoveTestsRequest))) },
+		},
+		"remove response": {
+			in:   &RemoveTestsResponse{Source: []byte("package a"), Removed: []string{"a::TestX"}, NotFound: []string{"a::TestY"}},
+			trip: func(v any) any { return removeRespFromPB(removeRespToPB(v.(*RemoveTestsResponse))) },
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			want := tc.want
+			if want == nil {
+				want = tc.in
+			}
+			if got := tc.trip(tc.in); !reflect.DeepEqual(got, want) {
+				t.Errorf("round trip:\n got %#v\nwant %#v", got, want)
+			}
+		})
+	}
+}
+
+func TestConvertNilSite(t *testing.T) {
+	got := applyReqFromPB(applyReqToPB(&ApplyMutationRequest{Operator: "x"}))
+	if got.Operator != "x" || !reflect.DeepEqual(got.Site, MutationSite{}) {
+		t.Errorf("got %#v", got)
+	}
+}

@@ -1,0 +1,69 @@
+// Package fakelang is a tiny Language for the host's tests: it claims repositories holding a file named
+// "<name>.marker", and echoes requests back so that every field's trip over the wire can be checked.
+package fakelang
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/selfplay-swe/ssr/repos/plugin"
+)
+
+// Lang is the fake language named Name.
+type Lang struct{ Name string }
+
+// Describe reports the process id as the version, so tests can check the process is gone after Close.
+func (l Lang) Describe(context.Context, *plugin.DescribeRequest) (*plugin.DescribeResponse, error) {
+	return &plugin.DescribeResponse{Name: l.Name, Version: fmt.Sprint(os.Getpid()), Languages: []string{l.Name},
+		Parsers: []string{l.Name + "-lines"}, Operators: []string{plugin.OpRemoveStatement}}, nil
+}
+
+func (l Lang) Detect(_ context.Context, req *plugin.DetectRequest) (*plugin.DetectResponse, error) {
+	if slices.Contains(req.Files, l.Name+".marker") || slices.Contains(req.Files, "any.marker") {
+		return &plugin.DetectResponse{Confidence: 0.8, Reason: "marker file"}, nil
+	}
+	return &plugin.DetectResponse{Confidence: 0.1, Reason: "no marker in " + req.Root}, nil
+}
+
+func (l Lang) Recipe(_ context.Context, req *plugin.RecipeRequest) (*plugin.RecipeResponse, error) {
+	return &plugin.RecipeResponse{Packages: req.Files, Setup: []string{req.Root}, Env: map[string]string{"ROOT": req.Root}}, nil
+}
+
+func (l Lang) TestFiles(_ context.Context, req *plugin.TestFilesRequest) (*plugin.TestFilesResponse, error) {
+	return &plugin.TestFilesResponse{TestFiles: req.Files}, nil
+}
+
+func (l Lang) TestCommand(_ context.Context, req *plugin.TestCommandRequest) (*plugin.TestCommandResponse, error) {
+	return &plugin.TestCommandResponse{Script: "run " + strings.Join(req.TestFiles, " "), Parser: l.Name + "-lines"}, nil
+}
+
+// ParseTestOutput reads "id status" lines; an "error" line makes the call fail with an error.
+func (l Lang) ParseTestOutput(_ context.Context, req *plugin.ParseTestOutputRequest) (*plugin.ParseTestOutputResponse, error) {
+	var out []plugin.TestResult
+	for _, line := range strings.Split(string(req.Output), "\n") {
+		f := strings.Fields(line)
+		if len(f) == 1 && f[0] == "error" {
+			return nil, fmt.Errorf("cannot parse %q", line)
+		}
+		if len(f) == 2 {
+			out = append(out, plugin.TestResult{ID: f[0], Status: f[1], Duration: 1.5, File: req.Parser})
+		}
+	}
+	return &plugin.ParseTestOutputResponse{Tests: out}, nil
+}
+
+func (l Lang) MutationSites(_ context.Context, req *plugin.MutationSitesRequest) (*plugin.MutationSitesResponse, error) {
+	return &plugin.MutationSitesResponse{Sites: []plugin.MutationSite{{StartByte: 1, EndByte: len(req.Source), Line: 2, Column: 3,
+		Node: req.Path, Operators: req.Operators, Function: "F.g"}}}, nil
+}
+
+func (l Lang) ApplyMutation(_ context.Context, req *plugin.ApplyMutationRequest) (*plugin.ApplyMutationResponse, error) {
+	return &plugin.ApplyMutationResponse{Source: append(req.Source, req.Site.Node...), Description: req.Operator, Refused: req.Site.Function}, nil
+}
+
+func (l Lang) RemoveTests(_ context.Context, req *plugin.RemoveTestsRequest) (*plugin.RemoveTestsResponse, error) {
+	return &plugin.RemoveTestsResponse{Source: req.Source, Removed: req.Tests, NotFound: []string{req.Path}}, nil
+}
