@@ -7,17 +7,19 @@ import (
 	"time"
 )
 
-// Option configures Clone, Build and Baseline.
+// Option configures Clone and a Builder (Build and Baseline).
 type Option func(*config)
 
 type config struct {
-	cacheDir string
-	progress io.Writer
-	now      func() time.Time
+	cacheDir  string
+	progress  io.Writer
+	now       func() time.Time
+	flakeRuns int
+	job       string
 }
 
 func newConfig(opts []Option) *config {
-	c := &config{progress: io.Discard, now: time.Now}
+	c := &config{progress: io.Discard, now: time.Now, flakeRuns: DefaultFlakeRuns}
 	for _, o := range opts {
 		o(c)
 	}
@@ -37,6 +39,18 @@ func WithProgress(w io.Writer) Option {
 			c.progress = w
 		}
 	}
+}
+
+// WithJob labels the sandboxes a Builder starts with job (ssr.job) instead of "build-<repo>" and
+// "baseline-<repo>".
+func WithJob(job string) Option { return func(c *config) { c.job = job } }
+
+// jobFor is the job label for a sandbox of kind ("build", "baseline") for repo.
+func (c *config) jobFor(kind, repo string) string {
+	if c.job != "" {
+		return c.job
+	}
+	return kind + "-" + repo
 }
 
 // withClock injects time for tests.
