@@ -1,0 +1,100 @@
+package arena
+
+import (
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/selfplay-swe/ssr/repos/sandbox"
+)
+
+// Config holds the protocol's thresholds and budgets (DESIGN.md's defaults unless set).
+type Config struct {
+	MinPassingTests int           `yaml:"min_passing_tests" json:"min_passing_tests"` // default 5
+	MinChangedFiles int           `yaml:"min_changed_files" json:"min_changed_files"` // default 1
+	MinFailingTests int           `yaml:"min_failing_tests" json:"min_failing_tests"` // default 1
+	FlakeRuns       int           `yaml:"flake_runs" json:"flake_runs"`               // default 2
+	NAttempts       int           `yaml:"n_attempts" json:"n_attempts"`               // default 8
+	Alpha           float64       `yaml:"alpha" json:"alpha"`                         // default 0.8
+	Containers      int           `yaml:"containers" json:"containers"`               // parallel test runs; default 2
+	TestTimeout     time.Duration `yaml:"test_timeout" json:"test_timeout"`           // one test run; default 5m
+	SolverTurns     int           `yaml:"solver_turns" json:"solver_turns"`           // default 6
+	SolverTime      time.Duration `yaml:"solver_time" json:"solver_time"`             // wall-clock budget per attempt; default 5m
+	InjectorTurns   int           `yaml:"injector_turns" json:"injector_turns"`       // default 4
+	Order2Share     float64       `yaml:"order2_share" json:"order2_share"`           // share of solver work on order-2 bugs; default 0.25
+}
+
+// WithDefaults fills unset fields.
+func (c Config) WithDefaults() Config {
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&c.MinPassingTests, 5)
+	def(&c.MinChangedFiles, 1)
+	def(&c.MinFailingTests, 1)
+	def(&c.FlakeRuns, 2)
+	def(&c.NAttempts, 8)
+	def(&c.Containers, 2)
+	def(&c.SolverTurns, 6)
+	def(&c.InjectorTurns, 4)
+	if c.Alpha == 0 {
+		c.Alpha = 0.8
+	}
+	if c.TestTimeout <= 0 {
+		c.TestTimeout = 5 * time.Minute
+	}
+	if c.SolverTime <= 0 {
+		c.SolverTime = 5 * time.Minute
+	}
+	if c.Order2Share == 0 {
+		c.Order2Share = 0.25
+	}
+	return c
+}
+
+// Arena carries out the protocol for one job: it owns no containers itself but starts them through a
+// sandbox provider, at most Config.Containers test runs at once.
+type Arena struct {
+	sandboxes sandbox.Provider
+	job       string
+	cfg       Config
+	log       *slog.Logger
+	metrics   *Metrics
+
+	mu        sync.Mutex
+	originals map[string]*originalEntry // cache of original runs: image id + script + parser
+}
+
+// New returns an Arena for job that starts sandboxes through p.
+func New(p sandbox.Provider, job string, cfg Config, log *slog.Logger) *Arena {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Arena{sandboxes: p, job: job, cfg: cfg.WithDefaults(), log: log, metrics: &Metrics{}, originals: map[string]*originalEntry{}}
+}
+
+// Config returns the arena's configuration with defaults filled.
+func (a *Arena) Config() Config { return a.cfg }
+
+// Metrics returns the arena's running counters.
+func (a *Arena) Metrics() *Metrics { return a.metrics }
+
+// Metrics counts time spent running tests, for the orchestration-overhead benchmark and progress lines.
+type Metrics struct {
+	testNanos atomic.Int64
+	testRuns  atomic.Int64
+}
+
+func (m *Metrics) addTest(d time.Duration) {
+	m.testNanos.Add(int64(d))
+	m.testRuns.Add(1)
+}
+
+// TestTime is the total wall time of test commands inside sandboxes.
+func (m *Metrics) TestTime() time.Duration { return time.Duration(m.testNanos.Load()) }
+
+// TestRuns is the number of test commands run.
+func (m *Metrics) TestRuns() int64 { return m.testRuns.Load() }

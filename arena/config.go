@@ -1,0 +1,104 @@
+package arena
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// JobConfig is a job's YAML configuration.
+type JobConfig struct {
+	Name       string             `yaml:"name" json:"name"`
+	Manifest   string             `yaml:"manifest,omitempty" json:"manifest,omitempty"` // a repos manifest file
+	Examples   []string           `yaml:"examples,omitempty" json:"examples,omitempty"` // built-in example repositories
+	Repos      []string           `yaml:"repos,omitempty" json:"repos,omitempty"`       // only these manifest entries (all when empty)
+	Agent      string             `yaml:"agent" json:"agent"`                           // native (the LLM agent comes later)
+	Seed       uint64             `yaml:"seed" json:"seed"`
+	Strategies map[string]float64 `yaml:"strategies" json:"strategies"` // injector strategy → share
+	Limits     Limits             `yaml:"limits" json:"limits"`
+	Arena      Config             `yaml:"arena" json:"arena"`
+}
+
+// DefaultJobConfig is the short job `ssr run` runs with no arguments: every built-in example, the native
+// agent, a few bugs.
+func DefaultJobConfig(examples []string) JobConfig {
+	return JobConfig{
+		Name:       "demo",
+		Examples:   examples,
+		Agent:      "native",
+		Seed:       1,
+		Strategies: map[string]float64{StrategyMutation: 0.6, StrategyRemoval: 0.2, StrategyHistory: 0.2},
+		Limits:     Limits{Bugs: 3, Proposed: 10, WallTime: 20 * time.Minute},
+		Arena:      Config{NAttempts: 4, Containers: 2, Order2Share: 0.5, SolverTurns: 6},
+	}
+}
+
+// ParseJobConfig reads a job config; name is used in errors. Unknown fields are errors.
+func ParseJobConfig(name string, data []byte) (*JobConfig, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	var c JobConfig
+	if err := dec.Decode(&c); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("%s: the job config is empty: give at least examples or a manifest, and limits", name)
+		}
+		return nil, fmt.Errorf("%s: %v", name, err)
+	}
+	if err := c.Validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return &c, nil
+}
+
+// LoadJobConfig reads a job config file.
+func LoadJobConfig(path string) (*JobConfig, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("job config: %w", err)
+	}
+	return ParseJobConfig(path, data)
+}
+
+// Validate reports the first field a job cannot run with.
+func (c *JobConfig) Validate() error {
+	if c.Manifest == "" && len(c.Examples) == 0 {
+		return errors.New("no repositories: set manifest (a repos manifest file) or examples (built-in example names)")
+	}
+	if c.Agent != "" && c.Agent != "native" {
+		return fmt.Errorf("agent %q is not available: use native", c.Agent)
+	}
+	for s, w := range c.Strategies {
+		switch s {
+		case StrategyMutation, StrategyRemoval, StrategyHistory:
+		default:
+			return fmt.Errorf("strategies: unknown strategy %q (use mutation, removal or history)", s)
+		}
+		if w < 0 {
+			return fmt.Errorf("strategies.%s: share %v is negative", s, w)
+		}
+	}
+	if c.Limits == (Limits{}) {
+		return errors.New("limits: set at least one of bugs, attempts, proposed or wall_time, or the job never ends")
+	}
+	if c.Limits.Bugs < 0 || c.Limits.Attempts < 0 || c.Limits.Proposed < 0 || c.Limits.WallTime < 0 {
+		return errors.New("limits: values must not be negative")
+	}
+	if a := c.Arena.Alpha; a < 0 || a > 1 {
+		return fmt.Errorf("arena.alpha: %v is outside [0, 1]", a)
+	}
+	if s := c.Arena.Order2Share; s < 0 || s > 1 {
+		return fmt.Errorf("arena.order2_share: %v is outside [0, 1]", s)
+	}
+	return nil
+}
+
+// YAML renders the config (stored with the job so that --resume needs no file).
+func (c JobConfig) YAML() string {
+	out, _ := yaml.Marshal(c)
+	return string(out)
+}

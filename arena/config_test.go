@@ -1,0 +1,73 @@
+package arena
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseJobConfig(t *testing.T) {
+	c, err := ParseJobConfig("job.yaml", []byte(`
+name: nightly
+examples: [pyledger]
+strategies: {mutation: 1, history: 0.5}
+limits: {bugs: 3, wall_time: 90m}
+arena: {n_attempts: 4, flake_runs: 3, test_timeout: 2m}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Limits.WallTime != 90*time.Minute || c.Arena.NAttempts != 4 || c.Arena.TestTimeout != 2*time.Minute || c.Strategies["history"] != 0.5 {
+		t.Fatalf("parsed %+v", c)
+	}
+	again, err := ParseJobConfig("again", []byte(c.YAML()))
+	if err != nil {
+		t.Fatalf("re-parse own YAML: %v", err)
+	}
+	if again.Limits != c.Limits || again.Arena != c.Arena {
+		t.Fatalf("round trip changed the config: %+v vs %+v", again, c)
+	}
+}
+
+func TestParseJobConfigErrors(t *testing.T) {
+	for name, tc := range map[string]struct{ src, want string }{
+		"empty":          {"", "the job config is empty"},
+		"no repos":       {"limits: {bugs: 1}", "no repositories"},
+		"no limits":      {"examples: [x]", "limits: set at least one"},
+		"unknown field":  {"examples: [x]\nlimits: {bugs: 1}\nattempts: 3", "field attempts not found"},
+		"bad strategy":   {"examples: [x]\nlimits: {bugs: 1}\nstrategies: {direct: 1}", `unknown strategy "direct"`},
+		"bad agent":      {"examples: [x]\nlimits: {bugs: 1}\nagent: gpt", `agent "gpt" is not available`},
+		"bad alpha":      {"examples: [x]\nlimits: {bugs: 1}\narena: {alpha: 2}", "arena.alpha"},
+		"not yaml":       {"examples: [x\n", "job.yaml"},
+		"negative limit": {"examples: [x]\nlimits: {bugs: -1}", "must not be negative"},
+		"bad duration":   {"examples: [x]\nlimits: {wall_time: soon}", "job.yaml"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := ParseJobConfig("job.yaml", []byte(tc.src))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want it to contain %q", err, tc.want)
+			}
+			if !strings.HasPrefix(err.Error(), "job.yaml") {
+				t.Errorf("error %q does not name the file", err)
+			}
+		})
+	}
+}
+
+func FuzzParseJobConfig(f *testing.F) {
+	f.Add([]byte("examples: [a]\nlimits: {bugs: 1}\n"))
+	f.Add([]byte(DefaultJobConfig([]string{"pyledger", "gokit"}).YAML()))
+	f.Add([]byte("arena: {alpha: 0.5}\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := ParseJobConfig("fuzz", data)
+		if err != nil {
+			return
+		}
+		if err := c.Validate(); err != nil {
+			t.Fatalf("accepted config fails Validate: %v", err)
+		}
+		if _, err := ParseJobConfig("again", []byte(c.YAML())); err != nil {
+			t.Fatalf("own YAML does not parse: %v", err)
+		}
+	})
+}

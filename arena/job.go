@@ -1,0 +1,485 @@
+package arena
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"sync/atomic"
+	"time"
+
+	"github.com/sourcegraph/conc/pool"
+
+	"github.com/selfplay-swe/ssr/agent"
+	"github.com/selfplay-swe/ssr/arena/artifact"
+	"github.com/selfplay-swe/ssr/arena/store"
+	"github.com/selfplay-swe/ssr/patches"
+	"github.com/selfplay-swe/ssr/rewards"
+)
+
+// Limits end a job: whichever is reached first. Zero means no limit of that kind (a job needs at least one).
+type Limits struct {
+	Bugs     int           `yaml:"bugs" json:"bugs"`         // validated bugs (order 1 and 2)
+	Attempts int           `yaml:"attempts" json:"attempts"` // evaluated attempts
+	Proposed int           `yaml:"proposed" json:"proposed"` // artifacts proposed
+	WallTime time.Duration `yaml:"wall_time" json:"wall_time"`
+}
+
+// Runner drives one job: injector episodes, validation, solver attempts, evaluation, rewards and order-2
+// bugs, recording each finished unit of work in the store in one transaction. Run it again with the same
+// job id to resume: what is left is derived from the store.
+type Runner struct {
+	Arena      *Arena
+	Store      *store.Store
+	Repos      []*Repo
+	Agent      *agent.Native
+	Strategies map[string]float64 // injector strategy → share
+	Limits     Limits
+	Progress   io.Writer // one line per finished unit; nil for none
+
+	inUse   atomic.Int64 // sandboxes running units now (progress only)
+	started time.Time
+	next    int // round-robin over repos
+}
+
+// Run works until a limit is reached or ctx ends (a clean stop: nothing half-recorded).
+func (r *Runner) Run(ctx context.Context) error {
+	r.started = time.Now()
+	if len(r.Repos) == 0 {
+		return errors.New("job has no repositories: add some to the job config")
+	}
+	if r.Limits == (Limits{}) {
+		return errors.New("job has no limits: set limits.bugs, limits.attempts, limits.proposed or limits.wall_time")
+	}
+	if err := r.resume(ctx); err != nil {
+		return err
+	}
+	for {
+		if done, err := r.limitReached(ctx); err != nil || done {
+			return err
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if err := r.step(ctx); err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return err
+		}
+	}
+}
+
+func (r *Runner) job() string { return r.Arena.job }
+
+// resume finishes what a previous run of the job left: proposed artifacts without a verdict, bugs missing
+// attempts, bugs with every attempt but no injector reward.
+func (r *Runner) resume(ctx context.Context) error {
+	pending, err := r.Store.PendingArtifacts(ctx, r.job())
+	if err != nil {
+		return err
+	}
+	for _, sa := range pending {
+		repo := r.repo(sa.Repo)
+		if repo == nil {
+			continue
+		}
+		art, err := artifact.UnmarshalJSON("artifact "+sa.ID, sa.Parts)
+		if err != nil {
+			return err
+		}
+		if sa.Order == 2 {
+			if err := r.validateOrder2(ctx, repo, sa); err != nil {
+				return err
+			}
+			continue
+		}
+		if _, err := r.validate(ctx, repo, sa.ID, art, nil); err != nil {
+			return err
+		}
+	}
+	needs, err := r.Store.BugsNeedingAttempts(ctx, r.job(), r.Arena.cfg.NAttempts)
+	if err != nil {
+		return err
+	}
+	for _, need := range needs {
+		if err := r.solveBug(ctx, need.Bug, need.Missing); err != nil {
+			return err
+		}
+	}
+	finish, err := r.Store.BugsToFinish(ctx, r.job(), r.Arena.cfg.NAttempts)
+	if err != nil {
+		return err
+	}
+	for _, b := range finish {
+		if err := r.finishBug(ctx, b.ID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *Runner) repo(name string) *Repo {
+	for _, x := range r.Repos {
+		if x.Name == name {
+			return x
+		}
+	}
+	return nil
+}
+
+func (r *Runner) limitReached(ctx context.Context) (bool, error) {
+	c, err := r.Store.Counts(ctx, r.job())
+	if err != nil {
+		return false, err
+	}
+	l := r.Limits
+	switch {
+	case l.Bugs > 0 && c.Bugs >= l.Bugs,
+		l.Attempts > 0 && c.Attempts >= l.Attempts,
+		l.Proposed > 0 && c.Artifacts >= l.Proposed,
+		l.WallTime > 0 && time.Since(r.started) >= l.WallTime:
+		return true, nil
+	}
+	return false, nil
+}
+
+// step does one unit of work: an order-2 bug when one is due, otherwise an injector episode and, when its
+// artifact is valid, the bug's attempts.
+func (r *Runner) step(ctx context.Context) error {
+	cands, err := r.Store.Order2Candidates(ctx, r.job())
+	if err != nil {
+		return err
+	}
+	if len(cands) > 0 && float64(r.Agent.Intn(1000))/1000 < r.Arena.cfg.Order2Share {
+		return r.order2(ctx, cands[0])
+	}
+	repo := r.Repos[r.next%len(r.Repos)]
+	r.next++
+	strategy := r.pickStrategy()
+	r.inUse.Add(1)
+	inj, err := r.Arena.Inject(ctx, repo, strategy, r.Agent)
+	r.inUse.Add(-1)
+	if err != nil {
+		return fmt.Errorf("injector on %s: %w", repo.Name, err)
+	}
+	id := newID("art")
+	inj.Artifact.Meta = artifact.Metadata{Repo: repo.Name, ImageDigest: repo.ImageID, Strategy: strategy, Order: 1,
+		PolicyVersion: int(r.Agent.PolicyVersion()), Agent: r.Agent.Name()}
+	parts, err := inj.Artifact.MarshalRecord()
+	if err != nil {
+		return err
+	}
+	ep := r.episode(store.RoleInjector, repo.Name, inj.Turns, inj.Started, inj.Finished)
+	ep.ArtifactID = id
+	if err := r.Store.ProposeArtifact(ctx, store.Artifact{ID: id, Job: r.job(), Repo: repo.Name, Strategy: strategy, Order: 1,
+		PolicyVersion: r.Agent.PolicyVersion(), Agent: r.Agent.Name(), Parts: parts}, ep); err != nil {
+		return err
+	}
+	bugID, err := r.validate(ctx, repo, id, inj.Artifact, ep)
+	if err != nil || bugID == "" {
+		return err
+	}
+	missing := make([]int, r.Arena.cfg.NAttempts)
+	for i := range missing {
+		missing[i] = i
+	}
+	bug, err := r.Store.GetBug(ctx, bugID)
+	if err != nil {
+		return err
+	}
+	return r.solveBug(ctx, bug, missing)
+}
+
+func (r *Runner) pickStrategy() string {
+	names := make([]string, 0, len(r.Strategies))
+	total := 0.0
+	for s, w := range r.Strategies {
+		if w > 0 {
+			names = append(names, s)
+			total += w
+		}
+	}
+	if len(names) == 0 {
+		return StrategyMutation
+	}
+	sort.Strings(names)
+	u := float64(r.Agent.Intn(1_000_000)) / 1_000_000 * total
+	for _, s := range names {
+		u -= r.Strategies[s]
+		if u < 0 {
+			return s
+		}
+	}
+	return names[len(names)-1]
+}
+
+// validate validates an order-1 artifact and records the verdict, the bug if valid and every run's log;
+// a rejected artifact's injector episode gets its −1 in the same transaction. It returns the bug's id.
+func (r *Runner) validate(ctx context.Context, repo *Repo, artID string, art *artifact.Artifact, ep *store.Episode) (string, error) {
+	rep, err := r.Arena.Validate(ctx, repo, art)
+	if err != nil {
+		return "", fmt.Errorf("validate %s on %s: %w", artID, repo.Name, err)
+	}
+	v := store.Validation{ArtifactID: artID, Valid: rep.Valid, Step: rep.Step, F2P: rep.F2P, P2P: rep.P2P, Durations: rep.Durations}
+	var bug *store.Bug
+	if rep.Valid {
+		bug = &store.Bug{ID: newID("bug"), ArtifactID: artID, F2P: rep.F2P, P2P: rep.P2P}
+	} else {
+		v.Reason = rep.Rejection.Error()
+		if ep != nil {
+			reward, _ := rewards.Injector(false, 0, 0, r.Arena.cfg.Alpha)
+			ep.Reward = &reward
+		}
+	}
+	if err := r.Store.RecordValidation(ctx, v, bug, ep, r.logs(rep.Runs, artID)...); err != nil {
+		return "", err
+	}
+	r.progress(ctx, fmt.Sprintf("%s on %s: %s", artID, repo.Name, verdict(rep)))
+	if bug == nil {
+		return "", nil
+	}
+	return bug.ID, nil
+}
+
+func verdict(rep *Report) string {
+	if rep.Valid {
+		return fmt.Sprintf("valid (%d F2P, %d P2P)", len(rep.F2P), len(rep.P2P))
+	}
+	return "rejected: " + rep.Rejection.Error()
+}
+
+// order2 turns a failed first-order attempt into an order-2 bug: the same spec with the failed prediction
+// applied on top. It must still have a failing F2P test, which the attempt's evaluation already tells.
+func (r *Runner) order2(ctx context.Context, c store.Order2Candidate) error {
+	parent, err := r.Store.GetArtifact(ctx, c.Bug.ArtifactID)
+	if err != nil {
+		return err
+	}
+	id := newID("art")
+	a := store.Artifact{ID: id, Job: r.job(), Repo: c.Bug.Repo, Strategy: parent.Strategy, Order: 2, ParentBug: c.Bug.ID,
+		ParentAttempt: c.Attempt.ID, PolicyVersion: parent.PolicyVersion, Agent: parent.Agent, Parts: parent.Parts}
+	if err := r.Store.ProposeArtifact(ctx, a, nil); err != nil {
+		return err
+	}
+	repo := r.repo(c.Bug.Repo)
+	if repo == nil {
+		return fmt.Errorf("order-2 bug on %s: the repository is not in this job's config", c.Bug.Repo)
+	}
+	return r.validateOrder2(ctx, repo, a)
+}
+
+func (r *Runner) validateOrder2(ctx context.Context, repo *Repo, a store.Artifact) error {
+	atts, err := r.Store.Attempts(ctx, a.ParentBug)
+	if err != nil {
+		return err
+	}
+	var parent *store.Attempt
+	for i := range atts {
+		if atts[i].ID == a.ParentAttempt {
+			parent = &atts[i]
+		}
+	}
+	if parent == nil {
+		return fmt.Errorf("order-2 artifact %s: parent attempt %s not found", a.ID, a.ParentAttempt)
+	}
+	var ev Evaluation
+	_ = json.Unmarshal(parent.Details, &ev)
+	pbug, err := r.Store.GetBug(ctx, a.ParentBug)
+	if err != nil {
+		return err
+	}
+	v := store.Validation{ArtifactID: a.ID, Step: "order2"}
+	var bug *store.Bug
+	if len(ev.FailingF2P) == 0 {
+		v.Reason = "the failed prediction leaves no F2P test failing (it broke P2P tests only)"
+	} else {
+		v.Valid = true
+		bug = &store.Bug{ID: newID("bug"), ArtifactID: a.ID, F2P: pbug.F2P, P2P: pbug.P2P}
+		v.F2P, v.P2P = pbug.F2P, pbug.P2P
+	}
+	if err := r.Store.RecordValidation(ctx, v, bug, nil); err != nil {
+		return err
+	}
+	if bug == nil {
+		r.progress(ctx, fmt.Sprintf("order-2 %s: rejected: %s", a.ID, v.Reason))
+		return nil
+	}
+	r.progress(ctx, fmt.Sprintf("order-2 %s from %s: %d F2P still failing", bug.ID, parent.ID, len(ev.FailingF2P)))
+	b, err := r.Store.GetBug(ctx, bug.ID)
+	if err != nil {
+		return err
+	}
+	missing := make([]int, r.Arena.cfg.NAttempts)
+	for i := range missing {
+		missing[i] = i
+	}
+	return r.solveBug(ctx, b, missing)
+}
+
+// loadBug rebuilds the arena's Bug from the store.
+func (r *Runner) loadBug(ctx context.Context, b store.Bug) (*Repo, *Bug, error) {
+	repo := r.repo(b.Repo)
+	if repo == nil {
+		return nil, nil, fmt.Errorf("bug %s: repository %s is not in this job's config", b.ID, b.Repo)
+	}
+	sa, err := r.Store.GetArtifact(ctx, b.ArtifactID)
+	if err != nil {
+		return nil, nil, err
+	}
+	art, err := artifact.UnmarshalJSON("artifact "+sa.ID, sa.Parts)
+	if err != nil {
+		return nil, nil, err
+	}
+	diffs, err := artifact.Check(art, repo.Dir, artifact.CheckOptions{MinChangedFiles: 1, Parsers: repo.Parsers, IsTestFile: repo.IsTestFile})
+	if err != nil {
+		return nil, nil, fmt.Errorf("bug %s: its artifact no longer passes the static check: %w", b.ID, err)
+	}
+	bug := &Bug{ID: b.ID, ArtifactID: b.ArtifactID, Artifact: art, Diffs: diffs, Order: b.Order, ParentBug: b.ParentBug,
+		ParentAttempt: b.ParentAttempt, F2P: b.F2P, P2P: b.P2P}
+	if b.Order == 2 {
+		atts, err := r.Store.Attempts(ctx, b.ParentBug)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, a := range atts {
+			if a.ID == b.ParentAttempt {
+				if bug.Parent, err = patches.ParseBytes([]byte(a.Prediction)); err != nil {
+					return nil, nil, fmt.Errorf("bug %s: parent prediction: %w", b.ID, err)
+				}
+			}
+		}
+		if bug.Parent == nil {
+			return nil, nil, fmt.Errorf("bug %s: parent attempt %s not found", b.ID, b.ParentAttempt)
+		}
+	}
+	return repo, bug, nil
+}
+
+// solveBug runs the missing attempts of a bug in parallel (bounded by the container budget: each attempt
+// holds a solver sandbox and then an evaluation sandbox), records each as it finishes, then finishes the bug.
+func (r *Runner) solveBug(ctx context.Context, b store.Bug, missing []int) error {
+	repo, bug, err := r.loadBug(ctx, b)
+	if err != nil {
+		return err
+	}
+	p := pool.New().WithContext(ctx).WithCancelOnError().WithMaxGoroutines(max(1, r.Arena.cfg.Containers))
+	for _, idx := range missing {
+		p.Go(func(ctx context.Context) error {
+			r.inUse.Add(1)
+			att, err := r.Arena.Solve(ctx, repo, bug, r.Agent, idx)
+			r.inUse.Add(-1)
+			if err != nil {
+				return fmt.Errorf("attempt %d on %s: %w", idx, bug.ID, err)
+			}
+			return r.recordAttempt(ctx, repo, bug, att)
+		})
+	}
+	if err := p.Wait(); err != nil {
+		return err
+	}
+	return r.finishBug(ctx, bug.ID)
+}
+
+func (r *Runner) recordAttempt(ctx context.Context, repo *Repo, bug *Bug, att *Attempt) error {
+	success := att.Eval != nil && att.Eval.Success
+	reward := rewards.Solver(success)
+	details, _ := json.Marshal(att.Eval)
+	id := newID("att")
+	ep := r.episode(store.RoleSolver, repo.Name, att.Turns, att.Started, att.Finished)
+	ep.Reward = &reward
+	var logs []store.RawLog
+	if att.Eval != nil && att.Eval.Run != nil {
+		logs = r.logs([]*TestRun{att.Eval.Run}, id)
+	}
+	err := r.Store.RecordAttempt(ctx, store.Attempt{ID: id, BugID: bug.ID, Index: att.Index, Prediction: att.Prediction,
+		Success: success, Reward: reward, Details: details, Started: att.Started, Finished: att.Finished}, ep, logs...)
+	if errors.Is(err, store.ErrDuplicate) {
+		return nil // recorded by an earlier run of the job: never count it twice
+	}
+	if err != nil {
+		return err
+	}
+	why := "solved"
+	if !success && att.Eval != nil {
+		why = att.Eval.Reason
+	}
+	r.progress(ctx, fmt.Sprintf("%s attempt %d: %s", bug.ID, att.Index, why))
+	return nil
+}
+
+// finishBug rewards the injector from the bug's solve rate and stores the solvers' group advantages.
+func (r *Runner) finishBug(ctx context.Context, bugID string) error {
+	atts, err := r.Store.Attempts(ctx, bugID)
+	if err != nil {
+		return err
+	}
+	solved := 0
+	rs := make([]float64, len(atts))
+	for i, a := range atts {
+		if a.Success {
+			solved++
+		}
+		rs[i] = a.Reward
+	}
+	reward, err := rewards.Injector(true, solved, len(atts), r.Arena.cfg.Alpha)
+	if err != nil {
+		return fmt.Errorf("bug %s: %w", bugID, err)
+	}
+	if err := r.Store.FinishBug(ctx, bugID, reward, rewards.SolveRate(solved, len(atts))); err != nil && !errors.Is(err, store.ErrDuplicate) {
+		return err
+	}
+	adv := map[string]float64{}
+	for i, a := range rewards.Advantages(rs) {
+		if atts[i].EpisodeID != "" {
+			adv[atts[i].EpisodeID] = a
+		}
+	}
+	return r.Store.SetAdvantages(ctx, adv)
+}
+
+func (r *Runner) episode(role store.Role, repo string, turns []Turn, started, finished time.Time) *store.Episode {
+	data, _ := json.Marshal(turns)
+	return &store.Episode{ID: newID("ep"), Job: r.job(), Role: role, Agent: r.Agent.Name(), PolicyVersion: r.Agent.PolicyVersion(),
+		Repo: repo, Turns: data, Started: started, Finished: finished}
+}
+
+func (r *Runner) logs(runs []*TestRun, ref string) []store.RawLog {
+	out := make([]store.RawLog, 0, len(runs))
+	for _, run := range runs {
+		if run == nil {
+			continue
+		}
+		res, _ := json.Marshal(run.Results)
+		out = append(out, store.RawLog{Job: r.job(), Kind: store.LogKind(run.Kind), Ref: ref, Output: run.Output,
+			ExitCode: run.ExitCode, Duration: run.Duration, Results: res})
+	}
+	return out
+}
+
+func (r *Runner) progress(ctx context.Context, what string) {
+	if r.Progress == nil {
+		return
+	}
+	c, err := r.Store.Counts(ctx, r.job())
+	if err != nil {
+		return
+	}
+	rate := 0.0
+	if c.Attempts > 0 {
+		rate = float64(c.Solved) / float64(c.Attempts)
+	}
+	fmt.Fprintf(r.Progress, "[%s] %s\n    proposed %d  valid %d  rejected %d  bugs %d (order-2 %d)  attempts %d  solved %d (%.0f%%)  reward injector %+.2f solver %+.2f  sandboxes in use %d\n",
+		time.Since(r.started).Round(time.Second), what, c.Artifacts, c.Valid, c.Rejected, c.Bugs, c.Order2, c.Attempts, c.Solved, 100*rate,
+		c.Roles[store.RoleInjector].MeanReward, c.Roles[store.RoleSolver].MeanReward, r.inUse.Load())
+}
+
+func newID(prefix string) string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return prefix + "-" + hex.EncodeToString(b[:])
+}

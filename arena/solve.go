@@ -1,0 +1,243 @@
+package arena
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/selfplay-swe/ssr/agent"
+	"github.com/selfplay-swe/ssr/patches"
+	"github.com/selfplay-swe/ssr/repos/plugin"
+	"github.com/selfplay-swe/ssr/repos/sandbox"
+)
+
+// solverOps are the edits the native solver tries: the reversible operators (removals do not repair).
+var solverOps = []string{
+	plugin.OpComparisonFlip, plugin.OpBooleanSwap, plugin.OpArithmeticSwap, plugin.OpConstantOffByOne,
+	plugin.OpNegateCondition, plugin.OpSwapArguments,
+}
+
+// solverShortlist is how many of the best-ranked edit candidates the solver's policy chooses among.
+const solverShortlist = 16
+
+// Turn is one step of an episode: what the agent saw and did, and what came of it.
+type Turn struct {
+	N           int              `json:"n"`
+	Action      string           `json:"action"` // run_tests, edit, revert, submit, mutate, weaken, …
+	Candidate   *agent.Candidate `json:"candidate,omitempty"`
+	Choices     int              `json:"choices,omitempty"` // how many candidates the policy chose among
+	Observation string           `json:"observation"`
+	Failing     int              `json:"failing,omitempty"`
+	Millis      int64            `json:"ms"`
+}
+
+// Attempt is one solver episode on one bug and its evaluation.
+type Attempt struct {
+	Index      int
+	Prediction string // the diff of the work tree against the task commit, test files left out
+	Eval       *Evaluation
+	Turns      []Turn
+	Started    time.Time
+	Finished   time.Time
+}
+
+// gitFresh replaces the sandbox repository's history by one fresh commit: history would leak the answer.
+const gitFresh = `set -e
+rm -rf .git
+git init -q
+git add -A
+git -c user.name=ssr -c user.email=ssr@localhost -c commit.gpgsign=false commit -q --no-verify -m task`
+
+// Solve runs one native solver attempt on bug and evaluates its prediction.
+func (a *Arena) Solve(ctx context.Context, repo *Repo, bug *Bug, ag *agent.Native, index int) (*Attempt, error) {
+	att := &Attempt{Index: index, Started: time.Now()}
+	ctx, cancel := context.WithTimeout(ctx, a.cfg.SolverTime)
+	defer cancel()
+	sb, err := a.sandboxes.Start(ctx, repo.spec(a.job, "solver"))
+	if err != nil {
+		return nil, fmt.Errorf("solver attempt %d: %w", index, err)
+	}
+	defer sb.Close(context.WithoutCancel(ctx))
+	st, err := bug.state(repo)
+	if err != nil {
+		return nil, fmt.Errorf("solver attempt %d: bug state: %w", index, err)
+	}
+	if err := st.applyTo(ctx, sb); err != nil {
+		return nil, err
+	}
+	if res, err := sb.Exec(ctx, sandbox.ExecRequest{Cmd: []string{"sh", "-c", gitFresh}, Dir: sandbox.DefaultWorkdir}); err != nil {
+		return nil, fmt.Errorf("solver attempt %d: fresh history: %w", index, err)
+	} else if !res.OK() {
+		return nil, fmt.Errorf("solver attempt %d: fresh history: exit %d: %s", index, res.ExitCode, tail(res.Stderr, 300))
+	}
+
+	if err := a.solveLoop(ctx, sb, repo, bug, ag, att); err != nil && ctx.Err() == nil {
+		return nil, err
+	}
+	// The prediction is whatever the work tree holds now, even when the budget ran out mid-way.
+	diffCtx := context.WithoutCancel(ctx)
+	raw, err := sb.Diff(diffCtx)
+	if err != nil {
+		return nil, fmt.Errorf("solver attempt %d: diff: %w", index, err)
+	}
+	pred, err := patches.ParseBytes(raw)
+	if err != nil {
+		return nil, fmt.Errorf("solver attempt %d: the sandbox's diff does not parse: %w", index, err)
+	}
+	_, pred = patches.Split(pred, repo.IsTestFile)
+	att.Prediction = pred.String()
+	att.Eval, err = a.Evaluate(diffCtx, repo, bug, pred)
+	att.Finished = time.Now()
+	return att, err
+}
+
+// solveLoop is the native solver: it reads the spec (it writes the hidden tests back, which is what the spec
+// says they are), runs them, and tries edits at mutation sites ranked by the failing output, keeping an edit
+// when fewer tests fail and undoing it otherwise, until the tests pass or the turn budget ends.
+func (a *Arena) solveLoop(ctx context.Context, sb sandbox.Sandbox, repo *Repo, bug *Bug, ag *agent.Native, att *Attempt) error {
+	turn := func(t Turn, start time.Time) {
+		t.N = len(att.Turns)
+		t.Millis = time.Since(start).Milliseconds()
+		att.Turns = append(att.Turns, t)
+	}
+	start := time.Now()
+	spec, err := repo.overlayOf(bug.Diffs.Bug, bug.Diffs.Weaken, bug.Parent, patches.Reverse(bug.Diffs.Weaken))
+	if err != nil {
+		return fmt.Errorf("apply the spec: %w", err)
+	}
+	for p := range spec.write {
+		if !isListed(bug.Artifact.TestFiles, p) {
+			delete(spec.write, p)
+		}
+	}
+	spec.remove = nil
+	if err := spec.applyTo(ctx, sb); err != nil {
+		return err
+	}
+	turn(Turn{Action: "apply_spec", Observation: fmt.Sprintf("wrote %d test file(s) from the spec", len(spec.write))}, start)
+
+	run, err := a.runTestsIn(ctx, sb, repo, "solver", bug.Artifact)
+	if err != nil {
+		return err
+	}
+	failing := notPassing(run)
+	turn(Turn{Action: "run_tests", Failing: len(failing), Observation: summary(run)}, start)
+
+	var acts []siteAction
+	contents := map[string][]byte{}
+	for _, f := range repo.languageSources() {
+		src, err := sb.ReadFile(ctx, f)
+		if err != nil {
+			continue // deleted by the bug: nothing to edit there
+		}
+		contents[f] = src
+		fa, err := siteActions(ctx, repo.Lang, "edit", f, src, solverOps)
+		if err != nil {
+			return err
+		}
+		acts = append(acts, fa...)
+	}
+	rankByOutput(acts, string(run.Output), failing, run.Files)
+	if len(acts) > solverShortlist {
+		acts = acts[:solverShortlist]
+	}
+
+	for len(failing) > 0 && len(att.Turns) < a.cfg.SolverTurns+2 && len(acts) > 0 && ctx.Err() == nil {
+		start := time.Now()
+		cands := make([]agent.Candidate, len(acts))
+		for i, x := range acts {
+			cands[i] = x.cand
+		}
+		k, err := ag.Choose(ctx, agent.Solver, cands)
+		if err != nil {
+			return err
+		}
+		act := acts[k]
+		acts = append(acts[:k], acts[k+1:]...)
+		old := contents[act.cand.File]
+		// Sites are positions in the file as first read; an edit kept earlier may have moved them, so ask
+		// again for the site at the same line, node and operator.
+		act, ok := relocate(ctx, repo.Lang, act, old)
+		if !ok {
+			turn(Turn{Action: "edit", Candidate: &act.cand, Choices: len(cands), Observation: "site no longer present"}, start)
+			continue
+		}
+		out, desc, refused, err := applySite(ctx, repo.Lang, act.cand.File, old, act)
+		if err != nil {
+			return err
+		}
+		if refused != "" {
+			turn(Turn{Action: "edit", Candidate: &act.cand, Choices: len(cands), Observation: "refused: " + refused}, start)
+			continue
+		}
+		if err := sb.WriteFiles(ctx, sandbox.File{Path: act.cand.File, Data: out}); err != nil {
+			return err
+		}
+		run, err := a.runTestsIn(ctx, sb, repo, "solver", bug.Artifact)
+		if err != nil {
+			return err
+		}
+		now := notPassing(run)
+		if len(now) < len(failing) {
+			contents[act.cand.File] = out
+			failing = now
+			turn(Turn{Action: "edit", Candidate: &act.cand, Choices: len(cands), Failing: len(now), Observation: desc + "; kept: " + summary(run)}, start)
+			continue
+		}
+		if err := sb.WriteFiles(ctx, sandbox.File{Path: act.cand.File, Data: old}); err != nil {
+			return err
+		}
+		turn(Turn{Action: "edit", Candidate: &act.cand, Choices: len(cands), Failing: len(now), Observation: desc + "; undone: " + summary(run)}, start)
+	}
+	turn(Turn{Action: "submit", Failing: len(failing), Observation: fmt.Sprintf("%d test(s) not passing in the spec's run", len(failing))}, time.Now())
+	return nil
+}
+
+// relocate finds the site of act again in src (same line, node and operator).
+func relocate(ctx context.Context, lang plugin.Language, act siteAction, src []byte) (siteAction, bool) {
+	fresh, err := siteActions(ctx, lang, act.cand.Kind, act.cand.File, src, []string{act.cand.Operator})
+	if err != nil {
+		return act, false
+	}
+	for _, f := range fresh {
+		if f.site.Line == act.site.Line && f.site.Node == act.site.Node && f.site.Column == act.site.Column {
+			f.cand.Features = act.cand.Features
+			return f, true
+		}
+	}
+	return act, false
+}
+
+func notPassing(run *TestRun) []string {
+	var out []string
+	for id, s := range run.Results {
+		if s == plugin.StatusFailed || s == plugin.StatusError {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+func summary(run *TestRun) string {
+	counts := map[string]int{}
+	for _, s := range run.Results {
+		counts[s]++
+	}
+	s := fmt.Sprintf("%d passed, %d failed, %d error, %d skipped", counts[plugin.StatusPassed], counts[plugin.StatusFailed], counts[plugin.StatusError], counts[plugin.StatusSkipped])
+	if run.ParseErr != "" {
+		s += "; parser: " + run.ParseErr
+	}
+	if run.TimedOut {
+		s += "; timed out"
+	}
+	return s
+}
+
+func isListed(list []string, p string) bool {
+	for _, x := range list {
+		if x == p {
+			return true
+		}
+	}
+	return false
+}

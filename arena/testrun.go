@@ -1,0 +1,181 @@
+package arena
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/selfplay-swe/ssr/arena/artifact"
+	"github.com/selfplay-swe/ssr/repos/plugin"
+	"github.com/selfplay-swe/ssr/repos/sandbox"
+)
+
+// Where a test run's own files go inside a sandbox: outside /repo, so that nothing an agent does to the
+// repository can replace the test script or the parser.
+const (
+	runDir        = "/opt/ssr"
+	runScriptPath = runDir + "/test_script.sh"
+	runOutputPath = runDir + "/test_output"
+)
+
+// TestRun is one run of an artifact's test script and its parsed results. Output is kept whole (up to the
+// sandbox's cap) so verdicts can be recomputed later without containers.
+type TestRun struct {
+	Kind     string            `json:"kind"` // original, bug, weaken, inverse, eval, solver
+	Output   []byte            `json:"-"`
+	ExitCode int               `json:"exit_code"`
+	Duration time.Duration     `json:"duration"`
+	TimedOut bool              `json:"timed_out"`
+	Results  map[string]string `json:"results"`
+	Files    map[string]string `json:"-"`                     // test id → defining file, where the parser knows it
+	ParseErr string            `json:"parse_error,omitempty"` // the parser failed: a rejection, not an error
+}
+
+// Passing lists the tests that passed, sorted.
+func (t *TestRun) Passing() []string { return t.withStatus(plugin.StatusPassed) }
+
+func (t *TestRun) withStatus(status string) []string {
+	var out []string
+	for id, s := range t.Results {
+		if s == status {
+			out = append(out, id)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// runTests starts a sandbox from the repo image, writes the overlay, runs the artifact's test script from
+// /repo, parses what it printed and closes the sandbox. The error is for infrastructure failures only.
+func (a *Arena) runTests(ctx context.Context, repo *Repo, kind string, ov *overlay, art *artifact.Artifact) (*TestRun, error) {
+	sb, err := a.sandboxes.Start(ctx, repo.spec(a.job, "test-"+kind))
+	if err != nil {
+		return nil, fmt.Errorf("%s run: %w", kind, err)
+	}
+	defer sb.Close(context.WithoutCancel(ctx))
+	if ov != nil {
+		if err := ov.applyTo(ctx, sb); err != nil {
+			return nil, fmt.Errorf("%s run: %w", kind, err)
+		}
+	}
+	return a.runTestsIn(ctx, sb, repo, kind, art)
+}
+
+// runTestsIn runs the artifact's test script in a sandbox that is already in the state to test.
+func (a *Arena) runTestsIn(ctx context.Context, sb sandbox.Sandbox, repo *Repo, kind string, art *artifact.Artifact) (*TestRun, error) {
+	if err := sb.WriteFiles(ctx, sandbox.File{Path: runScriptPath, Data: []byte(art.TestScript), Mode: 0o755}); err != nil {
+		return nil, fmt.Errorf("%s run: write test script: %w", kind, err)
+	}
+	res, err := sb.Exec(ctx, sandbox.ExecRequest{
+		Cmd:     []string{"bash", runScriptPath},
+		Dir:     sandbox.DefaultWorkdir,
+		Timeout: a.cfg.TestTimeout,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%s run: %w", kind, err)
+	}
+	out := append(append([]byte{}, res.Stdout...), res.Stderr...)
+	run := &TestRun{Kind: kind, Output: out, ExitCode: res.ExitCode, Duration: res.Duration, TimedOut: res.TimedOut}
+	a.metrics.addTest(res.Duration)
+	if art.Parser.IsScript() {
+		run.Results, run.ParseErr, err = a.parseInSandbox(ctx, sb, art.Parser, out)
+		if err != nil {
+			return nil, fmt.Errorf("%s run: %w", kind, err)
+		}
+	} else {
+		run.Results, run.Files, err = parseBuiltin(ctx, repo.Lang, art.Parser.Builtin, out)
+		if err != nil {
+			return nil, fmt.Errorf("%s run: %w", kind, err)
+		}
+	}
+	return run, nil
+}
+
+// parseBuiltin asks the language plugin, on the host, to parse output. It returns each test's status and,
+// where the parser knows it, its defining file.
+func parseBuiltin(ctx context.Context, lang plugin.Language, parser string, out []byte) (results, files map[string]string, err error) {
+	resp, err := lang.ParseTestOutput(ctx, &plugin.ParseTestOutputRequest{Parser: parser, Output: out})
+	if err != nil {
+		return nil, nil, fmt.Errorf("parser %s: %w", parser, err)
+	}
+	results = make(map[string]string, len(resp.Tests))
+	files = map[string]string{}
+	for _, t := range resp.Tests {
+		results[t.ID] = t.Status
+		if t.File != "" {
+			files[t.ID] = t.File
+		}
+	}
+	return results, files, nil
+}
+
+// parseInSandbox runs a script parser inside the sandbox with the test output on stdin. A parser that
+// crashes or prints anything but a JSON object of known statuses is reported in the second result: the
+// artifact is at fault, not ssr.
+func (a *Arena) parseInSandbox(ctx context.Context, sb sandbox.Sandbox, p artifact.Parser, out []byte) (map[string]string, string, error) {
+	name := p.ScriptName
+	if name == "" {
+		name = artifact.ScriptParserPrefix
+	}
+	script := path.Join(runDir, path.Base(name))
+	if err := sb.WriteFiles(ctx,
+		sandbox.File{Path: script, Data: []byte(p.Script), Mode: 0o755},
+		sandbox.File{Path: runOutputPath, Data: out},
+	); err != nil {
+		return nil, "", fmt.Errorf("write parser: %w", err)
+	}
+	cmd := []string{script}
+	if strings.HasSuffix(name, ".py") {
+		cmd = []string{"python3", script}
+	} else if strings.HasSuffix(name, ".sh") {
+		cmd = []string{"bash", script}
+	}
+	res, err := sb.Exec(ctx, sandbox.ExecRequest{
+		Cmd:     append([]string{"sh", "-c", `exec "$@" < ` + runOutputPath, "parser"}, cmd...),
+		Dir:     sandbox.DefaultWorkdir,
+		Timeout: time.Minute,
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	if !res.OK() {
+		return nil, fmt.Sprintf("script parser %s failed (exit %d): %s", name, res.ExitCode, tail(res.Stderr, 300)), nil
+	}
+	return decodeParserJSON(name, res.Stdout)
+}
+
+// decodeParserJSON reads a script parser's stdout: one JSON object mapping test ids to statuses.
+func decodeParserJSON(name string, stdout []byte) (map[string]string, string, error) {
+	var raw map[string]string
+	if err := json.Unmarshal(bytes.TrimSpace(stdout), &raw); err != nil {
+		return nil, fmt.Sprintf("script parser %s printed no JSON object of test id → status: %v (output starts %q)", name, err, head(stdout, 120)), nil
+	}
+	for id, s := range raw {
+		switch s {
+		case plugin.StatusPassed, plugin.StatusFailed, plugin.StatusSkipped, plugin.StatusError:
+		default:
+			return nil, fmt.Sprintf("script parser %s gave test %q the unknown status %q (want passed, failed, skipped or error)", name, id, s), nil
+		}
+	}
+	return raw, "", nil
+}
+
+func tail(b []byte, n int) string {
+	b = bytes.TrimSpace(b)
+	if len(b) > n {
+		b = b[len(b)-n:]
+	}
+	return strings.ReplaceAll(string(b), "\n", " | ")
+}
+
+func head(b []byte, n int) string {
+	if len(b) > n {
+		b = b[:n]
+	}
+	return string(b)
+}

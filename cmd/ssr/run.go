@@ -1,0 +1,219 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/selfplay-swe/ssr/agent"
+	"github.com/selfplay-swe/ssr/arena"
+	"github.com/selfplay-swe/ssr/arena/store"
+	"github.com/selfplay-swe/ssr/repos"
+	"github.com/selfplay-swe/ssr/repos/docker"
+	"github.com/selfplay-swe/ssr/repos/examples"
+	"github.com/selfplay-swe/ssr/repos/plugin"
+	"github.com/selfplay-swe/ssr/repos/sandbox"
+)
+
+func init() {
+	var resume, dbPath string
+	cmd := &cobra.Command{
+		Use:   "run [CONFIG]",
+		Short: "Run a self-play job (with no CONFIG: a short job on the built-in examples with the native agent)",
+		Long: `Run a self-play job: injector episodes, validation, solver attempts, evaluation, rewards and order-2 bugs,
+recorded in a SQLite database. With no CONFIG, a short job on the built-in example repositories with the native
+agent; it sets up what is missing (the base image, the repo images) first. SIGINT or SIGTERM stop the job
+cleanly; 'ssr run --resume JOB' continues it where it stopped, after a crash too.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
+			defer stop()
+			if resume != "" && len(args) > 0 {
+				return usageError{errors.New("give a CONFIG or --resume JOB, not both")}
+			}
+			return runJob(ctx, cmd.OutOrStdout(), dbPath, resume, args)
+		},
+	}
+	cmd.Flags().StringVar(&resume, "resume", "", "continue the job with this id")
+	cmd.Flags().StringVar(&dbPath, "db", "", "the job database (default: jobs.db in ssr's cache directory)")
+	rootCmd.AddCommand(cmd)
+}
+
+func defaultDB() string { return filepath.Join(repos.DefaultCacheDir(), "jobs.db") }
+
+func runJob(ctx context.Context, out io.Writer, dbPath, resume string, args []string) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if dbPath == "" {
+		dbPath = defaultDB()
+	}
+	if err := os.MkdirAll(filepath.Dir(dbPath), 0o755); err != nil {
+		return err
+	}
+	st, err := store.Open(ctx, dbPath)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	var cfg *arena.JobConfig
+	var job store.Job
+	owner, err := docker.Self()
+	if err != nil {
+		return err
+	}
+	if resume != "" {
+		job, err = st.GetJob(ctx, resume)
+		if err != nil {
+			return fmt.Errorf("resume %s: %w (list jobs with 'ssr jobs ls --db %s')", resume, err, dbPath)
+		}
+		if cfg, err = arena.ParseJobConfig("job "+job.ID, []byte(job.Config)); err != nil {
+			return err
+		}
+	} else {
+		if len(args) == 1 {
+			cfg, err = arena.LoadJobConfig(args[0])
+		} else {
+			c := arena.DefaultJobConfig(examples.Names())
+			cfg = &c
+		}
+		if err != nil {
+			return err
+		}
+		job = store.Job{ID: "job-" + time.Now().UTC().Format("20060102-150405") + "-" + fmt.Sprintf("%04x", os.Getpid()&0xffff),
+			Name: cfg.Name, Config: cfg.YAML(), Status: store.JobRunning, Owner: owner.String()}
+		if err := st.CreateJob(ctx, job); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(out, "job %s (%s), database %s\n", job.ID, cfg.Name, dbPath)
+
+	cli, err := docker.Connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer cli.Close()
+	if n, err := docker.Reap(ctx, cli); err != nil {
+		return fmt.Errorf("reap sandboxes of dead processes: %w", err)
+	} else if n > 0 {
+		fmt.Fprintf(out, "removed %d sandbox(es) left by processes that are gone\n", n)
+	}
+	budget := docker.NewBudget(max(2, cfg.Arena.WithDefaults().Containers*2))
+	provider, err := docker.New(cli, docker.WithBudget(budget), docker.WithOwner(owner))
+	if err != nil {
+		return err
+	}
+	host := plugin.NewHost()
+	defer host.Close()
+
+	prepared, err := prepareRepos(ctx, out, cfg, cli, provider, host)
+	if err != nil {
+		return err
+	}
+	for _, r := range prepared {
+		if err := st.PutRepo(ctx, store.Repo{Job: job.ID, Name: r.Name, ImageRef: r.Image, ImageID: r.ImageID, Commit: r.Commit, Language: r.Language}); err != nil {
+			return err
+		}
+	}
+	if err := st.SetJobStatus(ctx, job.ID, store.JobRunning, owner.String()); err != nil {
+		return err
+	}
+	runner := &arena.Runner{
+		Arena:      arena.New(provider, job.ID, cfg.Arena, nil),
+		Store:      st,
+		Repos:      prepared,
+		Agent:      agent.NewNative(agent.Uniform{}, cfg.Seed),
+		Strategies: cfg.Strategies,
+		Limits:     cfg.Limits,
+		Progress:   out,
+	}
+	start := time.Now()
+	runErr := runner.Run(ctx)
+	bg := context.WithoutCancel(ctx)
+	status := store.JobFinished
+	switch {
+	case runErr != nil && ctx.Err() != nil:
+		status = store.JobStopped
+		fmt.Fprintf(out, "stopped; continue with: ssr run --resume %s --db %s\n", job.ID, dbPath)
+		runErr = nil
+	case runErr != nil:
+		status = store.JobFailed
+	}
+	if err := st.SetJobStatus(bg, job.ID, status, owner.String()); err != nil && runErr == nil {
+		runErr = err
+	}
+	c, err := st.Counts(bg, job.ID)
+	if err == nil {
+		m := runner.Arena.Metrics()
+		fmt.Fprintf(out, "job %s %s after %s: %d proposed, %d valid, %d rejected, %d bugs (%d order-2), %d attempts, %d solved; %d test runs took %s\n",
+			job.ID, status, time.Since(start).Round(time.Second), c.Artifacts, c.Valid, c.Rejected, c.Bugs, c.Order2, c.Attempts, c.Solved,
+			m.TestRuns(), m.TestTime().Round(time.Second))
+	}
+	return runErr
+}
+
+// prepareRepos builds (or reuses) every repository's image and opens its language plugin.
+func prepareRepos(ctx context.Context, out io.Writer, cfg *arena.JobConfig, cli repos.Engine, provider sandbox.Provider, host *plugin.Host) ([]*arena.Repo, error) {
+	var list []repos.Repo
+	for _, name := range cfg.Examples {
+		list = append(list, repos.Repo{Name: name, Source: repos.Source{Example: name}})
+	}
+	if cfg.Manifest != "" {
+		m, err := repos.LoadManifest(cfg.Manifest)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range m.Repos {
+			if len(cfg.Repos) == 0 || contains(cfg.Repos, r.Name) {
+				list = append(list, r)
+			}
+		}
+	}
+	builder := repos.NewBuilder(cli, provider, repos.HostLanguages{Host: host}, repos.WithProgress(out))
+	var prepared []*arena.Repo
+	for _, r := range list {
+		img, err := builder.Build(ctx, r)
+		if err != nil {
+			return nil, fmt.Errorf("build %s: %w", r.Name, err)
+		}
+		lang, co, err := builder.Language(ctx, r)
+		if err != nil {
+			return nil, err
+		}
+		if co == nil {
+			return nil, fmt.Errorf("%s: image-only repositories are not supported by the native agent yet (it needs the code on the host)", r.Name)
+		}
+		desc, err := lang.Describe(ctx, &plugin.DescribeRequest{})
+		if err != nil {
+			return nil, err
+		}
+		tf, err := lang.TestFiles(ctx, &plugin.TestFilesRequest{Files: co.Files})
+		if err != nil {
+			return nil, err
+		}
+		limits := sandbox.Limits{Memory: r.Limits.Memory, NanoCPUs: int64(r.Limits.CPUs * 1e9), Pids: r.Limits.PIDs, ExecTimeout: r.Limits.Timeout}
+		prepared = append(prepared, &arena.Repo{
+			Name: r.Name, Image: img.Ref, ImageID: img.ID, Dir: co.Dir, Commit: co.Commit, Files: co.Files,
+			Lang: lang, Language: desc.Name, Parsers: desc.Parsers, TestFiles: tf.TestFiles, Env: img.Env, Limits: limits,
+		})
+	}
+	return prepared, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
