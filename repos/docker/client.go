@@ -19,7 +19,11 @@ type UnreachableError struct {
 }
 
 func (e *UnreachableError) Error() string {
-	return fmt.Sprintf("Docker Engine not reachable at %s: %v; is the Docker Engine running? set DOCKER_HOST to its socket", e.Host, e.Err)
+	cause := e.Err.Error()
+	if client.IsErrConnectionFailed(e.Err) {
+		cause = "cannot connect" // the client's own text repeats the address and the question below
+	}
+	return fmt.Sprintf("Docker Engine not reachable at %s: %s; is the Docker Engine running? set DOCKER_HOST to its socket", e.Host, cause)
 }
 
 func (e *UnreachableError) Unwrap() []error { return []error{ErrEngineUnreachable, e.Err} }

@@ -221,7 +221,7 @@ func TestBudget(t *testing.T) {
 		t.Errorf("budget in use %d after every Close, want 0", b.InUse())
 	}
 	// A failed start gives its slot back.
-	if _, err := p.Start(context.Background(), sandbox.Spec{Image: "ssr-no-such-image:never", Job: job}); err == nil || !strings.Contains(err.Error(), "not found") {
+	if _, err := p.Start(context.Background(), sandbox.Spec{Image: "ssr-no-such-image:never", Job: job}); !errors.Is(err, docker.ErrImageNotFound) {
 		t.Errorf("Start from a missing image: %v", err)
 	}
 	if b.InUse() != 0 {
@@ -263,5 +263,47 @@ func TestEnsureBaseCached(t *testing.T) {
 	}
 	if ins.Config.Labels[docker.LabelKind] != "base" || ins.Config.Labels["ssr.recipe"] != docker.DefaultRecipe().JSON() {
 		t.Errorf("base image labels %v", ins.Config.Labels)
+	}
+}
+
+// The shell runs with a TTY; pipes stand in for the terminal.
+func TestShell(t *testing.T) {
+	cli := dockertest.Client(t)
+	image := dockertest.BaseImage(t)
+	job := dockertest.Job(t)
+	var out strings.Builder
+	in := strings.NewReader("echo shell-$((6*7)); cat /proc/self/status | grep CapEff; tty; exit 3\n")
+	resize := make(chan docker.TermSize, 1)
+	resize <- docker.TermSize{Rows: 30, Cols: 100}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	code, err := docker.Shell(ctx, cli, sandbox.Spec{Image: image, Job: job, Role: "shell"}, docker.ShellIO{TTY: true, In: in, Out: &out, Size: docker.TermSize{Rows: 24, Cols: 80}, Resize: resize})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code != 3 {
+		t.Errorf("exit status %d, want 3\n%s", code, out.String())
+	}
+	for _, want := range []string{"shell-42", "CapEff:\t0000000000000000", "/dev/pts/"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("shell output lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+// Without a terminal the shell reads a script and ends with it.
+func TestShellScript(t *testing.T) {
+	cli := dockertest.Client(t)
+	image := dockertest.BaseImage(t)
+	job := dockertest.Job(t)
+	var out strings.Builder
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	code, err := docker.Shell(ctx, cli, sandbox.Spec{Image: image, Job: job, Role: "shell"}, docker.ShellIO{In: strings.NewReader("echo out-$((2+3))\necho err >&2\n"), Out: &out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code != 0 || !strings.Contains(out.String(), "out-5\n") || !strings.Contains(out.String(), "err\n") {
+		t.Errorf("exit %d, output %q; want 0 with out-5 and err", code, out.String())
 	}
 }

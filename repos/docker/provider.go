@@ -2,6 +2,7 @@ package docker
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -28,6 +29,9 @@ type Engine interface {
 	CopyFromContainer(ctx context.Context, id, src string) (io.ReadCloser, container.PathStat, error)
 	ContainerCommit(ctx context.Context, id string, opts container.CommitOptions) (container.CommitResponse, error)
 }
+
+// ErrImageNotFound is wrapped when a sandbox's image does not exist on the engine (nothing is pulled).
+var ErrImageNotFound = errors.New("image not found")
 
 // Provider starts sandboxes on a Docker Engine. It is safe for concurrent use.
 type Provider struct {
@@ -80,7 +84,7 @@ func (p *Provider) Start(ctx context.Context, spec sandbox.Spec) (sandbox.Sandbo
 	if err != nil {
 		p.budget.Release()
 		if errdefs.IsNotFound(err) {
-			return nil, fmt.Errorf("start sandbox: image %s not found: build it first (e.g. `ssr image bootstrap`) or name another: %w", spec.Image, err)
+			return nil, fmt.Errorf("start sandbox: %w: %s (build it first, e.g. with `ssr image bootstrap`, or name another)", ErrImageNotFound, spec.Image)
 		}
 		return nil, fmt.Errorf("start sandbox from %s: create container: %w", spec.Image, err)
 	}
@@ -118,7 +122,7 @@ func ContainerConfig(spec sandbox.Spec, owner Owner) (*container.Config, *contai
 		CapAdd:      l.CapAdd,
 		SecurityOpt: []string{"no-new-privileges"},
 		Init:        &init,
-		Tmpfs:       map[string]string{"/tmp": fmt.Sprintf("rw,nosuid,nodev,size=%d", l.TmpfsSize)},
+		Tmpfs:       map[string]string{"/tmp": fmt.Sprintf("rw,exec,nosuid,nodev,size=%d", l.TmpfsSize)},
 		LogConfig:   container.LogConfig{Type: "none"},
 		Resources: container.Resources{
 			Memory:     l.Memory,
