@@ -100,4 +100,3 @@ func init() {
 	f.Int64Var(&execFlags.memory, "memory", sandbox.DefaultMemory, "memory limit in bytes")
 	rootCmd.AddCommand(execCmd)
 }
-
