@@ -238,7 +238,10 @@ func LoadManifest(path string) (*Manifest, error) {
 		return nil, err
 	}
 	// Relative local paths are relative to the manifest, not to wherever ssr runs.
-	base := filepath.Dir(path)
+	base, err := filepath.Abs(filepath.Dir(path))
+	if err != nil {
+		return nil, fmt.Errorf("read manifest: %w", err)
+	}
 	for i := range m.Repos {
 		m.Repos[i].Source = m.Repos[i].Source.resolve(base)
 	}
