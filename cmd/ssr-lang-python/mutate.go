@@ -7,8 +7,8 @@ import (
 	"sort"
 	"strings"
 
-	sitter "github.com/tree-sitter/go-tree-sitter"
 	"github.com/selfplay-swe/ssr/repos/plugin"
+	sitter "github.com/tree-sitter/go-tree-sitter"
 )
 
 // Operator tables. Each maps an operator token (a tree-sitter node kind) to its replacement.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -40,24 +41,37 @@ func (*python) ParseTestOutput(ctx context.Context, req *plugin.ParseTestOutputR
 func parsePytest(output []byte) []plugin.TestResult {
 	p := &pytestParser{index: map[string]int{}}
 	for _, line := range strings.Split(string(output), "\n") {
+		if len(line) > maxResultLine {
+			continue // no result line is this long: a test's output, which must not cost quadratic time
+		}
 		p.line(ansiEscape.ReplaceAllString(strings.TrimRight(line, "\r"), ""))
 	}
 	p.commitSummary()
-	out := make([]plugin.TestResult, len(p.results))
-	for i, r := range p.results {
-		out[i] = plugin.TestResult{ID: r.id, Status: r.status, File: fileOf(r.id)}
-		if d, ok := p.durations[r.id]; ok {
-			out[i].Duration = math.Round(d*1000) / 1000
+	out := make([]plugin.TestResult, 0, len(p.results))
+	for _, r := range p.results {
+		if p.summaryHasPasses && !p.inSummary[r.id] && r.status != plugin.StatusSkipped {
+			// The summary lists every outcome but skips, and not this one: the run-section line was
+			// printed by a test running without output capture.
+			continue
 		}
+		res := plugin.TestResult{ID: r.id, Status: r.status, File: fileOf(r.id)}
+		if d, ok := p.durations[r.id]; ok {
+			res.Duration = math.Round(d*1000) / 1000
+		}
+		out = append(out, res)
 	}
 	return out
 }
+
+// maxResultLine is the longest line read; pytest's own lines are far shorter.
+const maxResultLine = 16 << 10
 
 var (
 	ansiEscape     = regexp.MustCompile(`\x1b\[[0-9;]*[A-Za-z]`)
 	sectionHeader  = regexp.MustCompile(`^=+ (.*?) =+$`)
 	sepLine        = regexp.MustCompile(`^(?:[=_-])+ .* (?:[=_-])+$|^[=_-]{10,}$`)
 	finalStats     = regexp.MustCompile(`\bin \d+(?:\.\d+)?s\b|^no tests ran\b`)
+	bareFinalStats = regexp.MustCompile(`^(?:\d+ [a-z]+(?:, )?)+ in \d+(?:\.\d+)?s\b|^no tests ran in\b`)
 	slowest        = regexp.MustCompile(`^slowest (?:\d+ )?durations$`)
 	collectError   = regexp.MustCompile(`^_+ ERROR collecting (.+?) _+$`)
 	durationLine   = regexp.MustCompile(`^(\d+(?:\.\d+)?)s (setup|call|teardown) +(\S.*)$`)
@@ -91,7 +105,10 @@ const (
 	stateDone                         // after the final "N passed in 0.1s" line
 )
 
-type pytestResult struct{ id, status string }
+type pytestResult struct {
+	id, status string
+	passWord   bool // read from a summary "PASSED" line
+}
 
 type pytestParser struct {
 	state     parserState
@@ -99,6 +116,14 @@ type pytestParser struct {
 	index     map[string]int // id → position in results
 	durations map[string]float64
 	pending   []pytestResult // results of the summary section being read
+	// beforeSummary is the state to go back to when a summary turns out to be a test's output.
+	beforeSummary parserState
+	idLengths     []int // distinct lengths of the ids in index, longest first
+
+	// inSummary holds the ids of the committed summary; summaryHasPasses says it lists passes too (-rA,
+	// -rp), so that it is complete but for skips.
+	inSummary        map[string]bool
+	summaryHasPasses bool
 }
 
 func (p *pytestParser) line(line string) {
@@ -106,11 +131,19 @@ func (p *pytestParser) line(line string) {
 		p.header(strings.TrimSpace(m[1]))
 		return
 	}
-	if p.state == stateSummary && sepLine.MatchString(line) {
-		// A "----- Captured stdout -----" or "_____ test_x _____" line: what looked like a summary was
-		// printed by a test.
-		p.pending, p.state = nil, stateReport
+	if p.state == stateSummary && bareFinalStats.MatchString(line) {
+		// pytest -q ends with "1 failed, 2 passed in 0.1s" without the "=" frame.
+		p.commitSummary()
+		p.state = stateDone
 		return
+	}
+	if p.state == stateSummary && !summaryShaped(line) {
+		// A "----- Captured stdout -----" line, a "_____ test_x _____" header, a test's own output: what
+		// looked like a summary was printed by a test. Go back to where it started and read on from there.
+		p.pending, p.state = nil, p.beforeSummary
+		if sepLine.MatchString(line) {
+			return
+		}
 	}
 	switch p.state {
 	case stateRun:
@@ -133,7 +166,7 @@ func (p *pytestParser) line(line string) {
 	case stateSummary:
 		if m := summaryLine.FindStringSubmatch(line); m != nil {
 			if id := p.summaryID(m[1], m[2]); id != "" {
-				p.pending = append(p.pending, pytestResult{id, statusWords[m[1]]})
+				p.pending = append(p.pending, pytestResult{id, statusWords[m[1]], m[1] == "PASSED"})
 			}
 		}
 	}
@@ -152,6 +185,9 @@ func (p *pytestParser) header(title string) {
 		// output (in FAILURES, say) must not turn that output into results.
 		p.state = stateRun
 	case title == "short test summary info":
+		if p.state != stateSummary {
+			p.beforeSummary = p.state
+		}
 		p.state, p.pending = stateSummary, nil
 	case slowest.MatchString(title):
 		p.state = stateDurations
@@ -167,6 +203,13 @@ func (p *pytestParser) header(title string) {
 func (p *pytestParser) commitSummary() {
 	for _, r := range p.pending {
 		p.add(r.id, r.status)
+		if p.inSummary == nil {
+			p.inSummary = map[string]bool{}
+		}
+		p.inSummary[r.id] = true
+		if r.passWord {
+			p.summaryHasPasses = true
+		}
 	}
 	p.pending = nil
 }
@@ -179,7 +222,19 @@ func (p *pytestParser) add(id, status string) {
 		return
 	}
 	p.index[id] = len(p.results)
-	p.results = append(p.results, pytestResult{id, status})
+	if !slices.Contains(p.idLengths, len(id)) {
+		p.idLengths = append(p.idLengths, len(id))
+		slices.SortFunc(p.idLengths, func(a, b int) int { return b - a })
+	}
+	p.results = append(p.results, pytestResult{id: id, status: status})
+}
+
+// summaryShaped reports whether a line can belong to a real short test summary: an outcome line (messages are
+// cut to one line), pytest's "!!! Interrupted … !!!" notice, or a blank line.
+func summaryShaped(line string) bool {
+	word, _, _ := strings.Cut(line, " ")
+	_, ok := statusWords[word]
+	return ok || strings.TrimSpace(line) == "" || strings.HasPrefix(line, "!!!")
 }
 
 // verboseResult reads a run-section line of pytest -v: "nodeid STATUS", "nodeid STATUS (reason)", either with
@@ -234,10 +289,12 @@ func (p *pytestParser) summaryID(word, rest string) string {
 	if _, ok := p.index[rest]; ok {
 		return rest
 	}
-	for i := len(rest) - 1; i > 0; i-- {
-		if rest[i] == ' ' {
-			if _, ok := p.index[rest[:i]]; ok {
-				return rest[:i]
+	// Try only the lengths of ids seen so far (few distinct ones), longest first: hashing every prefix that
+	// ends at a blank would be quadratic in the line's length.
+	for _, n := range p.idLengths {
+		if n < len(rest) && rest[n] == ' ' {
+			if _, ok := p.index[rest[:n]]; ok {
+				return rest[:n]
 			}
 		}
 	}

@@ -8,8 +8,8 @@ import (
 	"sort"
 	"strings"
 
-	sitter "github.com/tree-sitter/go-tree-sitter"
 	"github.com/selfplay-swe/ssr/repos/plugin"
+	sitter "github.com/tree-sitter/go-tree-sitter"
 )
 
 // RemoveTests removes tests, named by pytest nodeids, from one test file: a top-level "def test_x" for
