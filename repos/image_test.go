@@ -186,3 +186,53 @@ func TestBuildReportsFailedSetup(t *testing.T) {
 		t.Fatalf("build log %s lacks the full output: %v", se.Log, rerr)
 	}
 }
+
+// BenchmarkBuildAndBaseline measures, per example, a cold build and baseline (new image from the existing
+// base image, tests run twice) and a warm one (image and baseline reused).
+func BenchmarkBuildAndBaseline(b *testing.B) {
+	for _, ex := range []string{"pyledger", "gokit"} {
+		b.Run(ex, func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				benchOnce(b, ex)
+			}
+		})
+	}
+}
+
+func benchOnce(b *testing.B, ex string) {
+	cli := dockertest.Client(b)
+	dockertest.BaseImage(b)
+	host := plugin.NewHost(plugin.WithDirs(firstPartyPlugins(b)))
+	defer host.Close()
+	prov, err := docker.New(cli)
+	if err != nil {
+		b.Fatal(err)
+	}
+	job := dockertest.Job(b)
+	builder := NewBuilder(cli, prov, HostLanguages{Host: host}, WithCacheDir(b.TempDir()), WithJob(job))
+	var rb [3]byte
+	rand.Read(rb[:])
+	repo := Repo{Name: "bench-" + ex + "-" + hex.EncodeToString(rb[:]), Source: Source{Example: ex}}
+	defer func() {
+		imgs, _ := FindImages(context.Background(), cli, repo.Name)
+		for _, img := range imgs {
+			cli.ImageRemove(context.Background(), img.ID, image.RemoveOptions{Force: true, PruneChildren: true})
+		}
+	}()
+	ctx := context.Background()
+	measure := func(what string) {
+		start := time.Now()
+		img, err := builder.Build(ctx, repo)
+		if err != nil {
+			b.Fatal(err)
+		}
+		built := time.Since(start)
+		if _, err := builder.Baseline(ctx, repo, img); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(built.Seconds(), what+"-build-s")
+		b.ReportMetric((time.Since(start) - built).Seconds(), what+"-baseline-s")
+	}
+	measure("cold")
+	measure("warm")
+}
