@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/selfplay-swe/ssr/agent"
+	"github.com/selfplay-swe/ssr/arena/artifact"
 	"github.com/selfplay-swe/ssr/patches"
 	"github.com/selfplay-swe/ssr/repos/plugin"
 	"github.com/selfplay-swe/ssr/repos/sandbox"
@@ -93,7 +94,7 @@ func (a *Arena) Solve(ctx context.Context, repo *Repo, bug *Bug, ag *agent.Nativ
 
 // solveLoop is the native solver: it reads the spec (it writes the hidden tests back, which is what the spec
 // says they are), runs them, and tries edits at mutation sites ranked by the failing output, keeping an edit
-// when fewer tests fail and undoing it otherwise, until the tests pass or the turn budget ends.
+// unless more tests fail with it, until the tests pass or the turn budget ends.
 func (a *Arena) solveLoop(ctx context.Context, sb sandbox.Sandbox, repo *Repo, bug *Bug, ag *agent.Native, att *Attempt) error {
 	turn := func(t Turn, start time.Time) {
 		t.N = len(att.Turns)
@@ -101,20 +102,16 @@ func (a *Arena) solveLoop(ctx context.Context, sb sandbox.Sandbox, repo *Repo, b
 		att.Turns = append(att.Turns, t)
 	}
 	start := time.Now()
-	spec, err := repo.overlayOf(bug.Diffs.Bug, bug.Diffs.Weaken, bug.Parent, patches.Reverse(bug.Diffs.Weaken))
+	// The spec is the reverse of the weakening: applied to the weakened test files it gives back the hidden
+	// tests, which are the listed test files as the repository has them.
+	hidden, err := artifactTestFiles(repo, bug)
 	if err != nil {
-		return fmt.Errorf("apply the spec: %w", err)
-	}
-	for p := range spec.write {
-		if !isListed(bug.Artifact.TestFiles, p) {
-			delete(spec.write, p)
-		}
-	}
-	spec.remove = nil
-	if err := spec.applyTo(ctx, sb); err != nil {
 		return err
 	}
-	turn(Turn{Action: "apply_spec", Observation: fmt.Sprintf("wrote %d test file(s) from the spec", len(spec.write))}, start)
+	if err := writeFiles(ctx, sb, hidden); err != nil {
+		return err
+	}
+	turn(Turn{Action: "apply_spec", Observation: fmt.Sprintf("wrote %d test file(s) from the spec", len(hidden))}, start)
 
 	run, err := a.runTestsIn(ctx, sb, repo, "solver", bug.Artifact)
 	if err != nil {
@@ -178,7 +175,8 @@ func (a *Arena) solveLoop(ctx context.Context, sb sandbox.Sandbox, repo *Repo, b
 			return err
 		}
 		now := notPassing(run)
-		if len(now) < len(failing) {
+		// Keep an edit that does not make things worse: it may be half of a repair that needs two edits.
+		if len(now) <= len(failing) {
 			contents[act.cand.File] = out
 			failing = now
 			turn(Turn{Action: "edit", Candidate: &act.cand, Choices: len(cands), Failing: len(now), Observation: desc + "; kept: " + summary(run)}, start)
@@ -191,6 +189,11 @@ func (a *Arena) solveLoop(ctx context.Context, sb sandbox.Sandbox, repo *Repo, b
 	}
 	turn(Turn{Action: "submit", Failing: len(failing), Observation: fmt.Sprintf("%d test(s) not passing in the spec's run", len(failing))}, time.Now())
 	return nil
+}
+
+// artifactTestFiles reads the bug's listed test files as the repository has them.
+func artifactTestFiles(repo *Repo, bug *Bug) (map[string][]byte, error) {
+	return artifact.ReadTree(repo.Dir, bug.Artifact.TestFiles)
 }
 
 // relocate finds the site of act again in src (same line, node and operator).
