@@ -239,6 +239,16 @@ func (b *Builder) Build(ctx context.Context, repo Repo) (*Image, error) {
 	if repo.Source.Kind() == SourceImage {
 		return b.existingImage(ctx, repo, start)
 	}
+	// The checkout is shared by every repo with the same source: hold it from the clone until it is copied.
+	unlock, err := lockPath(ctx, filepath.Join(b.cfg.cacheDir, "locks", "build-"+cacheKey(repo.Source.String())))
+	if err != nil {
+		return nil, fmt.Errorf("build %s: %w", repo.Name, err)
+	}
+	defer func() {
+		if unlock != nil {
+			unlock()
+		}
+	}()
 	p, err := b.plan(ctx, repo)
 	if err != nil {
 		return nil, err
@@ -285,6 +295,8 @@ func (b *Builder) Build(ctx context.Context, repo Repo) (*Image, error) {
 	if err := b.copyCheckout(ctx, sb.ID(), p.co.Dir, p.workdir); err != nil {
 		return nil, fmt.Errorf("build %s: copy the checkout into %s: %w", repo.Name, p.workdir, err)
 	}
+	unlock()
+	unlock = nil
 	// The index came from go-git on the host: refresh its stat data so that git status is fast and exact.
 	steps := append([]string{"git -c safe.directory='*' update-index -q --refresh; git -c safe.directory='*' status --porcelain --untracked-files=no | head -20"}, p.setup...)
 	for i, step := range steps {
