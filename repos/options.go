@@ -53,8 +53,6 @@ func (c *config) jobFor(kind, repo string) string {
 	return kind + "-" + repo
 }
 
-// withClock injects time for tests.
-func withClock(now func() time.Time) Option { return func(c *config) { c.now = now } }
 
 // DefaultCacheDir is $SSR_CACHE_DIR, else $XDG_CACHE_HOME/ssr, else ~/.cache/ssr.
 func DefaultCacheDir() string {
