@@ -53,7 +53,6 @@ func (c *config) jobFor(kind, repo string) string {
 	return kind + "-" + repo
 }
 
-
 // DefaultCacheDir is $SSR_CACHE_DIR, else $XDG_CACHE_HOME/ssr, else ~/.cache/ssr.
 func DefaultCacheDir() string {
 	if d := os.Getenv("SSR_CACHE_DIR"); d != "" {
