@@ -51,9 +51,19 @@ git -c user.name=ssr -c user.email=ssr@localhost -c commit.gpgsign=false commit 
 
 // Solve runs one native solver attempt on bug and evaluates its prediction.
 func (a *Arena) Solve(ctx context.Context, repo *Repo, bug *Bug, ag *agent.Native, index int) (*Attempt, error) {
+	return a.attempt(ctx, repo, bug, index, func(ctx context.Context, sb sandbox.Sandbox, att *Attempt) error {
+		return a.solveLoop(ctx, sb, repo, bug, ag, att)
+	})
+}
+
+// actor is what acts in a prepared solver sandbox: the native solver's loop, or a scripted solver in tests.
+type actor func(ctx context.Context, sb sandbox.Sandbox, att *Attempt) error
+
+// attempt prepares the solver's sandbox as DESIGN.md says (bug and weakening applied, order-2 parent
+// prediction applied, history replaced by one fresh commit), lets act work in it within the attempt's time
+// budget, takes the work tree's diff as the prediction and evaluates it in a fresh sandbox.
+func (a *Arena) attempt(ctx context.Context, repo *Repo, bug *Bug, index int, act actor) (*Attempt, error) {
 	att := &Attempt{Index: index, Started: time.Now()}
-	ctx, cancel := context.WithTimeout(ctx, a.cfg.SolverTime)
-	defer cancel()
 	sb, err := a.sandboxes.Start(ctx, repo.spec(a.job, "solver"))
 	if err != nil {
 		return nil, fmt.Errorf("solver attempt %d: %w", index, err)
@@ -72,12 +82,17 @@ func (a *Arena) Solve(ctx context.Context, repo *Repo, bug *Bug, ag *agent.Nativ
 		return nil, fmt.Errorf("solver attempt %d: fresh history: exit %d: %s", index, res.ExitCode, tail(res.Stderr, 300))
 	}
 
-	if err := a.solveLoop(ctx, sb, repo, bug, ag, att); err != nil && ctx.Err() == nil {
+	budget, cancel := context.WithTimeout(ctx, a.cfg.SolverTime)
+	err = act(budget, sb, att)
+	cancel()
+	switch {
+	case ctx.Err() != nil:
+		return nil, ctx.Err() // the job is stopping: this attempt is not finished and will run again on resume
+	case err != nil && budget.Err() == nil:
 		return nil, err
 	}
 	// The prediction is whatever the work tree holds now, even when the budget ran out mid-way.
-	diffCtx := context.WithoutCancel(ctx)
-	raw, err := sb.Diff(diffCtx)
+	raw, err := sb.Diff(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("solver attempt %d: diff: %w", index, err)
 	}
@@ -87,7 +102,7 @@ func (a *Arena) Solve(ctx context.Context, repo *Repo, bug *Bug, ag *agent.Nativ
 	}
 	_, pred = patches.Split(pred, repo.IsTestFile)
 	att.Prediction = pred.String()
-	att.Eval, err = a.Evaluate(diffCtx, repo, bug, pred)
+	att.Eval, err = a.Evaluate(ctx, repo, bug, pred)
 	att.Finished = time.Now()
 	return att, err
 }

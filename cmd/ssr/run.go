@@ -20,7 +20,6 @@ import (
 	"github.com/selfplay-swe/ssr/repos/docker"
 	"github.com/selfplay-swe/ssr/repos/examples"
 	"github.com/selfplay-swe/ssr/repos/plugin"
-	"github.com/selfplay-swe/ssr/repos/sandbox"
 )
 
 func init() {
@@ -115,7 +114,12 @@ func runJob(ctx context.Context, out io.Writer, dbPath, resume string, args []st
 	host := plugin.NewHost()
 	defer host.Close()
 
-	prepared, err := prepareRepos(ctx, out, cfg, cli, provider, host)
+	list, err := arena.ReposOf(cfg)
+	if err != nil {
+		return err
+	}
+	builder := repos.NewBuilder(cli, provider, repos.HostLanguages{Host: host}, repos.WithProgress(out))
+	prepared, err := arena.Prepare(ctx, builder, list)
 	if err != nil {
 		return err
 	}
@@ -159,61 +163,4 @@ func runJob(ctx context.Context, out io.Writer, dbPath, resume string, args []st
 			m.TestRuns(), m.TestTime().Round(time.Second))
 	}
 	return runErr
-}
-
-// prepareRepos builds (or reuses) every repository's image and opens its language plugin.
-func prepareRepos(ctx context.Context, out io.Writer, cfg *arena.JobConfig, cli repos.Engine, provider sandbox.Provider, host *plugin.Host) ([]*arena.Repo, error) {
-	var list []repos.Repo
-	for _, name := range cfg.Examples {
-		list = append(list, repos.Repo{Name: name, Source: repos.Source{Example: name}})
-	}
-	if cfg.Manifest != "" {
-		m, err := repos.LoadManifest(cfg.Manifest)
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range m.Repos {
-			if len(cfg.Repos) == 0 || contains(cfg.Repos, r.Name) {
-				list = append(list, r)
-			}
-		}
-	}
-	builder := repos.NewBuilder(cli, provider, repos.HostLanguages{Host: host}, repos.WithProgress(out))
-	var prepared []*arena.Repo
-	for _, r := range list {
-		img, err := builder.Build(ctx, r)
-		if err != nil {
-			return nil, fmt.Errorf("build %s: %w", r.Name, err)
-		}
-		lang, co, err := builder.Language(ctx, r)
-		if err != nil {
-			return nil, err
-		}
-		if co == nil {
-			return nil, fmt.Errorf("%s: image-only repositories are not supported by the native agent yet (it needs the code on the host)", r.Name)
-		}
-		desc, err := lang.Describe(ctx, &plugin.DescribeRequest{})
-		if err != nil {
-			return nil, err
-		}
-		tf, err := lang.TestFiles(ctx, &plugin.TestFilesRequest{Files: co.Files})
-		if err != nil {
-			return nil, err
-		}
-		limits := sandbox.Limits{Memory: r.Limits.Memory, NanoCPUs: int64(r.Limits.CPUs * 1e9), Pids: r.Limits.PIDs, ExecTimeout: r.Limits.Timeout}
-		prepared = append(prepared, &arena.Repo{
-			Name: r.Name, Image: img.Ref, ImageID: img.ID, Dir: co.Dir, Commit: co.Commit, Files: co.Files,
-			Lang: lang, Language: desc.Name, Parsers: desc.Parsers, TestFiles: tf.TestFiles, Env: img.Env, Limits: limits,
-		})
-	}
-	return prepared, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

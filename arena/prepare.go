@@ -1,0 +1,65 @@
+package arena
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/selfplay-swe/ssr/repos"
+	"github.com/selfplay-swe/ssr/repos/plugin"
+	"github.com/selfplay-swe/ssr/repos/sandbox"
+)
+
+// Prepare builds (or reuses) each repository's image with the builder and opens its language plugin,
+// giving the arena's view of it.
+func Prepare(ctx context.Context, b *repos.Builder, list []repos.Repo) ([]*Repo, error) {
+	out := make([]*Repo, 0, len(list))
+	for _, r := range list {
+		img, err := b.Build(ctx, r)
+		if err != nil {
+			return nil, fmt.Errorf("build %s: %w", r.Name, err)
+		}
+		lang, co, err := b.Language(ctx, r)
+		if err != nil {
+			return nil, err
+		}
+		if co == nil {
+			return nil, fmt.Errorf("%s: image-only repositories are not supported by the native agent yet (it needs the code on the host)", r.Name)
+		}
+		desc, err := lang.Describe(ctx, &plugin.DescribeRequest{})
+		if err != nil {
+			return nil, err
+		}
+		tf, err := lang.TestFiles(ctx, &plugin.TestFilesRequest{Files: co.Files})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, &Repo{
+			Name: r.Name, Image: img.Ref, ImageID: img.ID, Dir: co.Dir, Commit: co.Commit, Files: co.Files,
+			Lang: lang, Language: desc.Name, Parsers: desc.Parsers, TestFiles: tf.TestFiles, Env: img.Env,
+			Limits: sandbox.Limits{Memory: r.Limits.Memory, NanoCPUs: int64(r.Limits.CPUs * 1e9), Pids: r.Limits.PIDs, ExecTimeout: r.Limits.Timeout},
+		})
+	}
+	return out, nil
+}
+
+// ReposOf lists the repositories a job config names: its built-in examples, then its manifest's entries
+// (only those in Repos when that is set).
+func ReposOf(cfg *JobConfig) ([]repos.Repo, error) {
+	var list []repos.Repo
+	for _, name := range cfg.Examples {
+		list = append(list, repos.Repo{Name: name, Source: repos.Source{Example: name}})
+	}
+	if cfg.Manifest == "" {
+		return list, nil
+	}
+	m, err := repos.LoadManifest(cfg.Manifest)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range m.Repos {
+		if len(cfg.Repos) == 0 || isListed(cfg.Repos, r.Name) {
+			list = append(list, r)
+		}
+	}
+	return list, nil
+}
