@@ -57,7 +57,7 @@ type mutation struct {
 // Function is the enclosing function's qualified name ("Class.method", "outer.inner"); for remove_body,
 // whose site is the function_definition itself, it is that function's own qualified name.
 func (*python) MutationSites(ctx context.Context, req *plugin.MutationSitesRequest) (*plugin.MutationSitesResponse, error) {
-	tree, err := parsePython(req.Source)
+	tree, err := parseCached(req.Source)
 	if err != nil {
 		return nil, err
 	}
@@ -115,7 +115,7 @@ func (*python) MutationSites(ctx context.Context, req *plugin.MutationSitesReque
 // stays byte-identical. It refuses (Refused set, no Source) when the source does not parse, when the site
 // and operator are not among those MutationSites gives for this source, or when the result would not parse.
 func (*python) ApplyMutation(ctx context.Context, req *plugin.ApplyMutationRequest) (*plugin.ApplyMutationResponse, error) {
-	tree, err := parsePython(req.Source)
+	tree, err := parseCached(req.Source)
 	if err != nil {
 		return nil, err
 	}
@@ -124,13 +124,12 @@ func (*python) ApplyMutation(ctx context.Context, req *plugin.ApplyMutationReque
 	if msg := syntaxError(root, req.Source); msg != "" {
 		return &plugin.ApplyMutationResponse{Refused: fmt.Sprintf("%s does not parse (%s): fix the file before mutating it", req.Path, msg)}, nil
 	}
-	for _, m := range collectMutations(root, req.Source) {
-		if m.op != req.Operator || int(m.node.StartByte()) != req.Site.StartByte || int(m.node.EndByte()) != req.Site.EndByte ||
-			req.Site.Node != "" && req.Site.Node != m.node.Kind() {
+	for _, m := range mutationsAt(root, req.Source, req.Site) {
+		if m.op != req.Operator {
 			continue
 		}
-		out := applyEdits(req.Source, m.edits)
-		if err := checkSyntax(out); err != nil {
+		out, err := applyAndCheck(tree, req.Source, m.edits)
+		if err != nil {
 			return &plugin.ApplyMutationResponse{Refused: fmt.Sprintf("%s at %s:%d would not parse (%v)", m.op, req.Path, req.Site.Line, err)}, nil
 		}
 		return &plugin.ApplyMutationResponse{Source: out, Description: fmt.Sprintf("line %d: %s", m.node.StartPosition().Row+1, m.desc)}, nil
@@ -157,6 +156,28 @@ func applyEdits(src []byte, edits []edit) []byte {
 func collectMutations(root *sitter.Node, src []byte) []mutation {
 	c := &collector{src: src}
 	c.visit(root)
+	return c.out
+}
+
+// mutationsAt returns the mutations of the nodes that span exactly the site's byte range (and are of its
+// kind, when the site names one), without walking the whole tree.
+func mutationsAt(root *sitter.Node, src []byte, site plugin.MutationSite) []mutation {
+	if site.StartByte < 0 || site.EndByte < site.StartByte || site.EndByte > len(src) {
+		return nil
+	}
+	start, end := uint(site.StartByte), uint(site.EndByte)
+	c := &collector{src: src}
+	for n := root.DescendantForByteRange(start, end); n != nil; n = n.Parent() {
+		if n.StartByte() != start || n.EndByte() != end {
+			if n.StartByte() < start || n.EndByte() > end {
+				break
+			}
+			continue
+		}
+		if site.Node == "" || site.Node == n.Kind() {
+			c.mutations(n)
+		}
+	}
 	return c.out
 }
 

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
+	"sort"
 	"strings"
+	"sync"
 
 	sitter "github.com/tree-sitter/go-tree-sitter"
 	tspython "github.com/tree-sitter/tree-sitter-python/bindings/go"
@@ -24,6 +27,33 @@ func parsePython(src []byte) (*sitter.Tree, error) {
 		return nil, fmt.Errorf("tree-sitter returned no tree for %d bytes of Python", len(src))
 	}
 	return tree, nil
+}
+
+// lastParse keeps the tree of the last source parsed through parseCached: a caller (the arena's native
+// agent, say) lists a file's sites and then applies operators to that same file many times over.
+var lastParse struct {
+	sync.Mutex
+	src  []byte
+	tree *sitter.Tree
+}
+
+// parseCached is parsePython with a one-entry cache. The caller closes the tree it gets (a copy, which
+// tree-sitter makes in constant time and which is safe to use while another goroutine uses another copy).
+func parseCached(src []byte) (*sitter.Tree, error) {
+	lastParse.Lock()
+	defer lastParse.Unlock()
+	if lastParse.tree != nil && bytes.Equal(lastParse.src, src) {
+		return lastParse.tree.Clone(), nil
+	}
+	tree, err := parsePython(src)
+	if err != nil {
+		return nil, err
+	}
+	if lastParse.tree != nil {
+		lastParse.tree.Close()
+	}
+	lastParse.src, lastParse.tree = append([]byte(nil), src...), tree
+	return tree.Clone(), nil
 }
 
 // syntaxError describes the first ERROR or MISSING node under root ("" when there is none).
@@ -128,4 +158,55 @@ func definitionName(n *sitter.Node, src []byte) string {
 		return text(name, src)
 	}
 	return ""
+}
+
+// applyAndCheck splices edits into src and checks that the result parses. It reparses incrementally from
+// tree (the parse of src), which costs a fraction of a fresh parse for the small edits mutations make;
+// tree-sitter guarantees the same tree as a fresh parse.
+func applyAndCheck(tree *sitter.Tree, src []byte, edits []edit) ([]byte, error) {
+	out := applyEdits(src, edits)
+	old := tree.Clone()
+	defer old.Close()
+	sorted := append([]edit(nil), edits...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].start > sorted[j].start })
+	// Later edits first: the text before each edit is then still the original one.
+	for _, e := range sorted {
+		start := pointAt(src, e.start)
+		old.Edit(&sitter.InputEdit{
+			StartByte:      uint(e.start),
+			OldEndByte:     uint(e.end),
+			NewEndByte:     uint(e.start + len(e.text)),
+			StartPosition:  start,
+			OldEndPosition: pointAt(src, e.end),
+			NewEndPosition: advance(start, e.text),
+		})
+	}
+	p := sitter.NewParser()
+	defer p.Close()
+	if err := p.SetLanguage(pythonLanguage); err != nil {
+		return nil, fmt.Errorf("load the tree-sitter Python grammar: %w", err)
+	}
+	re := p.Parse(out, old)
+	if re == nil {
+		return nil, fmt.Errorf("tree-sitter returned no tree for %d bytes of Python", len(out))
+	}
+	defer re.Close()
+	if msg := syntaxError(re.RootNode(), out); msg != "" {
+		return out, fmt.Errorf("%s", msg)
+	}
+	return out, nil
+}
+
+// pointAt is the row and byte column of a byte offset.
+func pointAt(src []byte, off int) sitter.Point {
+	row := bytes.Count(src[:off], []byte("\n"))
+	return sitter.Point{Row: uint(row), Column: uint(off - (bytes.LastIndexByte(src[:off], '\n') + 1))}
+}
+
+// advance is the point after text inserted at p.
+func advance(p sitter.Point, text string) sitter.Point {
+	if n := strings.Count(text, "\n"); n > 0 {
+		return sitter.Point{Row: p.Row + uint(n), Column: uint(len(text) - (strings.LastIndexByte(text, '\n') + 1))}
+	}
+	return sitter.Point{Row: p.Row, Column: p.Column + uint(len(text))}
 }
