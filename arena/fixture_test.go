@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/docker/docker/client"
+
 	"github.com/selfplay-swe/ssr/arena/artifact"
 	"github.com/selfplay-swe/ssr/patches"
 	"github.com/selfplay-swe/ssr/repos"
@@ -31,6 +33,7 @@ var (
 )
 
 type fixture struct {
+	cli      *client.Client
 	provider *docker.Provider
 	repos    map[string]*Repo
 	job      string
@@ -80,35 +83,41 @@ func withExamples(t *testing.T) fixture {
 		if fixErr != nil {
 			return
 		}
-		bin := filepath.Join(fixTempDir, "bin")
-		if fixErr = os.MkdirAll(bin, 0o755); fixErr != nil {
-			return
-		}
-		if fixErr = buildPlugins(bin); fixErr != nil {
-			return
-		}
-		fixHost = plugin.NewHost(plugin.WithDirs(bin))
-		b := repos.NewBuilder(cli, provider, repos.HostLanguages{Host: fixHost}, repos.WithCacheDir(filepath.Join(fixTempDir, "cache")))
-		var list []repos.Repo
-		for _, name := range examples.Names() {
-			list = append(list, repos.Repo{Name: name, Source: repos.Source{Example: name}})
-		}
 		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 		defer cancel()
-		prepared, err := Prepare(ctx, b, list)
-		if err != nil {
-			fixErr = err
-			return
-		}
-		fixRepos = map[string]*Repo{}
-		for _, r := range prepared {
-			fixRepos[r.Name] = r
-		}
+		fixRepos, fixHost, fixErr = prepareExamples(ctx, cli, provider, fixTempDir)
 	})
 	if fixErr != nil {
 		t.Fatalf("arena test fixture: %v", fixErr)
 	}
-	return fixture{provider: provider, repos: fixRepos, job: dockertest.Job(t)}
+	return fixture{cli: cli, provider: provider, repos: fixRepos, job: dockertest.Job(t)}
+}
+
+// prepareExamples builds the plugins into dir and prepares every built-in example.
+func prepareExamples(ctx context.Context, cli repos.Engine, provider *docker.Provider, dir string) (map[string]*Repo, *plugin.Host, error) {
+	bin := filepath.Join(dir, "bin")
+	if err := os.MkdirAll(bin, 0o755); err != nil {
+		return nil, nil, err
+	}
+	if err := buildPlugins(bin); err != nil {
+		return nil, nil, err
+	}
+	host := plugin.NewHost(plugin.WithDirs(bin))
+	b := repos.NewBuilder(cli, provider, repos.HostLanguages{Host: host}, repos.WithCacheDir(filepath.Join(dir, "cache")))
+	var list []repos.Repo
+	for _, name := range examples.Names() {
+		list = append(list, repos.Repo{Name: name, Source: repos.Source{Example: name}})
+	}
+	prepared, err := Prepare(ctx, b, list)
+	if err != nil {
+		host.Close()
+		return nil, nil, err
+	}
+	out := map[string]*Repo{}
+	for _, r := range prepared {
+		out[r.Name] = r
+	}
+	return out, host, nil
 }
 
 func (f fixture) arena(cfg Config) *Arena { return New(f.provider, f.job, cfg, nil) }
