@@ -71,7 +71,11 @@ func (*python) RemoveTests(ctx context.Context, req *plugin.RemoveTestsRequest) 
 		if b := t.block; b.Kind() == "block" && !padded[b.Id()] && removedIn[b.Id()] == len(namedChildren(b)) {
 			// The class body would be empty: the first removed statement becomes "pass".
 			padded[b.Id()] = true
-			e.text = string(req.Source[lineStart:t.node.StartByte()]) + "pass\n"
+			eol := "\n"
+			if bytes.HasSuffix(req.Source[:lineEnd], []byte("\r\n")) {
+				eol = "\r\n"
+			}
+			e.text = string(req.Source[lineStart:t.node.StartByte()]) + "pass" + eol
 		}
 		edits = append(edits, e)
 	}
