@@ -22,7 +22,7 @@ setup:
 
 # demo is the main job: a short self-play run on the built-in example repositories.
 demo: setup build
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/ssr demo
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/ssr run
 
 test: setup build
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(GOTEST) $(TESTFLAGS) ./...
