@@ -207,7 +207,31 @@ func (c *collector) function() string {
 }
 
 func (c *collector) add(n *sitter.Node, op string, desc string, edits ...edit) {
+	for i := range edits {
+		edits[i] = separate(c.src, edits[i])
+	}
 	c.out = append(c.out, mutation{node: n, op: op, function: c.function(), edits: edits, desc: desc})
+}
+
+// separate adds a blank where a replacement would glue onto a neighbouring word: "while(c):" negated must
+// read "while not ((c)):", not "whilenot ((c)):", and "return(x)" must become "return None".
+func separate(src []byte, e edit) edit {
+	if e.text == "" {
+		return e
+	}
+	if e.start > 0 && isWordByte(src[e.start-1]) && isWordByte(e.text[0]) {
+		e.text = " " + e.text
+	}
+	if e.end < len(src) && isWordByte(src[e.end]) && isWordByte(e.text[len(e.text)-1]) {
+		e.text += " "
+	}
+	return e
+}
+
+// isWordByte reports bytes that can continue a Python name or number (any non-ASCII byte may be part of a
+// name).
+func isWordByte(b byte) bool {
+	return b == '_' || b >= '0' && b <= '9' || b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= 0x80
 }
 
 func (c *collector) replace(n *sitter.Node, text string) edit {

@@ -214,6 +214,10 @@ func TestMutationSitesTable(t *testing.T) {
 			"def outer():\n    def inner():\n        g(2, 1)\n"},
 		"remove body keeps docstring": {"def f(x):\n    \"\"\"Doc.\"\"\"\n    y = x\n    # note\n    return y\n", plugin.OpRemoveBody, 0, "f",
 			"def f(x):\n    \"\"\"Doc.\"\"\"\n    pass\n"},
+		"negate glued condition": {"while(n > 0):\n    n -= 1\n", plugin.OpNegateCondition, 0, "", "while not ((n > 0)):\n    n -= 1\n"},
+		"default return glued":   {"def f():\n    return(1)\n", plugin.OpDefaultReturn, 0, "f", "def f():\n    return None\n"},
+		"swap across a line continuation": {"g('a' + b, \\\n  c, 1)\n", plugin.OpSwapArguments, 0, "",
+			"g(c, \\\n  'a' + b, 1)\n"},
 		"remove body of method names it": {"class C:\n    @property\n    def p(self): return 1\n", plugin.OpRemoveBody, 0, "C.p",
 			"class C:\n    @property\n    def p(self): pass\n"},
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/selfplay-swe/ssr/repos/plugin"
+	sitter "github.com/tree-sitter/go-tree-sitter"
 )
 
 // TestRemoveTests removes tests from testdata/remove/test_sample.py; each case's result is compared with
@@ -95,4 +96,94 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
+}
+
+// TestRemoveEveryTest removes each test of every test module under testdata, one at a time and then all at
+// once: every result parses, names exactly that id as removed, and no longer defines it.
+func TestRemoveEveryTest(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "suites", "*", "*", "test_*.py"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	more, _ := filepath.Glob(filepath.Join("testdata", "suites", "*", "test_*.py"))
+	files = append(files, more...)
+	files = append(files, filepath.Join("testdata", "fixture", "repo", "tests", "test_ops.py"), filepath.Join("testdata", "remove", "test_sample.py"))
+	total := 0
+	for _, f := range files {
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if checkSyntax(src) != nil {
+			continue // the suite with a syntax error on purpose
+		}
+		total += removeEach(t, f, src)
+	}
+	if total < 40 {
+		t.Errorf("only %d tests found in %d files", total, len(files))
+	}
+}
+
+// testIDs lists the ids of the test functions a module defines (top-level test_* functions and test_*
+// methods of Test* classes, nested classes included), by walking its syntax tree.
+func testIDs(t *testing.T, path string, src []byte) []string {
+	t.Helper()
+	tree, err := parsePython(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tree.Close()
+	var ids []string
+	var walk func(block *sitter.Node, prefix string)
+	walk = func(block *sitter.Node, prefix string) {
+		for _, st := range namedChildren(block) {
+			def := definition(st)
+			if def == nil {
+				continue
+			}
+			name := definitionName(def, src)
+			switch {
+			case def.Kind() == "function_definition" && strings.HasPrefix(name, "test"):
+				if id := prefix + "::" + name; !slices.Contains(ids, id) {
+					ids = append(ids, id)
+				}
+			case def.Kind() == "class_definition" && strings.HasPrefix(name, "Test"):
+				walk(def.ChildByFieldName("body"), prefix+"::"+name)
+			}
+		}
+	}
+	walk(tree.RootNode(), path)
+	return ids
+}
+
+func removeEach(t *testing.T, path string, src []byte) int {
+	t.Helper()
+	ids := testIDs(t, path, src)
+	for _, id := range append(ids, "") {
+		req := []string{id}
+		if id == "" {
+			req = ids
+		}
+		resp, err := (&python{}).RemoveTests(ctx, &plugin.RemoveTestsRequest{Path: path, Source: src, Tests: req})
+		if err != nil {
+			t.Errorf("%s: remove %v: %v", path, req, err)
+			continue
+		}
+		if !slices.Equal(resp.Removed, req) || len(resp.NotFound) != 0 {
+			t.Errorf("%s: remove %v: removed %v, not found %v", path, req, resp.Removed, resp.NotFound)
+		}
+		if err := checkSyntax(resp.Source); err != nil {
+			t.Errorf("%s: remove %v: result does not parse: %v", path, req, err)
+		}
+		left := testIDs(t, path, resp.Source)
+		for _, r := range req {
+			if slices.Contains(left, r) {
+				t.Errorf("%s: %s still defined after removal", path, r)
+			}
+		}
+		if id != "" && len(left) != len(ids)-1 {
+			t.Errorf("%s: removing %s left %d tests, want %d", path, id, len(left), len(ids)-1)
+		}
+	}
+	return len(ids)
 }

@@ -126,12 +126,12 @@ func snippet(src []byte, n *sitter.Node) string {
 	return s
 }
 
-// namedChildren lists a node's named children, comments left out.
+// namedChildren lists a node's named children, extras (comments, line continuations) left out.
 func namedChildren(n *sitter.Node) []*sitter.Node {
 	var out []*sitter.Node
 	for i := uint(0); i < n.NamedChildCount(); i++ {
 		c := n.NamedChild(i)
-		if c.Kind() != "comment" {
+		if !c.IsExtra() && c.Kind() != "comment" && c.Kind() != "line_continuation" {
 			out = append(out, c)
 		}
 	}
