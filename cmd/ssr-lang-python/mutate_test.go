@@ -310,3 +310,48 @@ func TestMutationSitesParseErrorAndRefusals(t *testing.T) {
 		}
 	}
 }
+
+// FuzzMutations checks, on any source that parses, that every applied mutation (up to a bound) parses afresh,
+// differs from the input only inside its site, and that refusals carry no source.
+func FuzzMutations(f *testing.F) {
+	f.Add([]byte("def f(a, b):\n    if a < b and b:\n        return g(a, 1)\n    return -a\n"))
+	f.Add([]byte("while(n):\n    n -= 1\n"))
+	f.Fuzz(func(t *testing.T, src []byte) {
+		if len(src) > 4096 {
+			return
+		}
+		resp, err := (&python{}).MutationSites(ctx, &plugin.MutationSitesRequest{Path: "f.py", Source: src})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.ParseError != "" {
+			return
+		}
+		tried := 0
+		for _, site := range resp.Sites {
+			for _, op := range site.Operators {
+				if tried++; tried > 40 {
+					return
+				}
+				r := apply(t, "f.py", src, site, op)
+				if r.Refused != "" {
+					if len(r.Source) != 0 {
+						t.Fatalf("refused with a source")
+					}
+					continue
+				}
+				if bytes.Equal(r.Source, src) {
+					t.Fatalf("%s at %+v: unchanged", op, site)
+				}
+				tail := len(src) - site.EndByte
+				if len(r.Source) < site.StartByte+tail || !bytes.Equal(r.Source[:site.StartByte], src[:site.StartByte]) ||
+					!bytes.Equal(r.Source[len(r.Source)-tail:], src[site.EndByte:]) {
+					t.Fatalf("%s at %+v: bytes outside the site changed", op, site)
+				}
+				if err := checkSyntax(r.Source); err != nil {
+					t.Fatalf("%s at %+v: accepted but a fresh parse fails: %v\n%s", op, site, err, r.Source)
+				}
+			}
+		}
+	})
+}
