@@ -171,7 +171,7 @@ func invoke[Req, Resp any](ctx context.Context, c *Client, op string, req *Req,
 	switch {
 	case ctx.Err() != nil: // the caller gave up; the plugin is not at fault
 		return nil, &Error{Plugin: c.program(), Op: op, Err: ctx.Err()}
-	case errors.Is(cctx.Err(), context.DeadlineExceeded):
+	case errors.Is(cctx.Err(), context.DeadlineExceeded) || deadlinePassed(cctx, err):
 		c.stop(p, false)
 		return nil, &Error{Plugin: c.program(), Op: op, Kind: ErrTimeout, Timeout: c.cfg.callTimeout}
 	case processGone(p, err):
@@ -190,6 +190,19 @@ func invoke[Req, Resp any](ctx context.Context, c *Client, op string, req *Req,
 		}
 		return nil, &Error{Plugin: c.program(), Op: op, Err: err}
 	}
+}
+
+// deadlinePassed recognises a call the plugin's side ended at the deadline: gRPC passes the deadline on, and
+// the server may reset the stream a moment before the host's own timer fires.
+func deadlinePassed(cctx context.Context, err error) bool {
+	switch status.Code(err) {
+	case codes.DeadlineExceeded:
+		return true
+	case codes.Canceled:
+		dl, ok := cctx.Deadline()
+		return ok && time.Until(dl) < 100*time.Millisecond
+	}
+	return false
 }
 
 // processGone decides whether a failed call means the plugin process died. A broken connection is
