@@ -17,9 +17,12 @@ build:
 	@# Plugins carry their own version (it is part of every repo image's inputs), not the tree's.
 	@for p in $(PLUGINS); do echo "$(GO) build -o $(BIN)/$$p ./cmd/$$p"; $(GO) build -o $(BIN)/$$p ./cmd/$$p || exit 1; done
 
-# setup installs what the machine lacks (debootstrap for local base images).
+# setup installs what the machine lacks: debootstrap for local base images, and Debian's pytest so that the
+# Python plugin's tests run against the same pytest the sandboxes use.
 setup:
-	@command -v debootstrap >/dev/null 2>&1 || { echo "installing debootstrap"; apt-get update -qq && apt-get install -y -qq debootstrap >/dev/null; }
+	@missing=""; command -v debootstrap >/dev/null 2>&1 || missing="$$missing debootstrap"; \
+	 /usr/bin/python3 -c 'import pytest' >/dev/null 2>&1 || missing="$$missing python3-pytest"; \
+	 if [ -n "$$missing" ]; then echo "installing$$missing"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; fi
 
 # demo is the main job: a short self-play run on the built-in example repositories.
 demo: setup build

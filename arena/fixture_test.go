@@ -66,7 +66,7 @@ func buildPlugins(dir string) error {
 
 // withExamples gives a test the prepared examples, a sandbox provider and a job label whose containers are
 // checked to be gone when the test ends.
-func withExamples(t *testing.T) fixture {
+func withExamples(t testing.TB) fixture {
 	t.Helper()
 	cli := dockertest.Client(t)
 	dockertest.BaseImage(t)

@@ -41,7 +41,7 @@ func newRunner(a *Arena, st *store.Store, rs map[string]*Repo, cfg JobConfig) *R
 		Strategies: cfg.Strategies, Limits: cfg.Limits}
 }
 
-func openStore(t *testing.T, path, job string, cfg JobConfig) *store.Store {
+func openStore(t testing.TB, path, job string, cfg JobConfig) *store.Store {
 	t.Helper()
 	st, err := store.Open(context.Background(), path)
 	if err != nil {

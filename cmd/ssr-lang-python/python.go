@@ -6,8 +6,9 @@ import (
 	"github.com/selfplay-swe/ssr/repos/plugin"
 )
 
-// version is set at build time (-ldflags "-X main.version=…").
-var version = "dev"
+// version is the plugin's own version: it is part of every repo image's inputs, so bump it when the recipe
+// or the test command changes.
+var version = "0.1.0"
 
 // parserPytest is the one builtin parser this plugin offers.
 const parserPytest = "pytest"
