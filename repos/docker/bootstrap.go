@@ -11,12 +11,13 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/client"
 	"github.com/docker/docker/errdefs"
+
+	"github.com/selfplay-swe/ssr/repos/internal/flock"
 )
 
 var (
@@ -64,7 +65,7 @@ func EnsureBase(ctx context.Context, cli ImageEngine, recipe Recipe, opts ...Boo
 	if err := checkBootstrapHost(); err != nil {
 		return "", err
 	}
-	unlock, err := lockFile(ctx, filepath.Join(cfg.lockDir, "ssr-bootstrap-"+recipe.Hash()+".lock"))
+	unlock, err := flock.Lock(ctx, filepath.Join(cfg.lockDir, "ssr-bootstrap-"+recipe.Hash()+".lock"))
 	if err != nil {
 		return "", fmt.Errorf("bootstrap %s: %w", ref, err)
 	}
@@ -118,30 +119,6 @@ func debootstrapPath() (string, error) {
 		}
 	}
 	return "", ErrNoDebootstrap
-}
-
-// lockFile takes an exclusive flock on path, polling so that ctx can cancel the wait.
-func lockFile(ctx context.Context, path string) (func(), error) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o666)
-	if err != nil {
-		return nil, fmt.Errorf("open lock file: %w", err)
-	}
-	for {
-		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
-		if err == nil {
-			return func() { syscall.Flock(int(f.Fd()), syscall.LOCK_UN); f.Close() }, nil
-		}
-		if !errors.Is(err, syscall.EWOULDBLOCK) {
-			f.Close()
-			return nil, fmt.Errorf("lock %s: %w", path, err)
-		}
-		select {
-		case <-ctx.Done():
-			f.Close()
-			return nil, fmt.Errorf("waiting for another bootstrap of the same recipe (lock %s): %w", path, ctx.Err())
-		case <-time.After(500 * time.Millisecond):
-		}
-	}
 }
 
 // baseImageChanges is the image config of every base image.

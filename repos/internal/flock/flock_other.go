@@ -1,6 +1,6 @@
 //go:build !unix
 
-package repos
+package flock
 
 import (
 	"context"
@@ -9,8 +9,8 @@ import (
 
 var locks sync.Map // path → *sync.Mutex
 
-// lockPath serialises callers within this process only (no file locks on this platform).
-func lockPath(ctx context.Context, path string) (func(), error) {
+// Lock serialises callers within this process only: this platform has no flock.
+func Lock(ctx context.Context, path string) (func(), error) {
 	m, _ := locks.LoadOrStore(path, &sync.Mutex{})
 	mu := m.(*sync.Mutex)
 	mu.Lock()
