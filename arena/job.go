@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -42,6 +43,7 @@ type Runner struct {
 	Progress   io.Writer // one line per finished unit; nil for none
 
 	inUse   atomic.Int64 // sandboxes running units now (progress only)
+	logged  sync.Map     // *TestRun → log id: cached original runs are stored once and referenced after
 	started time.Time
 	next    int // round-robin over repos
 }
@@ -236,9 +238,12 @@ func (r *Runner) validate(ctx context.Context, repo *Repo, artID string, art *ar
 			ep.Reward = &reward
 		}
 	}
-	if err := r.Store.RecordValidation(ctx, v, bug, ep, r.logs(rep.Runs, artID)...); err != nil {
+	logs, known := r.newLogs(rep.Runs, artID)
+	v.LogIDs = known
+	if err := r.Store.RecordValidation(ctx, v, bug, ep, logs...); err != nil {
 		return "", err
 	}
+	r.remember(rep.Runs, logs)
 	r.progress(ctx, fmt.Sprintf("%s on %s: %s", artID, repo.Name, verdict(rep)))
 	if bug == nil {
 		return "", nil
@@ -394,7 +399,7 @@ func (r *Runner) recordAttempt(ctx context.Context, repo *Repo, bug *Bug, att *A
 	ep.Reward = &reward
 	var logs []store.RawLog
 	if att.Eval != nil && att.Eval.Run != nil {
-		logs = r.logs([]*TestRun{att.Eval.Run}, id)
+		logs, _ = r.newLogs([]*TestRun{att.Eval.Run}, id)
 	}
 	err := r.Store.RecordAttempt(ctx, store.Attempt{ID: id, BugID: bug.ID, Index: att.Index, Prediction: att.Prediction,
 		Success: success, Reward: reward, Details: details, Started: att.Started, Finished: att.Finished}, ep, logs...)
@@ -448,17 +453,39 @@ func (r *Runner) episode(role store.Role, repo string, turns []Turn, started, fi
 		Repo: repo, Turns: data, Started: started, Finished: finished}
 }
 
-func (r *Runner) logs(runs []*TestRun, ref string) []store.RawLog {
-	out := make([]store.RawLog, 0, len(runs))
+// newLogs turns runs into raw logs to record, leaving out runs already recorded (a cached original run is
+// shared by every artifact with the same oracle), whose ids it returns instead.
+func (r *Runner) newLogs(runs []*TestRun, ref string) (logs []store.RawLog, known []string) {
 	for _, run := range runs {
 		if run == nil {
 			continue
 		}
+		if id, ok := r.logged.Load(run); ok {
+			known = append(known, id.(string))
+			continue
+		}
 		res, _ := json.Marshal(run.Results)
-		out = append(out, store.RawLog{Job: r.job(), Kind: store.LogKind(run.Kind), Ref: ref, Output: run.Output,
+		logs = append(logs, store.RawLog{ID: newID("log"), Job: r.job(), Kind: store.LogKind(run.Kind), Ref: ref, Output: run.Output,
 			ExitCode: run.ExitCode, Duration: run.Duration, Results: res})
 	}
-	return out
+	return logs, known
+}
+
+// remember notes which runs are recorded under which log id, once the transaction that wrote them committed.
+func (r *Runner) remember(runs []*TestRun, logs []store.RawLog) {
+	i := 0
+	for _, run := range runs {
+		if run == nil {
+			continue
+		}
+		if _, ok := r.logged.Load(run); ok {
+			continue
+		}
+		if run.Kind == "original" && i < len(logs) {
+			r.logged.Store(run, logs[i].ID)
+		}
+		i++
+	}
 }
 
 func (r *Runner) progress(ctx context.Context, what string) {
