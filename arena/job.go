@@ -40,7 +40,8 @@ type Runner struct {
 	Agent      *agent.Native
 	Strategies map[string]float64 // injector strategy → share
 	Limits     Limits
-	Progress   io.Writer // one line per finished unit; nil for none
+	Progress   io.Writer  // one line per finished unit; nil for none
+	Containers func() int // sandboxes running now, for progress lines (the provider's budget in use); nil: unknown
 
 	inUse   atomic.Int64 // sandboxes running units now (progress only)
 	logged  sync.Map     // *TestRun → log id: cached original runs are stored once and referenced after
@@ -502,7 +503,16 @@ func (r *Runner) progress(ctx context.Context, what string) {
 	}
 	fmt.Fprintf(r.Progress, "[%s] %s\n    proposed %d  valid %d  rejected %d  bugs %d (order-2 %d)  attempts %d  solved %d (%.0f%%)  reward injector %+.2f solver %+.2f  sandboxes in use %d\n",
 		time.Since(r.started).Round(time.Second), what, c.Artifacts, c.Valid, c.Rejected, c.Bugs, c.Order2, c.Attempts, c.Solved, 100*rate,
-		c.Roles[store.RoleInjector].MeanReward, c.Roles[store.RoleSolver].MeanReward, r.inUse.Load())
+		c.Roles[store.RoleInjector].MeanReward, c.Roles[store.RoleSolver].MeanReward, r.containers())
+}
+
+// containers is the number of sandboxes running now: the provider's count when known, else the units of
+// work in flight.
+func (r *Runner) containers() int64 {
+	if r.Containers != nil {
+		return int64(r.Containers())
+	}
+	return r.inUse.Load()
 }
 
 func newID(prefix string) string {

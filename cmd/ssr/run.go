@@ -139,6 +139,7 @@ func runJob(ctx context.Context, out io.Writer, dbPath, resume string, args []st
 		Strategies: cfg.Strategies,
 		Limits:     cfg.Limits,
 		Progress:   out,
+		Containers: budget.InUse,
 	}
 	start := time.Now()
 	runErr := runner.Run(ctx)
