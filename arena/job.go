@@ -43,24 +43,34 @@ type Runner struct {
 	Progress   io.Writer  // one line per finished unit; nil for none
 	Containers func() int // sandboxes running now, for progress lines (the provider's budget in use); nil: unknown
 
-	inUse   atomic.Int64 // sandboxes running units now (progress only)
-	logged  sync.Map     // *TestRun → log id: cached original runs are stored once and referenced after
+	inUse   atomic.Int64   // sandboxes running units now (progress only)
+	logged  sync.Map       // *TestRun → log id: cached original runs are stored once and referenced after
+	tries   map[string]int // leftover unit → tries in this run
 	started time.Time
 	next    int // round-robin over repos
 }
 
-// Run works until a limit is reached or ctx ends (a clean stop: nothing half-recorded).
+// maxFailuresInARow stops a job whose units of work keep failing for reasons outside the protocol (the
+// engine is gone, the store is full): one failure is recorded and the job goes on; this many in a row is a
+// broken setup, not bad luck.
+const maxFailuresInARow = 5
+
+// maxTries is how often one leftover unit (an artifact to validate, a bug's missing attempts) is retried in
+// one run of the job before it is left for a later --resume.
+const maxTries = 2
+
+// Run works until a limit is reached or ctx ends (a clean stop: nothing half-recorded). A unit of work that
+// fails outside the protocol (a plugin crash, an engine error) is recorded in the store and the job goes on.
 func (r *Runner) Run(ctx context.Context) error {
 	r.started = time.Now()
+	r.tries = map[string]int{}
 	if len(r.Repos) == 0 {
 		return errors.New("job has no repositories: add some to the job config")
 	}
 	if r.Limits == (Limits{}) {
 		return errors.New("job has no limits: set limits.bugs, limits.attempts, limits.proposed or limits.wall_time")
 	}
-	if err := r.resume(ctx); err != nil {
-		return err
-	}
+	failures := 0
 	for {
 		if done, err := r.limitReached(ctx); err != nil || done {
 			return err
@@ -68,62 +78,96 @@ func (r *Runner) Run(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		if err := r.step(ctx); err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
+		unit, err := r.step(ctx)
+		switch {
+		case err == nil:
+			failures = 0
+		case ctx.Err() != nil:
+			return ctx.Err()
+		default:
+			failures++
+			if rerr := r.Store.RecordFailure(context.WithoutCancel(ctx), store.Failure{Job: r.job(), Unit: unit, Error: err.Error()}); rerr != nil {
+				return fmt.Errorf("%s failed (%v), and recording that failed too: %w", unit, err, rerr)
 			}
-			return err
+			r.progress(ctx, fmt.Sprintf("%s failed, recorded, going on: %v", unit, err))
+			if failures >= maxFailuresInARow {
+				return fmt.Errorf("%d units of work failed in a row; the last, %s: %w", failures, unit, err)
+			}
 		}
 	}
 }
 
 func (r *Runner) job() string { return r.Arena.job }
 
-// resume finishes what a previous run of the job left: proposed artifacts without a verdict, bugs missing
-// attempts, bugs with every attempt but no injector reward.
-func (r *Runner) resume(ctx context.Context) error {
+// leftover does one unit of work that a previous run of the job (or an earlier failure in this one) left:
+// a proposed artifact without a verdict, a bug missing attempts, a bug with every attempt but no injector
+// reward. It reports whether it found one.
+func (r *Runner) leftover(ctx context.Context) (unit string, did bool, err error) {
 	pending, err := r.Store.PendingArtifacts(ctx, r.job())
 	if err != nil {
-		return err
+		return "pending artifacts", false, err
 	}
 	for _, sa := range pending {
 		repo := r.repo(sa.Repo)
-		if repo == nil {
+		if repo == nil || !r.try(sa.ID) {
 			continue
+		}
+		unit = "validation of " + sa.ID
+		if sa.Order == 2 {
+			return unit, true, r.validateOrder2(ctx, repo, sa)
 		}
 		art, err := artifact.UnmarshalJSON("artifact "+sa.ID, sa.Parts)
 		if err != nil {
-			return err
+			return unit, true, err
 		}
-		if sa.Order == 2 {
-			if err := r.validateOrder2(ctx, repo, sa); err != nil {
-				return err
-			}
-			continue
+		bugID, err := r.validate(ctx, repo, sa.ID, art, nil)
+		if err != nil || bugID == "" {
+			return unit, true, err
 		}
-		if _, err := r.validate(ctx, repo, sa.ID, art, nil); err != nil {
-			return err
+		bug, err := r.Store.GetBug(ctx, bugID)
+		if err != nil {
+			return unit, true, err
 		}
+		return unit, true, r.solveBug(ctx, bug, allAttempts(r.Arena.cfg.NAttempts))
 	}
 	needs, err := r.Store.BugsNeedingAttempts(ctx, r.job(), r.Arena.cfg.NAttempts)
 	if err != nil {
-		return err
+		return "bugs needing attempts", false, err
 	}
 	for _, need := range needs {
-		if err := r.solveBug(ctx, need.Bug, need.Missing); err != nil {
-			return err
+		if r.repo(need.Bug.Repo) == nil || !r.try(need.Bug.ID) {
+			continue
 		}
+		return fmt.Sprintf("attempts %v on %s", need.Missing, need.Bug.ID), true, r.solveBug(ctx, need.Bug, need.Missing)
 	}
 	finish, err := r.Store.BugsToFinish(ctx, r.job(), r.Arena.cfg.NAttempts)
 	if err != nil {
-		return err
+		return "bugs to finish", false, err
 	}
 	for _, b := range finish {
-		if err := r.finishBug(ctx, b.ID); err != nil {
-			return err
+		if !r.try("finish " + b.ID) {
+			continue
 		}
+		return "rewards of " + b.ID, true, r.finishBug(ctx, b.ID)
 	}
-	return nil
+	return "", false, nil
+}
+
+// try counts one more try of a leftover unit and reports whether it may run.
+func (r *Runner) try(id string) bool {
+	if r.tries[id] >= maxTries {
+		return false
+	}
+	r.tries[id]++
+	return true
+}
+
+func allAttempts(n int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = i
+	}
+	return out
 }
 
 func (r *Runner) repo(name string) *Repo {
@@ -151,51 +195,51 @@ func (r *Runner) limitReached(ctx context.Context) (bool, error) {
 	return false, nil
 }
 
-// step does one unit of work: an order-2 bug when one is due, otherwise an injector episode and, when its
-// artifact is valid, the bug's attempts.
-func (r *Runner) step(ctx context.Context) error {
+// step does one unit of work: leftovers first, then an order-2 bug when one is due, otherwise an injector
+// episode and, when its artifact is valid, the bug's attempts. unit names the work for failure records.
+func (r *Runner) step(ctx context.Context) (unit string, err error) {
+	if unit, did, err := r.leftover(ctx); did || err != nil {
+		return unit, err
+	}
 	cands, err := r.Store.Order2Candidates(ctx, r.job())
 	if err != nil {
-		return err
+		return "order-2 candidates", err
 	}
 	if len(cands) > 0 && float64(r.Agent.Intn(1000))/1000 < r.Arena.cfg.Order2Share {
-		return r.order2(ctx, cands[0])
+		return "order-2 bug from " + cands[0].Attempt.ID, r.order2(ctx, cands[0])
 	}
 	repo := r.Repos[r.next%len(r.Repos)]
 	r.next++
 	strategy := r.pickStrategy()
-	r.inUse.Add(1)
+	unit = fmt.Sprintf("%s injector on %s", strategy, repo.Name)
 	inj, err := r.Arena.Inject(ctx, repo, strategy, r.Agent)
-	r.inUse.Add(-1)
 	if err != nil {
-		return fmt.Errorf("injector on %s: %w", repo.Name, err)
+		return unit, err
 	}
 	id := newID("art")
 	inj.Artifact.Meta = artifact.Metadata{Repo: repo.Name, ImageDigest: repo.ImageID, Strategy: strategy, Order: 1,
 		PolicyVersion: int(r.Agent.PolicyVersion()), Agent: r.Agent.Name()}
 	parts, err := inj.Artifact.MarshalRecord()
 	if err != nil {
-		return err
+		return unit, err
 	}
 	ep := r.episode(store.RoleInjector, repo.Name, inj.Turns, inj.Started, inj.Finished)
 	ep.ArtifactID = id
 	if err := r.Store.ProposeArtifact(ctx, store.Artifact{ID: id, Job: r.job(), Repo: repo.Name, Strategy: strategy, Order: 1,
 		PolicyVersion: r.Agent.PolicyVersion(), Agent: r.Agent.Name(), Parts: parts}, ep); err != nil {
-		return err
+		return unit, err
 	}
+	unit = "validation of " + id
+	r.tries[id]++
 	bugID, err := r.validate(ctx, repo, id, inj.Artifact, ep)
 	if err != nil || bugID == "" {
-		return err
-	}
-	missing := make([]int, r.Arena.cfg.NAttempts)
-	for i := range missing {
-		missing[i] = i
+		return unit, err
 	}
 	bug, err := r.Store.GetBug(ctx, bugID)
 	if err != nil {
-		return err
+		return unit, err
 	}
-	return r.solveBug(ctx, bug, missing)
+	return "attempts on " + bugID, r.solveBug(ctx, bug, allAttempts(r.Arena.cfg.NAttempts))
 }
 
 func (r *Runner) pickStrategy() string {
@@ -320,11 +364,7 @@ func (r *Runner) validateOrder2(ctx context.Context, repo *Repo, a store.Artifac
 	if err != nil {
 		return err
 	}
-	missing := make([]int, r.Arena.cfg.NAttempts)
-	for i := range missing {
-		missing[i] = i
-	}
-	return r.solveBug(ctx, b, missing)
+	return r.solveBug(ctx, b, allAttempts(r.Arena.cfg.NAttempts))
 }
 
 // loadBug rebuilds the arena's Bug from the store.
@@ -368,14 +408,16 @@ func (r *Runner) loadBug(ctx context.Context, b store.Bug) (*Repo, *Bug, error) 
 
 // solveBug runs the missing attempts of a bug in parallel (bounded by the container budget: each attempt
 // holds a solver sandbox and then an evaluation sandbox), records each as it finishes, then finishes the bug.
+// An attempt that fails outside the protocol does not stop its siblings; the bug is finished once every
+// attempt is recorded (a later step retries the missing ones).
 func (r *Runner) solveBug(ctx context.Context, b store.Bug, missing []int) error {
 	repo, bug, err := r.loadBug(ctx, b)
 	if err != nil {
 		return err
 	}
-	p := pool.New().WithContext(ctx).WithCancelOnError().WithMaxGoroutines(max(1, r.Arena.cfg.Containers))
+	p := pool.New().WithErrors().WithMaxGoroutines(max(1, r.Arena.cfg.Containers))
 	for _, idx := range missing {
-		p.Go(func(ctx context.Context) error {
+		p.Go(func() error {
 			r.inUse.Add(1)
 			att, err := r.Arena.Solve(ctx, repo, bug, r.Agent, idx)
 			r.inUse.Add(-1)

@@ -8,6 +8,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -15,6 +17,7 @@ import (
 	"github.com/selfplay-swe/ssr/agent"
 	"github.com/selfplay-swe/ssr/arena/store"
 	"github.com/selfplay-swe/ssr/repos/docker"
+	"github.com/selfplay-swe/ssr/repos/plugin"
 )
 
 // e2eConfig is a short job: sequential attempts, so that the seeded agent makes the same choices every run.
@@ -255,4 +258,53 @@ func TestJobCrashResume(t *testing.T) {
 		t.Fatalf("resume lost work: before %+v, after %+v", before, after)
 	}
 	checkBookkeeping(t, st, f.job, cfg.Arena.NAttempts)
+}
+
+// flakyLang is a language plugin whose first calls to MutationSites fail, as a crashed plugin's do.
+type flakyLang struct {
+	plugin.Language
+	failures atomic.Int32
+}
+
+func (l *flakyLang) MutationSites(ctx context.Context, req *plugin.MutationSitesRequest) (*plugin.MutationSitesResponse, error) {
+	if l.failures.Add(-1) >= 0 {
+		return nil, errors.New("plugin ssr-lang-python crashed during MutationSites: exit status 2")
+	}
+	return l.Language.MutationSites(ctx, req)
+}
+
+// TestJobGoesOnAfterFailures: units of work that fail outside the protocol are recorded and the job goes on;
+// failing without end stops it with the last error.
+func TestJobGoesOnAfterFailures(t *testing.T) {
+	f := withExamples(t)
+	ctx := context.Background()
+	cfg := e2eConfig()
+	cfg.Strategies = map[string]float64{StrategyMutation: 1}
+	cfg.Limits = Limits{Bugs: 1, Proposed: 4}
+	cfg.Arena.SolverTurns = 1
+	py := *f.repos["pyledger"]
+	lang := &flakyLang{Language: py.Lang}
+	lang.failures.Store(2)
+	py.Lang = lang
+	st := openStore(t, filepath.Join(t.TempDir(), "jobs.db"), f.job, cfg)
+	r := newRunner(f.arena(cfg.Arena), st, map[string]*Repo{"pyledger": &py}, cfg)
+	if err := r.Run(ctx); err != nil {
+		t.Fatalf("the job stopped: %v", err)
+	}
+	fails, err := st.Failures(ctx, f.job, 0)
+	if err != nil || len(fails) != 2 || !strings.Contains(fails[0].Error, "crashed during MutationSites") {
+		t.Fatalf("failures = %+v, %v; want the two crashes recorded", fails, err)
+	}
+	if c, _ := st.Counts(ctx, f.job); c.Bugs != 1 {
+		t.Fatalf("counts %+v: the job should have gone on to a bug", c)
+	}
+
+	lang.failures.Store(1000)
+	job2 := f.job + "-broken"
+	st2 := openStore(t, filepath.Join(t.TempDir(), "jobs.db"), job2, cfg)
+	r2 := newRunner(New(f.provider, job2, cfg.Arena, nil), st2, map[string]*Repo{"pyledger": &py}, cfg)
+	err = r2.Run(ctx)
+	if err == nil || !strings.Contains(err.Error(), "5 units of work failed in a row") {
+		t.Fatalf("a job whose every unit fails: err = %v", err)
+	}
 }

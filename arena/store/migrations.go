@@ -147,6 +147,18 @@ CREATE VIEW reward_groups AS
 	SELECT job, role, 'repo:' || repo, id, policy_version, reward, advantage, started
 	FROM episodes WHERE role = 'injector' AND reward IS NOT NULL;
 `,
+	// 2: failures, so that a long job records a unit of work that failed (a crashed plugin, an engine
+	// error) and goes on.
+	`
+CREATE TABLE failures (
+	id      INTEGER PRIMARY KEY AUTOINCREMENT,
+	job     TEXT NOT NULL REFERENCES jobs(id),
+	unit    TEXT NOT NULL,
+	error   TEXT NOT NULL,
+	created TEXT NOT NULL
+) STRICT;
+CREATE INDEX failures_job ON failures(job, id);
+`,
 }
 
 // SchemaVersion is the schema version this build of ssr writes.

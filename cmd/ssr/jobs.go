@@ -77,6 +77,14 @@ func init() {
 				r := c.Roles[role]
 				fmt.Fprintf(out, "%s: %d episodes, mean reward %+.3f over %d rewarded\n", role, r.Episodes, r.MeanReward, r.Rewarded)
 			}
+			fails, err := st.Failures(cmd.Context(), j.ID, 0)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "failures outside the protocol: %d\n", len(fails))
+			for _, f := range fails[max(0, len(fails)-5):] {
+				fmt.Fprintf(out, "  %s  %s: %s\n", f.Created.Local().Format("15:04:05"), f.Unit, f.Error)
+			}
 			fmt.Fprintf(out, "config:\n%s", j.Config)
 			return nil
 		},

@@ -10,6 +10,8 @@ CREATE INDEX episodes_bug ON episodes(bug_id);
 
 CREATE INDEX episodes_job ON episodes(job, role, started);
 
+CREATE INDEX failures_job ON failures(job, id);
+
 CREATE INDEX raw_logs_ref ON raw_logs(ref, created);
 
 CREATE TABLE artifacts (
@@ -75,6 +77,14 @@ CREATE TABLE episodes (
 	advantage      REAL,
 	started        TEXT NOT NULL,
 	finished       TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE failures (
+	id      INTEGER PRIMARY KEY AUTOINCREMENT,
+	job     TEXT NOT NULL REFERENCES jobs(id),
+	unit    TEXT NOT NULL,
+	error   TEXT NOT NULL,
+	created TEXT NOT NULL
 ) STRICT;
 
 CREATE TABLE jobs (
