@@ -1,6 +1,7 @@
 package docker_test
 
 import (
+	"context"
 	"testing"
 
 	"github.com/selfplay-swe/ssr/repos/docker"
@@ -18,5 +19,22 @@ func TestConformance(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	sandboxtest.Run(t, p, image, sandboxtest.WithTemplate(sandbox.Spec{Job: job, Role: "conformance"}))
+}
+
+// TestConformancePooled runs the suite with a warm pool, whose containers must behave like fresh ones.
+func TestConformancePooled(t *testing.T) {
+	cli := dockertest.Client(t)
+	image := dockertest.BaseImage(t)
+	job := dockertest.Job(t)
+	p, err := docker.New(cli, docker.WithWarmPool(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := p.Close(context.Background()); err != nil {
+			t.Error(err)
+		}
+	})
 	sandboxtest.Run(t, p, image, sandboxtest.WithTemplate(sandbox.Spec{Job: job, Role: "conformance"}))
 }

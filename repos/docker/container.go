@@ -50,11 +50,7 @@ func (s *container_) Close(ctx context.Context) error {
 	defer s.p.budget.Release()
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), closeTimeout)
 	defer cancel()
-	err := s.p.cli.ContainerRemove(rctx, s.id, container.RemoveOptions{Force: true, RemoveVolumes: true})
-	if err != nil && !errdefs.IsNotFound(err) {
-		return fmt.Errorf("remove sandbox container %.12s: %w (`ssr sandbox reap` removes it once this process exits)", s.id, err)
-	}
-	return nil
+	return s.p.removeContainer(rctx, s.id)
 }
 
 // Commit saves the container's filesystem as an image. The image is marked ssr.kind=commit and the

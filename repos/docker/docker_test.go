@@ -307,3 +307,151 @@ func TestShellScript(t *testing.T) {
 		t.Errorf("exit %d, output %q; want 0 with out-5 and err", code, out.String())
 	}
 }
+
+// The warm pool hands out started containers that no sandbox used, each at most once, only to a Start with
+// the same configuration, and Provider.Close removes what it still holds.
+func TestWarmPool(t *testing.T) {
+	cli := dockertest.Client(t)
+	image := dockertest.BaseImage(t)
+	job := dockertest.Job(t)
+	ctx := context.Background()
+	p := newProvider(t, docker.WithWarmPool(1))
+	t.Cleanup(func() { p.Close(ctx) })
+	spec := sandbox.Spec{Image: image, Job: job, Role: "pooled", Env: []string{"POOL=a"}}
+
+	// waitPooled waits until the job has want containers that are not the given sandboxes, and returns them.
+	waitPooled := func(want int, in ...sandbox.Sandbox) []docker.Info {
+		t.Helper()
+		deadline := time.Now().Add(60 * time.Second)
+		for {
+			infos, err := docker.List(ctx, cli, job)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var idle []docker.Info
+			for _, info := range infos {
+				used := false
+				for _, sb := range in {
+					used = used || sb.ID() == info.ID
+				}
+				if !used && info.State == "running" {
+					idle = append(idle, info)
+				}
+			}
+			if len(idle) == want || time.Now().After(deadline) {
+				if len(idle) != want {
+					t.Fatalf("%d pooled containers of job %s, want %d: %+v", len(idle), job, want, idle)
+				}
+				return idle
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+
+	first := startSandbox(t, p, spec)
+	pooled := waitPooled(1, first)[0]
+	if pooled.Role != "pooled" || pooled.Job != job {
+		t.Errorf("pooled container labelled job %q role %q, want %q %q", pooled.Job, pooled.Role, job, "pooled")
+	}
+	if _, err := docker.ParseOwner(pooled.Owner); err != nil {
+		t.Errorf("pooled container's owner label %q: %v", pooled.Owner, err)
+	}
+	mustExec := func(sb sandbox.Sandbox, script string) string {
+		t.Helper()
+		res, err := sb.Exec(ctx, sandbox.ExecRequest{Cmd: []string{"/bin/sh", "-c", script}})
+		if err != nil || res.ExitCode != 0 {
+			t.Fatalf("exec %q: %v, exit %d, stderr %s", script, err, res.ExitCode, res.Stderr)
+		}
+		return strings.TrimSpace(string(res.Stdout))
+	}
+	mustExec(first, "echo used > /tmp/mark")
+	if err := first.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	// The next Start with the same spec gets the pooled container; it is fresh and hardened alike.
+	second := startSandbox(t, p, spec)
+	if second.ID() != pooled.ID {
+		t.Errorf("second sandbox %.12s, want the pooled container %.12s", second.ID(), pooled.ID)
+	}
+	if second.ID() == first.ID() {
+		t.Fatalf("a closed sandbox's container %.12s was handed out again", first.ID())
+	}
+	// /tmp holds only the exec registry, with this exec's line alone: nothing ran there before.
+	if got := mustExec(second, "ls -A /tmp; wc -l < /tmp/.ssr-exec; echo $POOL; grep CapEff /proc/self/status"); got != ".ssr-exec\n1\na\nCapEff:\t0000000000000000" {
+		t.Errorf("pooled sandbox: /tmp, its exec registry, $POOL and CapEff are %q, want only this exec's registry line, a and no capabilities", got)
+	}
+	// A spec that differs in anything (here the environment) never gets that pool's container.
+	waitPooled(1, second)
+	other := startSandbox(t, p, sandbox.Spec{Image: image, Job: job, Role: "pooled", Env: []string{"POOL=b"}})
+	if got := mustExec(other, "echo $POOL"); got != "b" {
+		t.Errorf("sandbox of another spec sees POOL=%q, want b", got)
+	}
+	ids := map[string]bool{first.ID(): true, second.ID(): true}
+	if ids[other.ID()] {
+		t.Errorf("sandbox of another spec got container %.12s, already handed out", other.ID())
+	}
+	// Many Starts in a row: every container is handed out once.
+	for range 4 {
+		sb := startSandbox(t, p, spec)
+		if ids[sb.ID()] {
+			t.Fatalf("container %.12s handed out twice", sb.ID())
+		}
+		ids[sb.ID()] = true
+		if err := sb.Close(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	second.Close(ctx)
+	other.Close(ctx)
+	if err := p.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if infos, err := docker.List(ctx, cli, job); err != nil || len(infos) != 0 {
+		t.Errorf("after Provider.Close, job %s has containers %+v (err %v), want none", job, infos, err)
+	}
+	// Start still works after Close, without the pool.
+	after := startSandbox(t, p, spec)
+	after.Close(ctx)
+	if infos, err := docker.List(ctx, cli, job); err != nil || len(infos) != 0 {
+		t.Errorf("a Start after Provider.Close left containers %+v (err %v), want none", infos, err)
+	}
+}
+
+// A pooled container that died while it waited is not handed out.
+func TestWarmPoolSkipsDead(t *testing.T) {
+	cli := dockertest.Client(t)
+	image := dockertest.BaseImage(t)
+	job := dockertest.Job(t)
+	ctx := context.Background()
+	p := newProvider(t, docker.WithWarmPool(1))
+	t.Cleanup(func() { p.Close(ctx) })
+	spec := sandbox.Spec{Image: image, Job: job, Role: "pooled"}
+	first := startSandbox(t, p, spec)
+	first.Close(ctx)
+	var dead string
+	for deadline := time.Now().Add(60 * time.Second); dead == "" && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		infos, err := docker.List(ctx, cli, job)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, info := range infos {
+			if info.State == "running" {
+				dead = info.ID
+			}
+		}
+	}
+	if dead == "" {
+		t.Fatal("the pool made no container")
+	}
+	if err := cli.ContainerKill(ctx, dead, "KILL"); err != nil {
+		t.Fatal(err)
+	}
+	sb := startSandbox(t, p, spec)
+	if sb.ID() == dead {
+		t.Fatalf("a dead pooled container %.12s was handed out", dead)
+	}
+	if res, err := sb.Exec(ctx, sandbox.ExecRequest{Cmd: []string{"true"}}); err != nil || res.ExitCode != 0 {
+		t.Fatalf("exec true: %v, exit %d", err, res.ExitCode)
+	}
+}

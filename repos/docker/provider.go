@@ -39,6 +39,7 @@ type Provider struct {
 	budget *Budget
 	owner  Owner
 	now    func() time.Time
+	pool   *warmPool // nil unless WithWarmPool
 }
 
 var _ sandbox.Provider = (*Provider)(nil)
@@ -80,6 +81,13 @@ func (p *Provider) Start(ctx context.Context, spec sandbox.Spec) (sandbox.Sandbo
 		return nil, fmt.Errorf("start sandbox from %s: %w", spec.Image, err)
 	}
 	cfg, host := ContainerConfig(spec, p.owner)
+	if p.pool != nil {
+		key := poolKey(cfg, host)
+		if id := p.pool.take(ctx, p, key); id != "" {
+			p.pool.fill(p, key, cfg, host)
+			return &container_{p: p, id: id, spec: spec}, nil
+		}
+	}
 	created, err := p.cli.ContainerCreate(ctx, cfg, host, nil, nil, "")
 	if err != nil {
 		p.budget.Release()
@@ -93,7 +101,29 @@ func (p *Provider) Start(ctx context.Context, spec sandbox.Spec) (sandbox.Sandbo
 		s.Close(ctx)
 		return nil, fmt.Errorf("start sandbox from %s: start container %.12s: %w", spec.Image, created.ID, err)
 	}
+	if p.pool != nil {
+		p.pool.fill(p, poolKey(cfg, host), cfg, host)
+	}
 	return s, nil
+}
+
+// Close removes the containers that the warm pool (WithWarmPool) holds, after waiting for those being made.
+// Sandboxes already started are left to their own Close. Start still works afterwards, without a pool.
+func (p *Provider) Close(ctx context.Context) error {
+	if p.pool == nil {
+		return nil
+	}
+	return p.pool.close(ctx, p)
+}
+
+// removeContainer force-removes a container (SIGKILL, no stop timeout) with its anonymous volumes; one
+// that is gone already is not an error.
+func (p *Provider) removeContainer(ctx context.Context, id string) error {
+	err := p.cli.ContainerRemove(ctx, id, container.RemoveOptions{Force: true, RemoveVolumes: true})
+	if err != nil && !errdefs.IsNotFound(err) {
+		return fmt.Errorf("remove sandbox container %.12s: %w (`ssr sandbox reap` removes it once this process exits)", id, err)
+	}
+	return nil
 }
 
 // ContainerConfig is the hardened container configuration for spec (defaults filled), labelled for owner:
@@ -145,14 +175,28 @@ type imageRemover interface {
 	ImageRemove(ctx context.Context, ref string, opts image.RemoveOptions) ([]image.DeleteResponse, error)
 }
 
-// RemoveImage deletes an image (one that Commit made, say). Removing an image that does not exist is not
-// an error.
+// RemoveImage deletes an image (one that Commit made, say), after removing the warm pool's containers made
+// from it. Removing an image that does not exist is not an error.
 func (p *Provider) RemoveImage(ctx context.Context, ref string) error {
 	rm, ok := p.cli.(imageRemover)
 	if !ok {
 		return fmt.Errorf("remove image %s: this engine client cannot remove images", ref)
 	}
-	if _, err := rm.ImageRemove(ctx, ref, image.RemoveOptions{PruneChildren: true}); err != nil && !errdefs.IsNotFound(err) {
+	if p.pool != nil {
+		// The warm pool's idle containers of that image would keep it in use.
+		if err := p.pool.drop(ctx, p, ref); err != nil {
+			return fmt.Errorf("remove image %s: %w", ref, err)
+		}
+	}
+	_, err := rm.ImageRemove(ctx, ref, image.RemoveOptions{PruneChildren: true})
+	if err != nil && errdefs.IsConflict(err) && p.pool != nil {
+		// The pool may know the image by another name: empty it and try once more.
+		if derr := p.pool.drop(ctx, p, ""); derr != nil {
+			return fmt.Errorf("remove image %s: %w", ref, derr)
+		}
+		_, err = rm.ImageRemove(ctx, ref, image.RemoveOptions{PruneChildren: true})
+	}
+	if err != nil && !errdefs.IsNotFound(err) {
 		return fmt.Errorf("remove image %s: %w", ref, err)
 	}
 	return nil

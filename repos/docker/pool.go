@@ -1,0 +1,277 @@
+package docker
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/sourcegraph/conc"
+)
+
+// WithWarmPool keeps up to n started, never-used containers ready per container configuration (spec,
+// limits and labels included), so that Start hands one out at once instead of creating and starting one
+// (which costs the engine 300 ms or more). Taking one from the pool starts the making of its replacement in
+// the background. A pooled container is created exactly as Start would create it (same hardening, same
+// labels, so the reaper treats it like any other) and is handed out at most once; one that idled longer
+// than the pool's age limit, or that no longer runs, is removed instead of handed out. The pool keeps
+// containers of at most poolSpecs configurations, evicting the oldest; its containers do not count against
+// the budget. n < 1 turns the pool off, which is the default. Call Provider.Close to remove the pooled
+// containers.
+func WithWarmPool(n int) Option {
+	return func(p *Provider) {
+		if n < 1 {
+			p.pool = nil
+			return
+		}
+		p.pool = &warmPool{perSpec: n, maxIdle: poolMaxIdle, idle: map[string][]pooled{}, pending: map[string]int{}, images: map[string]string{}}
+	}
+}
+
+const (
+	// poolSpecs bounds how many container configurations the warm pool keeps containers for.
+	poolSpecs = 4
+	// poolMaxIdle is how long a pooled container may wait before it is removed instead of handed out.
+	poolMaxIdle = 10 * time.Minute
+	// poolMakeTimeout bounds the creation and start of one pooled container.
+	poolMakeTimeout = 2 * time.Minute
+)
+
+// warmPool holds started, never-used containers by configuration key.
+type warmPool struct {
+	perSpec int
+	maxIdle time.Duration
+
+	mu      sync.Mutex
+	idle    map[string][]pooled // by key, oldest first
+	pending map[string]int      // containers being made, by key
+	images  map[string]string   // the image of each key
+	closed  bool
+	wg      conc.WaitGroup // makers and removers
+}
+
+type pooled struct {
+	id   string
+	made time.Time
+}
+
+// poolKey identifies a container configuration: two Starts may share a pooled container only when the
+// engine would be asked for exactly the same container.
+func poolKey(cfg *container.Config, host *container.HostConfig) string {
+	h := sha256.New()
+	json.NewEncoder(h).Encode(cfg)
+	json.NewEncoder(h).Encode(host)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// containerInspector is the engine call that checks a pooled container still runs before it is handed out.
+type containerInspector interface {
+	ContainerInspect(ctx context.Context, id string) (container.InspectResponse, error)
+}
+
+// take removes and returns the newest pooled container for key that still runs, or "" when there is none.
+// Stale or stopped ones met on the way are removed in the background.
+func (w *warmPool) take(ctx context.Context, p *Provider, key string) string {
+	for {
+		w.mu.Lock()
+		if w.closed {
+			w.mu.Unlock()
+			return ""
+		}
+		list := w.idle[key]
+		var stale []string
+		for len(list) > 0 && time.Since(list[0].made) > w.maxIdle {
+			stale = append(stale, list[0].id)
+			list = list[1:]
+		}
+		var c pooled
+		if len(list) > 0 {
+			c, list = list[len(list)-1], list[:len(list)-1]
+		}
+		if len(list) == 0 {
+			delete(w.idle, key)
+			if w.pending[key] == 0 {
+				delete(w.images, key)
+			}
+		} else {
+			w.idle[key] = list
+		}
+		for _, id := range stale {
+			w.removeLocked(p, id)
+		}
+		w.mu.Unlock()
+		if c.id == "" {
+			return ""
+		}
+		if ins, ok := p.cli.(containerInspector); ok {
+			st, err := ins.ContainerInspect(ctx, c.id)
+			if err != nil || st.State == nil || !st.State.Running {
+				w.mu.Lock()
+				closed := w.closed
+				if !closed {
+					w.removeLocked(p, c.id)
+				}
+				w.mu.Unlock()
+				if closed {
+					p.removeContainer(ctx, c.id)
+				}
+				continue
+			}
+		}
+		return c.id
+	}
+}
+
+// fill starts making containers for key in the background until the pool holds perSpec of them, evicting
+// the oldest configuration when the pool already holds poolSpecs others.
+func (w *warmPool) fill(p *Provider, key string, cfg *container.Config, host *container.HostConfig) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return
+	}
+	if _, known := w.idle[key]; !known && w.pending[key] == 0 {
+		w.evictLocked(p, key)
+	}
+	w.images[key] = cfg.Image
+	for n := len(w.idle[key]) + w.pending[key]; n < w.perSpec; n++ {
+		w.pending[key]++
+		w.wg.Go(func() { w.make(p, key, cfg, host) })
+	}
+}
+
+// evictLocked removes the idle containers of the configuration whose newest container is oldest, when the
+// pool already keeps poolSpecs configurations other than key.
+func (w *warmPool) evictLocked(p *Provider, key string) {
+	keys := map[string]time.Time{}
+	for k, list := range w.idle {
+		if len(list) > 0 {
+			keys[k] = list[len(list)-1].made
+		}
+	}
+	for k := range w.pending {
+		keys[k] = time.Now() // being made: the newest of all
+	}
+	if len(keys) < poolSpecs {
+		return
+	}
+	oldest, at := "", time.Time{}
+	for k, t := range keys {
+		if w.pending[k] > 0 {
+			continue
+		}
+		if oldest == "" || t.Before(at) {
+			oldest, at = k, t
+		}
+	}
+	for _, c := range w.idle[oldest] {
+		w.removeLocked(p, c.id)
+	}
+	delete(w.idle, oldest)
+	delete(w.images, oldest)
+}
+
+// make creates and starts one pooled container. A failure is dropped: the next Start makes its own
+// container and reports the error.
+func (w *warmPool) make(p *Provider, key string, cfg *container.Config, host *container.HostConfig) {
+	ctx, cancel := context.WithTimeout(context.Background(), poolMakeTimeout)
+	defer cancel()
+	created, err := p.cli.ContainerCreate(ctx, cfg, host, nil, nil, "")
+	if err == nil {
+		if err = p.cli.ContainerStart(ctx, created.ID, container.StartOptions{}); err != nil {
+			p.removeContainer(ctx, created.ID)
+		}
+	}
+	w.mu.Lock()
+	if w.pending[key]--; w.pending[key] <= 0 {
+		delete(w.pending, key)
+	}
+	closed := w.closed
+	if err == nil && !closed {
+		w.idle[key] = append(w.idle[key], pooled{id: created.ID, made: time.Now()})
+	}
+	w.mu.Unlock()
+	if err == nil && closed {
+		p.removeContainer(ctx, created.ID)
+	}
+}
+
+// removeLocked removes a pooled container in the background; Provider.Close waits for it. The caller holds
+// w.mu and has seen that the pool is open (after close, removals run in the foreground).
+func (w *warmPool) removeLocked(p *Provider, id string) {
+	w.wg.Go(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
+		defer cancel()
+		p.removeContainer(ctx, id)
+	})
+}
+
+// drop removes the pooled containers made from image (every pooled container when image is ""), after
+// waiting for those being made, so that the image can be removed.
+func (w *warmPool) drop(ctx context.Context, p *Provider, image string) error {
+	for {
+		w.mu.Lock()
+		var ids []string
+		busy := false
+		for k, img := range w.images {
+			if image != "" && img != image {
+				continue
+			}
+			for _, c := range w.idle[k] {
+				ids = append(ids, c.id)
+			}
+			delete(w.idle, k)
+			busy = busy || w.pending[k] > 0
+			if w.pending[k] == 0 {
+				delete(w.images, k)
+			}
+		}
+		w.mu.Unlock()
+		var errs []error
+		for _, id := range ids {
+			if err := p.removeContainer(ctx, id); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		if len(errs) > 0 || !busy {
+			return errors.Join(errs...)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// close stops the pool, waits for containers being made and removes every idle one.
+func (w *warmPool) close(ctx context.Context, p *Provider) error {
+	w.mu.Lock()
+	w.closed = true
+	var ids []string
+	for _, list := range w.idle {
+		for _, c := range list {
+			ids = append(ids, c.id)
+		}
+	}
+	w.idle = map[string][]pooled{}
+	w.mu.Unlock()
+	w.wg.Wait()
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), closeTimeout)
+	defer cancel()
+	var errs []error
+	for _, id := range ids {
+		if err := p.removeContainer(rctx, id); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("close sandbox provider: %w", errors.Join(errs...))
+	}
+	return nil
+}
