@@ -4,5 +4,6 @@
 // that a dead process left behind.
 //
 // Start reading at Provider (provider.go) and the sandbox it starts (container.go, exec.go, files.go); base
-// images are in recipe.go and bootstrap.go, the owner labels and the reaper in owner.go and reap.go.
+// images are in recipe.go and bootstrap.go, the owner labels and the reaper in owner.go and reap.go, and the
+// optional warm pool of pre-started containers (WithWarmPool) in pool.go.
 package docker
