@@ -63,11 +63,11 @@ func (goLanguage) Detect(_ context.Context, req *plugin.DetectRequest) (*plugin.
 }
 
 // goVersionCheck fails image setup with one clear line when go.mod asks for a newer Go than the image has
-// (Debian bookworm's golang-go is 1.19, which also rejects the three-part `go 1.21.0` and `toolchain`
-// lines of newer go.mod files).
+// (Debian trixie, the default base, ships Go 1.24; bookworm's 1.19 also rejects the three-part `go 1.21.0`
+// and `toolchain` lines of newer go.mod files).
 const goVersionCheck = `need=$(awk '$1 == "go" { print $2; exit }' go.mod 2>/dev/null); have=$(go env GOVERSION | sed 's/^go//'); ` +
 	`if [ -n "$need" ] && [ "$(printf '%s\n%s\n' "$need" "$have" | sort -V | head -n1)" != "$need" ]; then ` +
-	`echo "ssr-lang-go: go.mod needs Go $need but the image has Go $have (Debian bookworm's golang-go is 1.19): use a base image with a newer Go, or a repository commit that supports Go $have" >&2; exit 1; fi`
+	`echo "ssr-lang-go: go.mod needs Go $need but the image has Go $have: use a base image with a newer Go (ssr image bootstrap --suite), or a repository commit that supports Go $have" >&2; exit 1; fi`
 
 // Recipe: Debian's Go, no cgo (no gcc in the image), no network (GOPROXY=off: dependencies must be
 // vendored or already in the module cache), and a warmed build cache so each fresh sandbox does not

@@ -26,7 +26,7 @@ var imageBootstrapFlags struct {
 }
 
 var imageBootstrapCmd = &cobra.Command{
-	Use:   "bootstrap [--suite bookworm] [--packages a,b,c] [--mirror URL]",
+	Use:   "bootstrap [--suite trixie] [--packages a,b,c] [--mirror URL]",
 	Short: "Build a Debian base image with debootstrap (reused when it exists)",
 	Long: "Build a Debian root filesystem with debootstrap (variant minbase, the packages given; default: the\n" +
 		"shared base of the examples and tests) and import it through the Docker Engine as\n" +
@@ -153,7 +153,7 @@ func dash(s string) string {
 
 func init() {
 	f := imageBootstrapCmd.Flags()
-	f.StringVar(&imageBootstrapFlags.suite, "suite", "bookworm", "Debian suite")
+	f.StringVar(&imageBootstrapFlags.suite, "suite", docker.DefaultSuite, "Debian suite")
 	f.StringVar(&imageBootstrapFlags.packages, "packages", strings.Join(docker.DefaultRecipe().Packages, ","), "comma-separated packages to include")
 	f.StringVar(&imageBootstrapFlags.mirror, "mirror", envOr("SSR_DEBIAN_MIRROR", docker.DefaultMirror), "Debian mirror (env SSR_DEBIAN_MIRROR)")
 	imageCmd.AddCommand(imageBootstrapCmd, imageLsCmd, imageRmCmd)

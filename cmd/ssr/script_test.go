@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/selfplay-swe/ssr/repos/docker"
 )
 
 // TestMain lets testscript run "ssr" in scripts as this test binary, calling run in process.
@@ -18,5 +20,9 @@ func TestMain(m *testing.M) {
 func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
+		Setup: func(env *testscript.Env) error {
+			env.Setenv("SSR_BASE", docker.DefaultRecipe().Ref()) // the shared base image's reference
+			return nil
+		},
 	})
 }

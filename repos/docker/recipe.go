@@ -24,11 +24,15 @@ type Recipe struct {
 	Mirror   string   `json:"-"`
 }
 
+// DefaultSuite is the Debian release base images are made from: trixie (Debian 13) ships Go 1.24, Python 3.13
+// and pytest 8.3, new enough for most repositories (bookworm's Go 1.19 cannot build most current modules).
+const DefaultSuite = "trixie"
+
 // DefaultRecipe is the one base image that the built-in examples and all tests share, so a machine
 // bootstraps it once.
 func DefaultRecipe() Recipe {
 	return Recipe{
-		Suite:    "bookworm",
+		Suite:    DefaultSuite,
 		Variant:  "minbase",
 		Packages: []string{"python3", "python3-pytest", "git", "golang-go", "ca-certificates", "procps"},
 	}
@@ -37,7 +41,7 @@ func DefaultRecipe() Recipe {
 // canonical returns the recipe with defaults filled in and the packages sorted and deduplicated.
 func (r Recipe) canonical() Recipe {
 	if r.Suite == "" {
-		r.Suite = "bookworm"
+		r.Suite = DefaultSuite
 	}
 	if r.Variant == "" {
 		r.Variant = "minbase"

@@ -8,16 +8,16 @@ import (
 )
 
 func TestRecipeHash(t *testing.T) {
-	a := Recipe{Suite: "bookworm", Packages: []string{"git", "python3"}}
+	a := Recipe{Suite: DefaultSuite, Packages: []string{"git", "python3"}}
 	cases := map[string]struct {
 		r    Recipe
 		same bool
 	}{
-		"order and duplicates do not matter": {Recipe{Suite: "bookworm", Packages: []string{"python3", "git", "git", " "}}, true},
+		"order and duplicates do not matter": {Recipe{Suite: DefaultSuite, Packages: []string{"python3", "git", "git", " "}}, true},
 		"defaults are explicit":              {Recipe{Variant: "minbase", Packages: []string{"git", "python3"}}, true},
-		"the mirror does not matter":         {Recipe{Suite: "bookworm", Packages: []string{"git", "python3"}, Mirror: "http://mirror.example/debian"}, true},
-		"another package":                    {Recipe{Suite: "bookworm", Packages: []string{"git"}}, false},
-		"another suite":                      {Recipe{Suite: "trixie", Packages: []string{"git", "python3"}}, false},
+		"the mirror does not matter":         {Recipe{Suite: DefaultSuite, Packages: []string{"git", "python3"}, Mirror: "http://mirror.example/debian"}, true},
+		"another package":                    {Recipe{Suite: DefaultSuite, Packages: []string{"git"}}, false},
+		"another suite":                      {Recipe{Suite: "bookworm", Packages: []string{"git", "python3"}}, false},
 	}
 	for name, c := range cases {
 		if got := c.r.Hash() == a.Hash(); got != c.same {
@@ -27,7 +27,7 @@ func TestRecipeHash(t *testing.T) {
 	if len(a.Hash()) != 12 || !strings.HasPrefix(a.Ref(), "ssr-base:") {
 		t.Errorf("Ref() = %q", a.Ref())
 	}
-	if got, want := DefaultRecipe().JSON(), `{"suite":"bookworm","variant":"minbase","packages":["ca-certificates","git","golang-go","procps","python3","python3-pytest"]}`; got != want {
+	if got, want := DefaultRecipe().JSON(), `{"suite":"trixie","variant":"minbase","packages":["ca-certificates","git","golang-go","procps","python3","python3-pytest"]}`; got != want {
 		t.Errorf("DefaultRecipe().JSON() = %s, want %s (changing it rebuilds every machine's base image)", got, want)
 	}
 }
