@@ -1,10 +1,13 @@
 package arena
 
 import (
+	"context"
 	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/sourcegraph/conc"
 
 	"github.com/selfplay-swe/ssr/repos/sandbox"
 )
@@ -23,6 +26,7 @@ type Config struct {
 	SolverTime      time.Duration `yaml:"solver_time" json:"solver_time"`             // wall-clock budget per attempt; default 5m
 	InjectorTurns   int           `yaml:"injector_turns" json:"injector_turns"`       // default 4
 	Order2Share     float64       `yaml:"order2_share" json:"order2_share"`           // share of solver work on order-2 bugs; default 0.25
+	WarmPool        int           `yaml:"warm_pool" json:"warm_pool"`                 // pre-started containers per sandbox kind; default 1, negative: none
 }
 
 // WithDefaults fills unset fields.
@@ -52,6 +56,9 @@ func (c Config) WithDefaults() Config {
 	if c.Order2Share == 0 {
 		c.Order2Share = 0.25
 	}
+	if c.WarmPool == 0 {
+		c.WarmPool = 1
+	}
 	return c
 }
 
@@ -66,7 +73,24 @@ type Arena struct {
 
 	mu        sync.Mutex
 	originals map[string]*originalEntry // cache of original runs: image id + script + parser
+
+	closing conc.WaitGroup // sandboxes being removed off the critical path
 }
+
+// release closes a sandbox in the background: removing a container takes a while and nothing waits for it.
+// Wait (or Close) waits for every release.
+func (a *Arena) release(sb sandbox.Sandbox) {
+	a.closing.Go(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := sb.Close(ctx); err != nil {
+			a.log.Warn("close sandbox", "sandbox", sb.ID(), "err", err)
+		}
+	})
+}
+
+// Wait waits until every sandbox the arena started is closed.
+func (a *Arena) Wait() { a.closing.Wait() }
 
 // New returns an Arena for job that starts sandboxes through p.
 func New(p sandbox.Provider, job string, cfg Config, log *slog.Logger) *Arena {

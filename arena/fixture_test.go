@@ -33,6 +33,7 @@ var (
 )
 
 type fixture struct {
+	t        testing.TB
 	cli      *client.Client
 	provider *docker.Provider
 	repos    map[string]*Repo
@@ -90,7 +91,7 @@ func withExamples(t testing.TB) fixture {
 	if fixErr != nil {
 		t.Fatalf("arena test fixture: %v", fixErr)
 	}
-	return fixture{cli: cli, provider: provider, repos: fixRepos, job: dockertest.Job(t)}
+	return fixture{t: t, cli: cli, provider: provider, repos: fixRepos, job: dockertest.Job(t)}
 }
 
 // prepareExamples builds the plugins into dir and prepares every built-in example.
@@ -120,7 +121,13 @@ func prepareExamples(ctx context.Context, cli repos.Engine, provider *docker.Pro
 	return out, host, nil
 }
 
-func (f fixture) arena(cfg Config) *Arena { return New(f.provider, f.job, cfg, nil) }
+// arena returns an Arena for the test's job; its sandboxes are closed in the background, so the test waits
+// for them before its leftover-container check.
+func (f fixture) arena(cfg Config) *Arena {
+	a := New(f.provider, f.job, cfg, nil)
+	f.t.Cleanup(a.Wait)
+	return a
+}
 
 // edit returns a diff that replaces old by new in one file of the repository (old must occur once).
 func edit(t *testing.T, repo *Repo, file, old, new string) string {

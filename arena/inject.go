@@ -57,7 +57,10 @@ func (a *Arena) Inject(ctx context.Context, repo *Repo, strategy string, ag *age
 	if err != nil {
 		return nil, fmt.Errorf("injector: %w", err)
 	}
-	defer sb.Close(context.WithoutCancel(ctx))
+	defer a.release(sb)
+	if err := installScript(ctx, sb, full); err != nil {
+		return nil, err
+	}
 
 	var bugFiles map[string][]byte
 	for turn := 0; turn < a.cfg.InjectorTurns && ctx.Err() == nil; turn++ {
@@ -74,7 +77,7 @@ func (a *Arena) Inject(ctx context.Context, repo *Repo, strategy string, ag *age
 		if err := writeFiles(ctx, sb, files); err != nil {
 			return nil, err
 		}
-		run, err := a.runTestsIn(ctx, sb, repo, "injector", full)
+		run, err := a.runScript(ctx, sb, repo, "injector", full)
 		if err != nil {
 			return nil, err
 		}

@@ -63,6 +63,7 @@ const maxTries = 2
 // fails outside the protocol (a plugin crash, an engine error) is recorded in the store and the job goes on.
 func (r *Runner) Run(ctx context.Context) error {
 	r.started = time.Now()
+	defer r.Arena.Wait() // every sandbox is gone when Run returns
 	r.tries = map[string]int{}
 	if len(r.Repos) == 0 {
 		return errors.New("job has no repositories: add some to the job config")

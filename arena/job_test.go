@@ -302,7 +302,9 @@ func TestJobGoesOnAfterFailures(t *testing.T) {
 	lang.failures.Store(1000)
 	job2 := f.job + "-broken"
 	st2 := openStore(t, filepath.Join(t.TempDir(), "jobs.db"), job2, cfg)
-	r2 := newRunner(New(f.provider, job2, cfg.Arena, nil), st2, map[string]*Repo{"pyledger": &py}, cfg)
+	a2 := New(f.provider, job2, cfg.Arena, nil)
+	t.Cleanup(a2.Wait)
+	r2 := newRunner(a2, st2, map[string]*Repo{"pyledger": &py}, cfg)
 	err = r2.Run(ctx)
 	if err == nil || !strings.Contains(err.Error(), "5 units of work failed in a row") {
 		t.Fatalf("a job whose every unit fails: err = %v", err)

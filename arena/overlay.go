@@ -76,14 +76,16 @@ func (o *overlay) restore(r *Repo, files []string) error {
 // changed is the number of files the overlay writes or removes.
 func (o *overlay) changed() int { return len(o.write) + len(o.remove) }
 
-// applyTo writes the overlay into a sandbox started from the repo image.
-func (o *overlay) applyTo(ctx context.Context, sb sandbox.Sandbox) error {
-	if len(o.write) > 0 {
-		files := make([]sandbox.File, 0, len(o.write))
+// applyTo writes the overlay into a sandbox started from the repo image, with any extra files (outside the
+// repository, such as the test script) in the same transfer.
+func (o *overlay) applyTo(ctx context.Context, sb sandbox.Sandbox, extra ...sandbox.File) error {
+	if len(o.write)+len(extra) > 0 {
+		files := make([]sandbox.File, 0, len(o.write)+len(extra))
 		for p, data := range o.write {
 			files = append(files, sandbox.File{Path: p, Data: data})
 		}
 		sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
+		files = append(files, extra...)
 		if err := sb.WriteFiles(ctx, files...); err != nil {
 			return fmt.Errorf("write %d files into sandbox %s: %w", len(files), sb.ID(), err)
 		}

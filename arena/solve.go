@@ -68,12 +68,12 @@ func (a *Arena) attempt(ctx context.Context, repo *Repo, bug *Bug, index int, ac
 	if err != nil {
 		return nil, fmt.Errorf("solver attempt %d: %w", index, err)
 	}
-	defer sb.Close(context.WithoutCancel(ctx))
+	defer a.release(sb)
 	st, err := bug.state(repo)
 	if err != nil {
 		return nil, fmt.Errorf("solver attempt %d: bug state: %w", index, err)
 	}
-	if err := st.applyTo(ctx, sb); err != nil {
+	if err := st.applyTo(ctx, sb, scriptFile(bug.Artifact)); err != nil {
 		return nil, err
 	}
 	if res, err := sb.Exec(ctx, sandbox.ExecRequest{Cmd: []string{"sh", "-c", gitFresh}, Dir: sandbox.DefaultWorkdir}); err != nil {
@@ -128,18 +128,31 @@ func (a *Arena) solveLoop(ctx context.Context, sb sandbox.Sandbox, repo *Repo, b
 	}
 	turn(Turn{Action: "apply_spec", Observation: fmt.Sprintf("wrote %d test file(s) from the spec", len(hidden))}, start)
 
-	run, err := a.runTestsIn(ctx, sb, repo, "solver", bug.Artifact)
+	run, err := a.runScript(ctx, sb, repo, "solver", bug.Artifact)
 	if err != nil {
 		return err
 	}
 	failing := notPassing(run)
 	turn(Turn{Action: "run_tests", Failing: len(failing), Observation: summary(run)}, start)
 
+	// The sandbox holds the bug state, which the host knows exactly: read sources here, not through the engine.
+	state, err := bug.state(repo)
+	if err != nil {
+		return err
+	}
+	sources := repo.languageSources()
+	orig, err := artifact.ReadTree(repo.Dir, sources)
+	if err != nil {
+		return err
+	}
 	var acts []siteAction
 	contents := map[string][]byte{}
-	for _, f := range repo.languageSources() {
-		src, err := sb.ReadFile(ctx, f)
-		if err != nil {
+	for _, f := range sources {
+		src, ok := state.write[f]
+		if !ok {
+			src, ok = orig[f]
+		}
+		if !ok || isListed(state.remove, f) {
 			continue // deleted by the bug: nothing to edit there
 		}
 		contents[f] = src
@@ -189,7 +202,7 @@ func (a *Arena) solveLoop(ctx context.Context, sb sandbox.Sandbox, repo *Repo, b
 		if err := sb.WriteFiles(ctx, sandbox.File{Path: act.cand.File, Data: out}); err != nil {
 			return err
 		}
-		run, err := a.runTestsIn(ctx, sb, repo, "solver", bug.Artifact)
+		run, err := a.runScript(ctx, sb, repo, "solver", bug.Artifact)
 		if err != nil {
 			return err
 		}

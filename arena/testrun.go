@@ -50,27 +50,39 @@ func (t *TestRun) withStatus(status string) []string {
 	return out
 }
 
-// runTests starts a sandbox from the repo image, writes the overlay, runs the artifact's test script from
-// /repo, parses what it printed and closes the sandbox. The error is for infrastructure failures only.
+// runTests starts a sandbox from the repo image, writes the overlay and the test script (one transfer), runs
+// the artifact's test script from /repo, parses what it printed and closes the sandbox. The error is for
+// infrastructure failures only.
 func (a *Arena) runTests(ctx context.Context, repo *Repo, kind string, ov *overlay, art *artifact.Artifact) (*TestRun, error) {
-	sb, err := a.sandboxes.Start(ctx, repo.spec(a.job, "test-"+kind))
+	sb, err := a.sandboxes.Start(ctx, repo.spec(a.job, "test")) // one role for every test run, so that a warm pool serves them all
 	if err != nil {
 		return nil, fmt.Errorf("%s run: %w", kind, err)
 	}
-	defer sb.Close(context.WithoutCancel(ctx))
-	if ov != nil {
-		if err := ov.applyTo(ctx, sb); err != nil {
-			return nil, fmt.Errorf("%s run: %w", kind, err)
-		}
+	defer a.release(sb)
+	if ov == nil {
+		ov = &overlay{}
 	}
-	return a.runTestsIn(ctx, sb, repo, kind, art)
+	if err := ov.applyTo(ctx, sb, scriptFile(art)); err != nil {
+		return nil, fmt.Errorf("%s run: %w", kind, err)
+	}
+	return a.runScript(ctx, sb, repo, kind, art)
 }
 
-// runTestsIn runs the artifact's test script in a sandbox that is already in the state to test.
-func (a *Arena) runTestsIn(ctx context.Context, sb sandbox.Sandbox, repo *Repo, kind string, art *artifact.Artifact) (*TestRun, error) {
-	if err := sb.WriteFiles(ctx, sandbox.File{Path: runScriptPath, Data: []byte(art.TestScript), Mode: 0o755}); err != nil {
-		return nil, fmt.Errorf("%s run: write test script: %w", kind, err)
+// scriptFile is the artifact's test script as it is installed in a sandbox, outside /repo.
+func scriptFile(art *artifact.Artifact) sandbox.File {
+	return sandbox.File{Path: runScriptPath, Data: []byte(art.TestScript), Mode: 0o755}
+}
+
+// installScript writes the artifact's test script into a sandbox that runs it several times.
+func installScript(ctx context.Context, sb sandbox.Sandbox, art *artifact.Artifact) error {
+	if err := sb.WriteFiles(ctx, scriptFile(art)); err != nil {
+		return fmt.Errorf("write test script: %w", err)
 	}
+	return nil
+}
+
+// runScript runs the installed test script in a sandbox that is in the state to test, and parses its output.
+func (a *Arena) runScript(ctx context.Context, sb sandbox.Sandbox, repo *Repo, kind string, art *artifact.Artifact) (*TestRun, error) {
 	res, err := sb.Exec(ctx, sandbox.ExecRequest{
 		Cmd:     []string{"bash", runScriptPath},
 		Dir:     sandbox.DefaultWorkdir,
@@ -84,14 +96,11 @@ func (a *Arena) runTestsIn(ctx context.Context, sb sandbox.Sandbox, repo *Repo, 
 	a.metrics.addTest(res.Duration)
 	if art.Parser.IsScript() {
 		run.Results, run.ParseErr, err = a.parseInSandbox(ctx, sb, art.Parser, out)
-		if err != nil {
-			return nil, fmt.Errorf("%s run: %w", kind, err)
-		}
 	} else {
 		run.Results, run.Files, err = parseBuiltin(ctx, repo.Lang, art.Parser.Builtin, out)
-		if err != nil {
-			return nil, fmt.Errorf("%s run: %w", kind, err)
-		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s run: %w", kind, err)
 	}
 	return run, nil
 }

@@ -106,11 +106,13 @@ func runJob(ctx context.Context, out io.Writer, dbPath, resume string, args []st
 	} else if n > 0 {
 		fmt.Fprintf(out, "removed %d sandbox(es) left by processes that are gone\n", n)
 	}
-	budget := docker.NewBudget(max(2, cfg.Arena.WithDefaults().Containers*2))
-	provider, err := docker.New(cli, docker.WithBudget(budget), docker.WithOwner(owner))
+	acfg := cfg.Arena.WithDefaults()
+	budget := docker.NewBudget(max(2, acfg.Containers*2))
+	provider, err := docker.New(cli, docker.WithBudget(budget), docker.WithOwner(owner), docker.WithWarmPool(acfg.WarmPool))
 	if err != nil {
 		return err
 	}
+	defer provider.Close(context.WithoutCancel(ctx)) // removes the warm pool's idle containers
 	host := plugin.NewHost()
 	defer host.Close()
 

@@ -35,7 +35,7 @@ func WithWarmPool(n int) Option {
 
 const (
 	// poolSpecs bounds how many container configurations the warm pool keeps containers for.
-	poolSpecs = 4
+	poolSpecs = 8
 	// poolMaxIdle is how long a pooled container may wait before it is removed instead of handed out.
 	poolMaxIdle = 10 * time.Minute
 	// poolMakeTimeout bounds the creation and start of one pooled container.

@@ -88,7 +88,11 @@ func (p *Provider) Start(ctx context.Context, spec sandbox.Spec) (sandbox.Sandbo
 			return &container_{p: p, id: id, spec: spec}, nil
 		}
 	}
-	created, err := p.cli.ContainerCreate(ctx, cfg, host, nil, nil, "")
+	// Create and start are not cut short by ctx: a request cancelled half-way can leave a container the
+	// engine made but whose id never reached us. They are quick; ctx is checked once they are done.
+	mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), startTimeout)
+	defer cancel()
+	created, err := p.cli.ContainerCreate(mctx, cfg, host, nil, nil, "")
 	if err != nil {
 		p.budget.Release()
 		if errdefs.IsNotFound(err) {
@@ -97,9 +101,13 @@ func (p *Provider) Start(ctx context.Context, spec sandbox.Spec) (sandbox.Sandbo
 		return nil, fmt.Errorf("start sandbox from %s: create container: %w", spec.Image, err)
 	}
 	s := &container_{p: p, id: created.ID, spec: spec}
-	if err := p.cli.ContainerStart(ctx, created.ID, container.StartOptions{}); err != nil {
-		s.Close(ctx)
+	if err := p.cli.ContainerStart(mctx, created.ID, container.StartOptions{}); err != nil {
+		s.Close(mctx)
 		return nil, fmt.Errorf("start sandbox from %s: start container %.12s: %w", spec.Image, created.ID, err)
+	}
+	if err := ctx.Err(); err != nil {
+		s.Close(mctx)
+		return nil, fmt.Errorf("start sandbox from %s: %w", spec.Image, err)
 	}
 	if p.pool != nil {
 		p.pool.fill(p, poolKey(cfg, host), cfg, host)
@@ -115,6 +123,9 @@ func (p *Provider) Close(ctx context.Context) error {
 	}
 	return p.pool.close(ctx, p)
 }
+
+// startTimeout bounds the creation and start of one container.
+const startTimeout = 2 * time.Minute
 
 // removeContainer force-removes a container (SIGKILL, no stop timeout) with its anonymous volumes; one
 // that is gone already is not an error.
