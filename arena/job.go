@@ -279,6 +279,15 @@ func (r *Runner) validate(ctx context.Context, repo *Repo, artID string, art *ar
 		bug = &store.Bug{ID: newID("bug"), ArtifactID: artID, F2P: rep.F2P, P2P: rep.P2P}
 	} else {
 		v.Reason = rep.Rejection.Error()
+		if ep == nil { // a leftover artifact: its injector episode was stored when it was proposed
+			eps, err := r.Store.ListEpisodes(ctx, r.job(), store.EpisodeFilter{Role: store.RoleInjector, ArtifactID: artID, Limit: 1})
+			if err != nil {
+				return "", err
+			}
+			if len(eps) == 1 {
+				ep = &store.Episode{ID: eps[0].ID}
+			}
+		}
 		if ep != nil {
 			reward, _ := rewards.Injector(false, 0, 0, r.Arena.cfg.Alpha)
 			ep.Reward = &reward
