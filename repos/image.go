@@ -285,7 +285,7 @@ func (b *Builder) Build(ctx context.Context, repo Repo) (*Image, error) {
 	fmt.Fprintf(log, "%s: base image %s (%s)\n", repo.Name, base, p.recipe.Summary())
 
 	limits := sandboxLimits(repo.Limits)
-	limits.Network = true // setup may download dependencies; agents' sandboxes never get a network
+	limits.Network = repo.SetupNetwork // off unless the manifest asks: setup that downloads needs a reachable registry
 	sb, err := b.provider.Start(ctx, sandbox.Spec{Image: base, Workdir: p.workdir, Job: b.cfg.jobFor("build", repo.Name), Role: "build", Env: p.env, User: "root", Limits: limits})
 	if err != nil {
 		return nil, fmt.Errorf("build %s: %w", repo.Name, err)

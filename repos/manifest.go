@@ -36,10 +36,11 @@ type Manifest struct {
 type Repo struct {
 	Name         string   `json:"name" yaml:"name"`
 	Source       Source   `json:"source" yaml:",inline"`
-	Language     string   `json:"language,omitempty" yaml:"language,omitempty"`         // plugin name; empty means detect
-	Packages     []string `json:"packages,omitempty" yaml:"packages,omitempty"`         // extra Debian packages
-	Setup        []string `json:"setup,omitempty" yaml:"setup,omitempty"`               // extra setup commands, run from the workdir
-	TestCommand  string   `json:"test_command,omitempty" yaml:"test_command,omitempty"` // overrides the plugin's script
+	Language     string   `json:"language,omitempty" yaml:"language,omitempty"`           // plugin name; empty means detect
+	Packages     []string `json:"packages,omitempty" yaml:"packages,omitempty"`           // extra Debian packages
+	Setup        []string `json:"setup,omitempty" yaml:"setup,omitempty"`                 // extra setup commands, run from the workdir
+	SetupNetwork bool     `json:"setup_network,omitempty" yaml:"setup_network,omitempty"` // give the image build a network (off: every sandbox has none)
+	TestCommand  string   `json:"test_command,omitempty" yaml:"test_command,omitempty"`   // overrides the plugin's script
 	ExcludeTests []string `json:"exclude_tests,omitempty" yaml:"exclude_tests,omitempty"`
 	Limits       Limits   `json:"limits" yaml:"limits,omitempty"`
 	Line         int      `json:"line,omitempty" yaml:"-"` // where the entry starts in its manifest; 0 when built in code
@@ -380,7 +381,7 @@ func describe(n *yaml.Node) string {
 var topFields = []string{"repos"}
 
 var repoFields = []string{"name", "git", "commit", "branch", "path", "image", "workdir", "example",
-	"language", "packages", "setup", "test_command", "exclude_tests", "limits"}
+	"language", "packages", "setup", "setup_network", "test_command", "exclude_tests", "limits"}
 
 var limitFields = []string{"memory", "cpus", "pids", "timeout"}
 
@@ -486,6 +487,8 @@ func (p *parser) repo(n *yaml.Node, field string) (Repo, error) {
 			})
 		case "setup":
 			r.Setup, err = p.strs(v, f, nil)
+		case "setup_network":
+			r.SetupNetwork, err = p.boolean(v, f)
 		case "test_command":
 			r.TestCommand, err = p.str(v, f)
 		case "exclude_tests":
@@ -532,6 +535,13 @@ func (p *parser) repo(n *yaml.Node, field string) (Repo, error) {
 		return Repo{}, p.errf(nodes["branch"], join(field, "branch"), "give commit or branch, not both")
 	}
 	return r, nil
+}
+
+func (p *parser) boolean(n *yaml.Node, field string) (bool, error) {
+	if n.Kind != yaml.ScalarNode || n.Tag != "!!bool" {
+		return false, p.errf(n, field, "want true or false, got %s", describe(n))
+	}
+	return n.Value == "true", nil
 }
 
 func (p *parser) str(n *yaml.Node, field string) (string, error) {
