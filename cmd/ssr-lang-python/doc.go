@@ -11,7 +11,9 @@
 //
 // testdata/suites holds small pytest suites whose real outputs (recorded with this plugin's own test
 // command and Debian bookworm's pytest 7.2) are kept in testdata/pytest with the expected parse; see
-// pytest_parse_test.go for the -record and -update flags. testdata/mutation holds a sample module and
+// pytest_parse_test.go for the -record and -update flags. The *.ssr-pytest8.out recordings are the same
+// suites under Debian trixie's pytest 8.3 (the default base image), which must parse to the same results
+// (pytest8_test.go). testdata/mutation holds a sample module and
 // per-operator golden outputs, testdata/remove the RemoveTests goldens, testdata/fixture the plugintest
 // fixture, and testdata/fuzz the seed corpora of FuzzParsePytest and FuzzMutations.
 package main
