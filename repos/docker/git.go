@@ -14,13 +14,16 @@ var gitEnv = []string{"GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null", "G
 // gitFlags go before every git subcommand.
 const gitFlags = `-c core.quotepath=off -c color.ui=never -c core.autocrlf=false -c safe.directory='*'`
 
-// diffScript stages everything (untracked files too, ignored ones not) into a throwaway copy of the index,
-// so that the work tree's own index is left as it was, and prints the binary diff against $1.
+// diffScript stages everything (untracked files too, ignored ones not) into a throwaway index, so that the
+// work tree's own index is left as it was, and prints the binary diff against $1. The throwaway index is read
+// from $1's tree and so carries no stat data: git add must hash every file. A copy of the work tree's index
+// would trust its stat data, and a same-size edit written in the same second as the last commit (file
+// transfers set whole-second times) would look unchanged.
 const diffScript = `set -e
 idx=$(mktemp /tmp/.ssr-index.XXXXXX); trap 'rm -f "$idx"' EXIT
-orig=$(git ` + gitFlags + ` rev-parse --git-path index)
-if [ -f "$orig" ]; then cp "$orig" "$idx"; else rm -f "$idx"; fi
+rm -f "$idx"
 export GIT_INDEX_FILE="$idx"
+git ` + gitFlags + ` read-tree "$1"
 git ` + gitFlags + ` add -A
 git ` + gitFlags + ` diff --cached --binary --no-renames --no-ext-diff --no-textconv --full-index "$1" --`
 

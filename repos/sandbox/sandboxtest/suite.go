@@ -62,6 +62,7 @@ func Run(t *testing.T, p sandbox.Provider, image string, opts ...Option) {
 		{"Limits/Memory", s.testMemoryHog},
 		{"Git/DiffReset", s.testDiffReset},
 		{"Git/CommitAndBase", s.testCommit},
+		{"Git/SameSizeEditAfterCommit", s.testSameSizeEdit},
 		{"Concurrency", s.testConcurrency},
 		{"Close", s.testClose},
 	}
@@ -557,6 +558,30 @@ func (s *suite) testDiffReset(t *testing.T) {
 	var ce *sandbox.CommandError
 	if _, err := plain.Diff(ctx); !errors.As(err, &ce) {
 		t.Errorf("Diff outside a repository: error %v, want a *CommandError", err)
+	}
+}
+
+// testSameSizeEdit writes files, commits them, and at once rewrites one with content of the same size through
+// WriteFiles, several times over: Diff must see every edit (git's stat cache alone cannot tell them apart
+// when the transfer sets whole-second times).
+func (s *suite) testSameSizeEdit(t *testing.T) {
+	ctx := context.Background()
+	sb := s.start(t, func(sp *sandbox.Spec) { sp.Workdir = "/work/same-size" })
+	for i := 0; i < 5; i++ {
+		if err := sb.WriteFiles(ctx, sandbox.File{Path: "x.go", Data: []byte("return a + 1\n")}); err != nil {
+			t.Fatal(err)
+		}
+		mustSh(t, sb, `set -e; rm -rf .git; git init -q; git add -A; git -c user.name=t -c user.email=t@t commit -qm base`)
+		if err := sb.WriteFiles(ctx, sandbox.File{Path: "x.go", Data: []byte("return a + 2\n")}); err != nil {
+			t.Fatal(err)
+		}
+		d, err := sb.Diff(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(d), "+return a + 2") {
+			t.Fatalf("round %d: Diff after a same-size edit = %q, want the edit", i, d)
+		}
 	}
 }
 
