@@ -117,6 +117,7 @@ func (a *Arena) solveLoop(ctx context.Context, sb sandbox.Sandbox, repo *Repo, b
 		att.Turns = append(att.Turns, t)
 	}
 	start := time.Now()
+	turn(Turn{Action: "task", Observation: bug.TaskText()}, start)
 	// The spec is the reverse of the weakening: applied to the weakened test files it gives back the hidden
 	// tests, which are the listed test files as the repository has them.
 	hidden, err := artifactTestFiles(repo, bug)
@@ -171,7 +172,7 @@ func (a *Arena) solveLoop(ctx context.Context, sb sandbox.Sandbox, repo *Repo, b
 	var tie *tied
 	kept := false
 
-	for len(failing) > 0 && len(att.Turns) < a.cfg.SolverTurns+2 && len(acts) > 0 && ctx.Err() == nil {
+	for edits := 0; len(failing) > 0 && edits < a.cfg.SolverTurns && len(acts) > 0 && ctx.Err() == nil; edits++ {
 		start := time.Now()
 		cands := make([]agent.Candidate, len(acts))
 		for i, x := range acts {
