@@ -141,6 +141,7 @@ func rankByOutput(acts []siteAction, output string, failing []string, files map[
 // operatorBias marks the operators whose edits undo the commonest one-token bugs.
 var operatorBias = map[string]bool{
 	plugin.OpComparisonFlip: true, plugin.OpArithmeticSwap: true, plugin.OpBooleanSwap: true, plugin.OpConstantOffByOne: true,
+	plugin.OpConstantMinusOne: true,
 }
 
 // shortlist keeps the n best-ranked candidates, at most perFunction from any one function, so that a few

@@ -15,7 +15,7 @@ import (
 // solverOps are the edits the native solver tries: the reversible operators (removals do not repair).
 var solverOps = []string{
 	plugin.OpComparisonFlip, plugin.OpBooleanSwap, plugin.OpArithmeticSwap, plugin.OpConstantOffByOne,
-	plugin.OpNegateCondition, plugin.OpSwapArguments,
+	plugin.OpConstantMinusOne, plugin.OpNegateCondition, plugin.OpSwapArguments,
 }
 
 // solverShortlist is how many of the best-ranked edit candidates the solver's policy chooses among.

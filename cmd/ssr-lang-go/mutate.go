@@ -313,13 +313,19 @@ func (c *collector) intLiteral(x *ast.BasicLit) {
 	if err != nil || v == 1<<63-1 {
 		return
 	}
-	c.add(x, x.Pos(), x.End(), plugin.OpConstantOffByOne, func() (edit, error) {
-		text := strconv.FormatInt(v+1, 10)
-		if lower := strings.ToLower(x.Value); strings.HasPrefix(lower, "0x") {
-			text = x.Value[:2] + strconv.FormatInt(v+1, 16)
+	shift := func(delta int64) func() (edit, error) {
+		return func() (edit, error) {
+			text := strconv.FormatInt(v+delta, 10)
+			if lower := strings.ToLower(x.Value); strings.HasPrefix(lower, "0x") {
+				text = x.Value[:2] + strconv.FormatInt(v+delta, 16)
+			}
+			return edit{start: c.off(x.Pos()), end: c.off(x.End()), text: text, desc: fmt.Sprintf("%s → %s", x.Value, text)}, nil
 		}
-		return edit{start: c.off(x.Pos()), end: c.off(x.End()), text: text, desc: fmt.Sprintf("%s → %s", x.Value, text)}, nil
-	})
+	}
+	c.add(x, x.Pos(), x.End(), plugin.OpConstantOffByOne, shift(1))
+	if v >= 1 { // a literal never turns negative (a constant index -1 does not compile)
+		c.add(x, x.Pos(), x.End(), plugin.OpConstantMinusOne, shift(-1))
+	}
 }
 
 func (c *collector) negate(x *ast.IfStmt) {

@@ -283,8 +283,11 @@ func (c *collector) mutations(n *sitter.Node) {
 			c.add(n, name, fmt.Sprintf("'%s' → '%s'", op.Kind(), to), c.replace(op, to))
 		}
 	case "integer":
-		if to, ok := offByOne(text(n, src)); ok {
+		if to, ok := offByOne(text(n, src), 1); ok {
 			c.add(n, plugin.OpConstantOffByOne, fmt.Sprintf("%s → %s", text(n, src), to), c.replace(n, to))
+		}
+		if to, ok := offByOne(text(n, src), -1); ok {
+			c.add(n, plugin.OpConstantMinusOne, fmt.Sprintf("%s → %s", text(n, src), to), c.replace(n, to))
 		}
 	case "call":
 		c.swapArguments(n)
@@ -313,15 +316,15 @@ func (c *collector) mutations(n *sitter.Node) {
 
 // offByOne adds one to a Python integer literal, keeping its base ("0x1f" → "0x20"). Long (Python 2) and
 // imaginary literals are left alone.
-func offByOne(lit string) (string, bool) {
+func offByOne(lit string, delta int64) (string, bool) {
 	if strings.ContainsAny(lit[len(lit)-1:], "lLjJ") {
 		return "", false
 	}
 	v, ok := new(big.Int).SetString(lit, 0)
-	if !ok {
-		return "", false
+	if !ok || (delta < 0 && v.Sign() <= 0) {
+		return "", false // n-1 only for n ≥ 1: a literal never turns negative
 	}
-	v.Add(v, big.NewInt(1))
+	v.Add(v, big.NewInt(delta))
 	if len(lit) > 1 && lit[0] == '0' {
 		switch lit[1] {
 		case 'x', 'X':

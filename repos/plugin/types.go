@@ -42,7 +42,8 @@ const (
 	OpComparisonFlip   = "comparison_flip"     // < ↔ >=, == ↔ !=, …
 	OpBooleanSwap      = "boolean_swap"        // and ↔ or, && ↔ ||
 	OpArithmeticSwap   = "arithmetic_swap"     // + ↔ -, * ↔ /, …
-	OpConstantOffByOne = "constant_off_by_one" // integer literal n → n+1 (or n-1)
+	OpConstantOffByOne = "constant_off_by_one" // integer literal n → n+1
+	OpConstantMinusOne = "constant_minus_one"  // integer literal n ≥ 1 → n-1 (undoes an off-by-one)
 	OpNegateCondition  = "negate_condition"    // if c → if not c
 	OpRemoveStatement  = "remove_statement"    // a statement removed (replaced by a no-op where the grammar needs one)
 	OpDefaultReturn    = "default_return"      // return x → return the type's zero value / None
@@ -52,7 +53,7 @@ const (
 
 // AllOperators lists every operator name in a stable order.
 var AllOperators = []string{
-	OpComparisonFlip, OpBooleanSwap, OpArithmeticSwap, OpConstantOffByOne, OpNegateCondition,
+	OpComparisonFlip, OpBooleanSwap, OpArithmeticSwap, OpConstantOffByOne, OpConstantMinusOne, OpNegateCondition,
 	OpRemoveStatement, OpDefaultReturn, OpSwapArguments, OpRemoveBody,
 }
 
