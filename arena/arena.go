@@ -9,6 +9,7 @@ import (
 
 	"github.com/sourcegraph/conc"
 
+	"github.com/selfplay-swe/ssr/arena/artifact"
 	"github.com/selfplay-swe/ssr/repos/sandbox"
 )
 
@@ -75,6 +76,38 @@ type Arena struct {
 	originals map[string]*originalEntry // cache of original runs: image id + script + parser
 
 	closing conc.WaitGroup // sandboxes being removed off the critical path
+
+	slowest map[string]time.Duration // test script → its slowest original run, for timeouts
+}
+
+// Test runs of a changed tree get a timeout from the original run's duration: a mutation that makes a loop
+// endless should cost seconds, not the full TestTimeout. The timeout is timeoutFactor × the slowest original
+// run, at least minTestTimeout, at most Config.TestTimeout.
+const (
+	timeoutFactor  = 5
+	minTestTimeout = 10 * time.Second
+)
+
+// noteDuration remembers how long the original state's runs of art's script took.
+func (a *Arena) noteDuration(art *artifact.Artifact, runs []*TestRun) {
+	var slowest time.Duration
+	for _, r := range runs {
+		slowest = max(slowest, r.Duration)
+	}
+	a.mu.Lock()
+	a.slowest[art.TestScript] = max(a.slowest[art.TestScript], slowest)
+	a.mu.Unlock()
+}
+
+// timeoutFor is the time limit of one run of art's test script.
+func (a *Arena) timeoutFor(art *artifact.Artifact) time.Duration {
+	a.mu.Lock()
+	slowest, ok := a.slowest[art.TestScript]
+	a.mu.Unlock()
+	if !ok {
+		return a.cfg.TestTimeout
+	}
+	return min(a.cfg.TestTimeout, max(minTestTimeout, timeoutFactor*slowest))
 }
 
 // release closes a sandbox in the background: removing a container takes a while and nothing waits for it.
@@ -97,7 +130,8 @@ func New(p sandbox.Provider, job string, cfg Config, log *slog.Logger) *Arena {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Arena{sandboxes: p, job: job, cfg: cfg.WithDefaults(), log: log, metrics: &Metrics{}, originals: map[string]*originalEntry{}}
+	return &Arena{sandboxes: p, job: job, cfg: cfg.WithDefaults(), log: log, metrics: &Metrics{}, originals: map[string]*originalEntry{},
+		slowest: map[string]time.Duration{}}
 }
 
 // Config returns the arena's configuration with defaults filled.

@@ -143,7 +143,9 @@ func (a *Arena) proposeChange(ctx context.Context, repo *Repo, strategy string, 
 	if strategy == StrategyMutation {
 		ops = nil
 		for _, op := range plugin.AllOperators {
-			if op != plugin.OpRemoveBody {
+			// constant_minus_one is the solver's inverse of constant_off_by_one; as a bug it mostly makes a
+			// loop endless, which costs every later run its timeout and teaches little.
+			if op != plugin.OpRemoveBody && op != plugin.OpConstantMinusOne {
 				ops = append(ops, op)
 			}
 		}

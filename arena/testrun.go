@@ -86,7 +86,7 @@ func (a *Arena) runScript(ctx context.Context, sb sandbox.Sandbox, repo *Repo, k
 	res, err := sb.Exec(ctx, sandbox.ExecRequest{
 		Cmd:     []string{"bash", runScriptPath},
 		Dir:     sandbox.DefaultWorkdir,
-		Timeout: a.cfg.TestTimeout,
+		Timeout: a.timeoutFor(art),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%s run: %w", kind, err)

@@ -227,6 +227,7 @@ func (a *Arena) original(ctx context.Context, repo *Repo, art *artifact.Artifact
 		return nil, err
 	}
 	e.runs = runs
+	a.noteDuration(art, runs)
 	e.passing = map[string]bool{}
 	for id, s := range runs[0].Results {
 		stable := true

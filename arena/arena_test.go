@@ -1,0 +1,30 @@
+package arena
+
+import (
+	"testing"
+	"time"
+
+	"github.com/selfplay-swe/ssr/arena/artifact"
+)
+
+func TestTimeoutFor(t *testing.T) {
+	a := New(nil, "job", Config{TestTimeout: 5 * time.Minute}, nil)
+	fast := &artifact.Artifact{TestScript: "fast"}
+	slow := &artifact.Artifact{TestScript: "slow"}
+	if got := a.timeoutFor(fast); got != 5*time.Minute {
+		t.Errorf("unknown script: %v, want the configured 5m", got)
+	}
+	a.noteDuration(fast, []*TestRun{{Duration: 400 * time.Millisecond}, {Duration: 600 * time.Millisecond}})
+	a.noteDuration(slow, []*TestRun{{Duration: 20 * time.Second}})
+	if got := a.timeoutFor(fast); got != minTestTimeout {
+		t.Errorf("fast script: %v, want the floor %v", got, minTestTimeout)
+	}
+	a.noteDuration(slow, []*TestRun{{Duration: 25 * time.Second}})
+	if got := a.timeoutFor(slow); got != timeoutFactor*25*time.Second {
+		t.Errorf("slow script: %v, want %d × its slowest run (25s)", got, timeoutFactor)
+	}
+	a.noteDuration(slow, []*TestRun{{Duration: 2 * time.Minute}})
+	if got := a.timeoutFor(slow); got != 5*time.Minute {
+		t.Errorf("very slow script: %v, want the ceiling 5m", got)
+	}
+}
