@@ -134,9 +134,6 @@ func New(p sandbox.Provider, job string, cfg Config, log *slog.Logger) *Arena {
 		slowest: map[string]time.Duration{}}
 }
 
-// Config returns the arena's configuration with defaults filled.
-func (a *Arena) Config() Config { return a.cfg }
-
 // Metrics returns the arena's running counters.
 func (a *Arena) Metrics() *Metrics { return a.metrics }
 

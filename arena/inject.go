@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"path"
+	"slices"
 	"sort"
 	"time"
 
@@ -375,7 +376,7 @@ func (a *Arena) definingFiles(ctx context.Context, repo *Repo, failing []string,
 	out := map[string][]string{}
 	var unknown []string
 	for _, id := range failing {
-		if f, ok := known[id]; ok && isListed(repo.TestFiles, f) {
+		if f, ok := known[id]; ok && slices.Contains(repo.TestFiles, f) {
 			out[f] = append(out[f], id)
 		} else {
 			unknown = append(unknown, id)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/selfplay-swe/ssr/arena/artifact"
@@ -64,7 +65,7 @@ func (o *overlay) restore(r *Repo, files []string) error {
 	}
 	for _, f := range files {
 		delete(o.write, f)
-		o.remove = without(o.remove, f)
+		o.remove = slices.DeleteFunc(o.remove, func(p string) bool { return p == f })
 		if _, ok := orig[f]; !ok {
 			o.remove = append(o.remove, f) // a listed file that the commit lacks cannot exist at scoring time
 		}
@@ -72,9 +73,6 @@ func (o *overlay) restore(r *Repo, files []string) error {
 	sort.Strings(o.remove)
 	return nil
 }
-
-// changed is the number of files the overlay writes or removes.
-func (o *overlay) changed() int { return len(o.write) + len(o.remove) }
 
 // applyTo writes the overlay into a sandbox started from the repo image, with any extra files (outside the
 // repository, such as the test script) in the same transfer.
@@ -100,14 +98,4 @@ func (o *overlay) applyTo(ctx context.Context, sb sandbox.Sandbox, extra ...sand
 		}
 	}
 	return nil
-}
-
-func without(list []string, s string) []string {
-	out := list[:0]
-	for _, x := range list {
-		if x != s {
-			out = append(out, x)
-		}
-	}
-	return out
 }

@@ -3,6 +3,7 @@ package arena
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/selfplay-swe/ssr/repos"
 	"github.com/selfplay-swe/ssr/repos/plugin"
@@ -57,7 +58,7 @@ func ReposOf(cfg *JobConfig) ([]repos.Repo, error) {
 		return nil, err
 	}
 	for _, r := range m.Repos {
-		if len(cfg.Repos) == 0 || isListed(cfg.Repos, r.Name) {
+		if len(cfg.Repos) == 0 || slices.Contains(cfg.Repos, r.Name) {
 			list = append(list, r)
 		}
 	}

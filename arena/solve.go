@@ -3,6 +3,7 @@ package arena
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/selfplay-swe/ssr/agent"
@@ -153,7 +154,7 @@ func (a *Arena) solveLoop(ctx context.Context, sb sandbox.Sandbox, repo *Repo, b
 		if !ok {
 			src, ok = orig[f]
 		}
-		if !ok || isListed(state.remove, f) {
+		if !ok || slices.Contains(state.remove, f) {
 			continue // deleted by the bug: nothing to edit there
 		}
 		contents[f] = src
@@ -278,13 +279,4 @@ func summary(run *TestRun) string {
 		s += "; timed out"
 	}
 	return s
-}
-
-func isListed(list []string, p string) bool {
-	for _, x := range list {
-		if x == p {
-			return true
-		}
-	}
-	return false
 }

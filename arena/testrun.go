@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"path"
-	"sort"
 	"strings"
 	"time"
 
@@ -34,20 +33,6 @@ type TestRun struct {
 	Results  map[string]string `json:"results"`
 	Files    map[string]string `json:"-"`                     // test id → defining file, where the parser knows it
 	ParseErr string            `json:"parse_error,omitempty"` // the parser failed: a rejection, not an error
-}
-
-// Passing lists the tests that passed, sorted.
-func (t *TestRun) Passing() []string { return t.withStatus(plugin.StatusPassed) }
-
-func (t *TestRun) withStatus(status string) []string {
-	var out []string
-	for id, s := range t.Results {
-		if s == status {
-			out = append(out, id)
-		}
-	}
-	sort.Strings(out)
-	return out
 }
 
 // runTests starts a sandbox from the repo image, writes the overlay and the test script (one transfer), runs

@@ -2,6 +2,7 @@ package arena
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
@@ -137,7 +138,7 @@ func TestValidate(t *testing.T) {
 					t.Fatalf("rejected at %s: %v", rep.Step, rep.Rejection)
 				}
 				for _, id := range tc.wantF2P {
-					if !contains(rep.F2P, id) {
+					if !slices.Contains(rep.F2P, id) {
 						t.Errorf("F2P %v lacks %s", rep.F2P, id)
 					}
 				}
@@ -160,5 +161,3 @@ func TestValidate(t *testing.T) {
 		})
 	}
 }
-
-func contains(list []string, s string) bool { return isListed(list, s) }

@@ -1,6 +1,9 @@
 package artifact
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // File names of the five parts in an artifact directory.
 const (
@@ -61,14 +64,7 @@ type Metadata struct {
 }
 
 // IsListedTestFile reports whether path is one of the artifact's oracle test files.
-func (a *Artifact) IsListedTestFile(path string) bool {
-	for _, f := range a.TestFiles {
-		if f == path {
-			return true
-		}
-	}
-	return false
-}
+func (a *Artifact) IsListedTestFile(path string) bool { return slices.Contains(a.TestFiles, path) }
 
 // parseTestFiles reads test_files.txt: one repo-relative path a line; blank lines and lines starting with
 // '#' are ignored.

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/selfplay-swe/ssr/patches"
@@ -80,7 +81,7 @@ func Check(a *Artifact, repoDir string, opts CheckOptions) (*Diffs, error) {
 	case a.Parser.Builtin != "" && a.Parser.IsScript():
 		return reject("parser", "both a builtin parser (%s) and a script (%s) are given: keep one", a.Parser.Builtin, a.Parser.ScriptName)
 	case a.Parser.Builtin != "":
-		if !contains(opts.Parsers, a.Parser.Builtin) {
+		if !slices.Contains(opts.Parsers, a.Parser.Builtin) {
 			return reject("parser", "unknown builtin parser %q (known: %s)", a.Parser.Builtin, strings.Join(opts.Parsers, ", "))
 		}
 	case strings.TrimSpace(a.Parser.Script) == "":
@@ -187,15 +188,6 @@ func ReadTree(dir string, paths []string) (map[string][]byte, error) {
 
 func cleanRelative(p string) bool {
 	return p != "" && !path.IsAbs(p) && path.Clean(p) == p && p != "." && !strings.HasPrefix(p, "../") && p != ".."
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // LooksLikeTestFile is a language-neutral guess at whether a repo-relative path is a test file, used when no
