@@ -1,12 +1,16 @@
 package main
 
 import (
+	"context"
+	"fmt"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/selfplay-swe/ssr/repos/docker"
+	"github.com/selfplay-swe/ssr/repos/docker/dockertest"
 )
 
 // TestMain lets testscript run "ssr" in scripts as this test binary, calling run in process.
@@ -23,6 +27,24 @@ func TestScripts(t *testing.T) {
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("SSR_BASE", docker.DefaultRecipe().Ref()) // the shared base image's reference
 			return nil
+		},
+		// [engine] holds when the Docker Engine answers. With SSR_REQUIRE_DOCKER=1 an unreachable engine fails
+		// the script instead of letting it skip.
+		Condition: func(cond string) (bool, error) {
+			if cond != "engine" {
+				return false, fmt.Errorf("unknown condition %q", cond)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+			defer cancel()
+			cli, err := docker.Connect(ctx)
+			if err != nil {
+				if os.Getenv(dockertest.RequireEnv) == "1" {
+					return false, fmt.Errorf("%v (%s=1 makes this a failure)", err, dockertest.RequireEnv)
+				}
+				return false, nil
+			}
+			cli.Close()
+			return true, nil
 		},
 	})
 }
