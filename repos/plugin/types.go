@@ -34,6 +34,19 @@ const (
 	StatusFailed  = "failed"
 	StatusSkipped = "skipped"
 	StatusError   = "error"
+	// StatusNotRun is never printed by a runner: the arena gives it to a test that an earlier run reported
+	// and that is absent from a run that ended early (timed out, crashed, did not build). Parsers may use it
+	// for a test that started and never finished.
+	StatusNotRun = "not_run"
+)
+
+// How a test run ended. A parser reports what the output shows (completed, build_failed, crashed); the
+// arena sets timed_out from the run itself and decides from the exit status where the parser cannot tell.
+const (
+	RunCompleted   = "completed"    // the runner finished and reported every test it ran
+	RunBuildFailed = "build_failed" // some code did not build or tests did not collect: their tests did not run
+	RunCrashed     = "crashed"      // the runner died mid-suite (a panic, a signal, an internal error)
+	RunTimedOut    = "timed_out"    // killed at its time limit
 )
 
 // Mutation operators. A plugin offers those that make sense for its language; MutationSite.Operators says
@@ -102,6 +115,12 @@ type TestFilesRequest struct {
 // TestFilesResponse lists the test files among them (support files such as conftest.py included).
 type TestFilesResponse struct {
 	TestFiles []string `json:"test_files"`
+	// Sources lists the source files whose code the plugin's test command exercises: the places where a bug
+	// can be seen by the tests. It leaves out docs, examples, benchmarks, vendored code, and nested modules
+	// that the command does not test. Nil means the plugin has no such rule (every non-test file counts).
+	Sources []string `json:"sources,omitempty"`
+	// Warnings are lines a user should read once, e.g. "nested Go module tools/ (tools/go.mod) is not tested".
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // TestCommandRequest asks for the script that runs tests.
@@ -129,9 +148,16 @@ type TestResult struct {
 	File     string  `json:"file"`     // repo-relative file that defines the test, when known
 }
 
-// ParseTestOutputResponse lists every test the output reports, each once.
+// ParseTestOutputResponse lists every test the output reports, each once, and how the run ended.
 type ParseTestOutputResponse struct {
 	Tests []TestResult `json:"tests"`
+	// End is one of the Run constants as the output shows it; empty when the parser cannot tell (the arena
+	// then decides from the exit status).
+	End string `json:"end,omitempty"`
+	// Broken lists what did not build or collect (Go packages, Python test files), each once.
+	Broken []string `json:"broken,omitempty"`
+	// Detail is one line on an abnormal end, e.g. "panic in example.com/m/pkg (TestX): index out of range".
+	Detail string `json:"detail,omitempty"`
 }
 
 // MutationSitesRequest carries one source file.
@@ -185,4 +211,6 @@ type RemoveTestsResponse struct {
 	Source   []byte   `json:"source"`
 	Removed  []string `json:"removed"`   // ids removed
 	NotFound []string `json:"not_found"` // ids not defined in this file
+	// Unremovable maps ids that this file defines (or inherits) but that could not be removed to why.
+	Unremovable map[string]string `json:"unremovable,omitempty"`
 }
