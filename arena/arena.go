@@ -28,7 +28,19 @@ type Config struct {
 	InjectorTurns   int           `yaml:"injector_turns" json:"injector_turns"`       // default 4
 	Order2Share     float64       `yaml:"order2_share" json:"order2_share"`           // share of solver work on order-2 bugs; default 0.25
 	WarmPool        int           `yaml:"warm_pool" json:"warm_pool"`                 // pre-started containers per sandbox kind; default 1, negative: none
+	// Hide is how many F2P tests the weakening must hide: all (the default) or some (at least one, the
+	// paper's looser check).
+	Hide string `yaml:"hide,omitempty" json:"hide,omitempty"`
+	// AllowBuildErrors accepts bugs whose run does not build or collect (off by default: the paper's prompts
+	// forbid them, and a compile error makes every test of the package fail at once).
+	AllowBuildErrors bool `yaml:"allow_build_errors,omitempty" json:"allow_build_errors,omitempty"`
 }
+
+// Choices of Config.Hide.
+const (
+	HideAll  = "all"
+	HideSome = "some"
+)
 
 // WithDefaults fills unset fields.
 func (c Config) WithDefaults() Config {
@@ -57,6 +69,9 @@ func (c Config) WithDefaults() Config {
 	if c.Order2Share == 0 {
 		c.Order2Share = 0.25
 	}
+	if c.Hide == "" {
+		c.Hide = HideAll
+	}
 	if c.WarmPool == 0 {
 		c.WarmPool = 1
 	}
@@ -80,12 +95,17 @@ type Arena struct {
 	slowest map[string]time.Duration // test script → its slowest original run, for timeouts
 }
 
-// Test runs of a changed tree get a timeout from the original run's duration: a mutation that makes a loop
-// endless should cost seconds, not the full TestTimeout. The timeout is timeoutFactor × the slowest original
-// run, at least minTestTimeout, at most Config.TestTimeout.
+// Test runs of a changed tree get a time limit derived from the original runs of the same script: a mutation
+// that makes a loop endless should cost a minute, not the whole test_timeout, and a loaded machine must not
+// kill a healthy run (5× a 2 s run is 10 s, which two busy cores exceed). The precedence, in one place:
+//
+//   - an original run (nothing known yet): test_timeout;
+//   - every later run of that script: max(timeoutFactor × the slowest original run, that run + timeoutSlack),
+//     at most test_timeout;
+//   - a bug run killed at its limit is repeated once with twice the limit before its verdict counts.
 const (
-	timeoutFactor  = 5
-	minTestTimeout = 10 * time.Second
+	timeoutFactor = 5
+	timeoutSlack  = time.Minute
 )
 
 // noteDuration remembers how long the original state's runs of art's script took.
@@ -107,7 +127,12 @@ func (a *Arena) timeoutFor(art *artifact.Artifact) time.Duration {
 	if !ok {
 		return a.cfg.TestTimeout
 	}
-	return min(a.cfg.TestTimeout, max(minTestTimeout, timeoutFactor*slowest))
+	return derivedTimeout(slowest, a.cfg.TestTimeout)
+}
+
+// derivedTimeout is the time limit of a run whose script's slowest original run took slowest.
+func derivedTimeout(slowest, limit time.Duration) time.Duration {
+	return min(limit, max(timeoutFactor*slowest, slowest+timeoutSlack))
 }
 
 // release closes a sandbox in the background: removing a container takes a while and nothing waits for it.

@@ -16,11 +16,11 @@ func TestTimeoutFor(t *testing.T) {
 	}
 	a.noteDuration(fast, []*TestRun{{Duration: 400 * time.Millisecond}, {Duration: 600 * time.Millisecond}})
 	a.noteDuration(slow, []*TestRun{{Duration: 20 * time.Second}})
-	if got := a.timeoutFor(fast); got != minTestTimeout {
-		t.Errorf("fast script: %v, want the floor %v", got, minTestTimeout)
+	if got, want := a.timeoutFor(fast), 600*time.Millisecond+timeoutSlack; got != want {
+		t.Errorf("fast script: %v, want its slowest run + the slack (%v): a loaded machine must not kill it", got, want)
 	}
 	a.noteDuration(slow, []*TestRun{{Duration: 25 * time.Second}})
-	if got := a.timeoutFor(slow); got != timeoutFactor*25*time.Second {
+	if got := a.timeoutFor(slow); got != timeoutFactor*25*time.Second { // 125s > 25s + 60s
 		t.Errorf("slow script: %v, want %d × its slowest run (25s)", got, timeoutFactor)
 	}
 	a.noteDuration(slow, []*TestRun{{Duration: 2 * time.Minute}})

@@ -91,6 +91,11 @@ func (c *JobConfig) Validate() error {
 	if a := c.Arena.Alpha; a < 0 || a > 1 {
 		return fmt.Errorf("arena.alpha: %v is outside [0, 1]", a)
 	}
+	switch c.Arena.Hide {
+	case "", HideAll, HideSome:
+	default:
+		return fmt.Errorf("arena.hide: %q is not a choice (use all or some)", c.Arena.Hide)
+	}
 	if s := c.Arena.Order2Share; s < 0 || s > 1 {
 		return fmt.Errorf("arena.order2_share: %v is outside [0, 1]", s)
 	}

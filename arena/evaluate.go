@@ -40,12 +40,7 @@ func (a *Arena) Evaluate(ctx context.Context, repo *Repo, bug *Bug, prediction *
 		return nil, err
 	}
 	ev := &Evaluation{Run: run, Statuses: map[string]string{}}
-	status := func(id string) string {
-		if s, ok := run.Results[id]; ok {
-			return s
-		}
-		return "missing"
-	}
+	status := run.Status // a test the run did not report (it timed out, crashed, did not build) is not passing
 	for _, id := range bug.F2P {
 		ev.Statuses[id] = status(id)
 		if ev.Statuses[id] != plugin.StatusPassed {
@@ -63,6 +58,8 @@ func (a *Arena) Evaluate(ctx context.Context, repo *Repo, bug *Bug, prediction *
 	switch {
 	case run.ParseErr != "":
 		ev.Reason = "the parser failed on the evaluation run: " + run.ParseErr
+	case !run.Completed() && (len(ev.FailingF2P) > 0 || len(ev.BrokenP2P) > 0):
+		ev.Reason = fmt.Sprintf("the evaluation run %s; %d F2P and %d P2P test(s) not passing", run.Ending(), len(ev.FailingF2P), len(ev.BrokenP2P))
 	case len(ev.FailingF2P) > 0:
 		ev.Reason = fmt.Sprintf("%d of %d F2P test(s) still fail (%s)", len(ev.FailingF2P), len(bug.F2P), preview(ev.FailingF2P, 3))
 	case len(ev.BrokenP2P) > 0:

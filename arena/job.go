@@ -273,7 +273,8 @@ func (r *Runner) validate(ctx context.Context, repo *Repo, artID string, art *ar
 	if err != nil {
 		return "", fmt.Errorf("validate %s on %s: %w", artID, repo.Name, err)
 	}
-	v := store.Validation{ArtifactID: artID, Valid: rep.Valid, Step: rep.Step, F2P: rep.F2P, P2P: rep.P2P, Durations: rep.Durations}
+	notes, _ := json.Marshal(rep.Notes)
+	v := store.Validation{ArtifactID: artID, Valid: rep.Valid, Step: rep.Step, F2P: rep.F2P, P2P: rep.P2P, Durations: rep.Durations, Notes: notes}
 	var bug *store.Bug
 	if rep.Valid {
 		bug = &store.Bug{ID: newID("bug"), ArtifactID: artID, F2P: rep.F2P, P2P: rep.P2P}
@@ -519,7 +520,7 @@ func (r *Runner) newLogs(runs []*TestRun, ref string) (logs []store.RawLog, know
 		}
 		res, _ := json.Marshal(run.Results)
 		logs = append(logs, store.RawLog{ID: newID("log"), Job: r.job(), Kind: store.LogKind(run.Kind), Ref: ref, Output: run.Output,
-			ExitCode: run.ExitCode, Duration: run.Duration, Results: res})
+			ExitCode: run.ExitCode, Duration: run.Duration, Results: res, End: run.End, TimedOut: run.TimedOut, Timeout: run.Timeout})
 	}
 	return logs, known
 }

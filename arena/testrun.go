@@ -29,16 +29,75 @@ type TestRun struct {
 	Output   []byte            `json:"-"`
 	ExitCode int               `json:"exit_code"`
 	Duration time.Duration     `json:"duration"`
+	Timeout  time.Duration     `json:"timeout"` // the limit it ran under
 	TimedOut bool              `json:"timed_out"`
-	Results  map[string]string `json:"results"`
+	Results  map[string]string `json:"results"`               // what the parser reported; a test absent from it did not run
 	Files    map[string]string `json:"-"`                     // test id → defining file, where the parser knows it
 	ParseErr string            `json:"parse_error,omitempty"` // the parser failed: a rejection, not an error
+
+	End    string   `json:"end"`              // how the run ended: plugin.RunCompleted, RunTimedOut, RunBuildFailed, RunCrashed
+	Broken []string `json:"broken,omitempty"` // what did not build or collect, as the parser names it
+	Detail string   `json:"detail,omitempty"` // one line on an abnormal end
+}
+
+// Status is a test's outcome in the run: what the parser reported, or plugin.StatusNotRun for a test the
+// run did not report (it timed out or crashed before it, its package did not build, or it no longer exists).
+func (r *TestRun) Status(id string) string {
+	if s, ok := r.Results[id]; ok {
+		return s
+	}
+	return plugin.StatusNotRun
+}
+
+// Completed reports whether the run finished and built: every test it was to run reported.
+func (r *TestRun) Completed() bool { return r.End == plugin.RunCompleted && r.ParseErr == "" }
+
+// Ending describes how the run ended in a few words that name the time limit of a killed run, e.g.
+// "timed out after 1m10s (limit 1m10s)" or "did not build: example.com/m/pkg".
+func (r *TestRun) Ending() string {
+	var s string
+	switch r.End {
+	case plugin.RunTimedOut:
+		s = fmt.Sprintf("timed out after %s (limit %s)", r.Duration.Round(100*time.Millisecond), r.Timeout)
+	case plugin.RunBuildFailed:
+		s = "did not build or collect"
+		if len(r.Broken) > 0 {
+			s += ": " + preview(r.Broken, 3)
+		}
+	case plugin.RunCrashed:
+		s = fmt.Sprintf("crashed (exit %d)", r.ExitCode)
+	default:
+		s = "completed"
+	}
+	if r.Detail != "" {
+		s += " — " + r.Detail
+	}
+	return s
+}
+
+// classifyEnd decides how a run ended: the time limit first, then what the parser read from the output,
+// then the exit status (a runner killed by a signal crashed).
+func classifyEnd(timedOut bool, exitCode int, parserEnd string) string {
+	switch {
+	case timedOut:
+		return plugin.RunTimedOut
+	case parserEnd != "":
+		return parserEnd
+	case exitCode < 0 || exitCode >= 128:
+		return plugin.RunCrashed
+	}
+	return plugin.RunCompleted
 }
 
 // runTests starts a sandbox from the repo image, writes the overlay and the test script (one transfer), runs
 // the artifact's test script from /repo, parses what it printed and closes the sandbox. The error is for
 // infrastructure failures only.
 func (a *Arena) runTests(ctx context.Context, repo *Repo, kind string, ov *overlay, art *artifact.Artifact) (*TestRun, error) {
+	return a.runTestsFor(ctx, repo, kind, ov, art, a.timeoutFor(art))
+}
+
+// runTestsFor is runTests with an explicit time limit.
+func (a *Arena) runTestsFor(ctx context.Context, repo *Repo, kind string, ov *overlay, art *artifact.Artifact, timeout time.Duration) (*TestRun, error) {
 	sb, err := a.sandboxes.Start(ctx, repo.spec(a.job, "test")) // one role for every test run, so that a warm pool serves them all
 	if err != nil {
 		return nil, fmt.Errorf("%s run: %w", kind, err)
@@ -50,7 +109,7 @@ func (a *Arena) runTests(ctx context.Context, repo *Repo, kind string, ov *overl
 	if err := ov.applyTo(ctx, sb, scriptFile(art)); err != nil {
 		return nil, fmt.Errorf("%s run: %w", kind, err)
 	}
-	return a.runScript(ctx, sb, repo, kind, art)
+	return a.runScriptFor(ctx, sb, repo, kind, art, timeout)
 }
 
 // scriptFile is the artifact's test script as it is installed in a sandbox, outside /repo.
@@ -68,44 +127,72 @@ func installScript(ctx context.Context, sb sandbox.Sandbox, art *artifact.Artifa
 
 // runScript runs the installed test script in a sandbox that is in the state to test, and parses its output.
 func (a *Arena) runScript(ctx context.Context, sb sandbox.Sandbox, repo *Repo, kind string, art *artifact.Artifact) (*TestRun, error) {
+	return a.runScriptFor(ctx, sb, repo, kind, art, a.timeoutFor(art))
+}
+
+// runScriptFor is runScript with an explicit time limit.
+func (a *Arena) runScriptFor(ctx context.Context, sb sandbox.Sandbox, repo *Repo, kind string, art *artifact.Artifact, timeout time.Duration) (*TestRun, error) {
 	res, err := sb.Exec(ctx, sandbox.ExecRequest{
 		Cmd:     []string{"bash", runScriptPath},
 		Dir:     sandbox.DefaultWorkdir,
-		Timeout: a.timeoutFor(art),
+		Timeout: timeout,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%s run: %w", kind, err)
 	}
 	out := append(append([]byte{}, res.Stdout...), res.Stderr...)
-	run := &TestRun{Kind: kind, Output: out, ExitCode: res.ExitCode, Duration: res.Duration, TimedOut: res.TimedOut}
+	run := &TestRun{Kind: kind, Output: out, ExitCode: res.ExitCode, Duration: res.Duration, Timeout: timeout, TimedOut: res.TimedOut}
 	a.metrics.addTest(res.Duration)
+	var parserEnd string
 	if art.Parser.IsScript() {
 		run.Results, run.ParseErr, err = a.parseInSandbox(ctx, sb, art.Parser, out)
 	} else {
-		run.Results, run.Files, err = parseBuiltin(ctx, repo.Lang, art.Parser.Builtin, out)
+		var parsed *parsedOutput
+		parsed, err = parseBuiltin(ctx, repo.Lang, art.Parser.Builtin, out)
+		if parsed != nil {
+			run.Results, run.Files, run.Broken, run.Detail, parserEnd = parsed.results, parsed.files, parsed.broken, parsed.detail, parsed.end
+		}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%s run: %w", kind, err)
 	}
+	run.End = classifyEnd(run.TimedOut, run.ExitCode, parserEnd)
+	if run.TimedOut && run.Detail == "" {
+		run.Detail = fmt.Sprintf("killed at the %s limit", timeout)
+	}
 	return run, nil
 }
 
-// parseBuiltin asks the language plugin, on the host, to parse output. It returns each test's status and,
-// where the parser knows it, its defining file.
-func parseBuiltin(ctx context.Context, lang plugin.Language, parser string, out []byte) (results, files map[string]string, err error) {
+// parsedOutput is what a builtin parser read from one run's output.
+type parsedOutput struct {
+	results, files map[string]string // test id → status; test id → defining file, where the parser knows it
+	end, detail    string
+	broken         []string
+}
+
+// parseBuiltin asks the language plugin, on the host, to parse output.
+func parseBuiltin(ctx context.Context, lang plugin.Language, parser string, out []byte) (*parsedOutput, error) {
 	resp, err := lang.ParseTestOutput(ctx, &plugin.ParseTestOutputRequest{Parser: parser, Output: out})
 	if err != nil {
-		return nil, nil, fmt.Errorf("parser %s: %w", parser, err)
+		return nil, fmt.Errorf("parser %s: %w", parser, err)
 	}
-	results = make(map[string]string, len(resp.Tests))
-	files = map[string]string{}
+	switch resp.End {
+	case "", plugin.RunCompleted, plugin.RunBuildFailed, plugin.RunCrashed:
+	default:
+		return nil, fmt.Errorf("parser %s: unknown run end %q (want completed, build_failed or crashed): update the plugin", parser, resp.End)
+	}
+	p := &parsedOutput{results: make(map[string]string, len(resp.Tests)), files: map[string]string{},
+		end: resp.End, detail: resp.Detail, broken: resp.Broken}
 	for _, t := range resp.Tests {
-		results[t.ID] = t.Status
+		if t.Status == plugin.StatusNotRun {
+			continue // started and never finished: absent, as a test the run did not reach
+		}
+		p.results[t.ID] = t.Status
 		if t.File != "" {
-			files[t.ID] = t.File
+			p.files[t.ID] = t.File
 		}
 	}
-	return results, files, nil
+	return p, nil
 }
 
 // parseInSandbox runs a script parser inside the sandbox with the test output on stdin. A parser that
@@ -152,8 +239,10 @@ func decodeParserJSON(name string, stdout []byte) (map[string]string, string, er
 	for id, s := range raw {
 		switch s {
 		case plugin.StatusPassed, plugin.StatusFailed, plugin.StatusSkipped, plugin.StatusError:
+		case plugin.StatusNotRun:
+			delete(raw, id) // started and never finished: absent, as a test the run did not reach
 		default:
-			return nil, fmt.Sprintf("script parser %s gave test %q the unknown status %q (want passed, failed, skipped or error)", name, id, s), nil
+			return nil, fmt.Sprintf("script parser %s gave test %q the unknown status %q (want passed, failed, skipped, error or not_run)", name, id, s), nil
 		}
 	}
 	return raw, "", nil

@@ -5,7 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -22,15 +23,36 @@ type Report struct {
 	Rejection *artifact.Rejection // nil when valid
 	Step      string              // the last step reached: static, parser, original, bug, weaken, inverse
 	F2P, P2P  []string
+	Notes     Notes      // what the verdict left out and why
 	Runs      []*TestRun // every run the verdict rests on, cached original runs included
 	Durations map[string]time.Duration
 	Diffs     *artifact.Diffs
+}
+
+// Notes records the tests a verdict excluded, so that a reader of the job sees why F2P is what it is.
+type Notes struct {
+	FlakyOriginal []string `json:"flaky_original,omitempty"` // status differed between original runs
+	NotRun        []string `json:"not_run,omitempty"`        // originally passing, not reported by some bug run
+	FlakyBug      []string `json:"flaky_bug,omitempty"`      // failed in some bug runs and passed in others
+	Hidden        []string `json:"hidden,omitempty"`         // F2P tests the weakening hides
+	Unhidden      []string `json:"unhidden,omitempty"`       // F2P tests it does not, with their status
+	Ends          []string `json:"ends,omitempty"`           // "kind: how the run ended" for every run that did not complete
 }
 
 func (r *Report) reject(step, format string, args ...any) *Report {
 	r.Step = step
 	r.Rejection = &artifact.Rejection{Step: step, Reason: fmt.Sprintf(format, args...)}
 	return r
+}
+
+// addRuns appends runs to the report, noting every run that did not complete.
+func (r *Report) addRuns(runs ...*TestRun) {
+	for _, run := range runs {
+		r.Runs = append(r.Runs, run)
+		if run.End != plugin.RunCompleted {
+			r.Notes.Ends = append(r.Notes.Ends, run.Kind+": "+run.Ending())
+		}
+	}
 }
 
 // originalEntry caches the original state's runs per image + test script + parser: many artifacts on one
@@ -75,14 +97,15 @@ func (a *Arena) Validate(ctx context.Context, repo *Repo, art *artifact.Artifact
 	if err != nil {
 		return nil, err
 	}
-	rep.Runs = append(rep.Runs, orig.runs...)
+	rep.addRuns(orig.runs...)
+	rep.Notes.FlakyOriginal = orig.flaky
 	rep.Step = "parser"
 	if pe := orig.runs[0].ParseErr; pe != "" {
 		return rep.reject("parser", "%s", pe), nil
 	}
 	if len(orig.runs[0].Results) == 0 {
-		return rep.reject("parser", "the parser (%s) found no test results in the original run's output (exit %d; output ends %q)",
-			art.Parser, orig.runs[0].ExitCode, tail(orig.runs[0].Output, 200)), nil
+		return rep.reject("parser", "the parser (%s) found no test results in the original run's output (the run %s, exit %d; output ends %q)",
+			art.Parser, orig.runs[0].Ending(), orig.runs[0].ExitCode, tail(orig.runs[0].Output, 200)), nil
 	}
 	rep.Step = "original"
 	if n := len(orig.passing); n < a.cfg.MinPassingTests {
@@ -90,33 +113,24 @@ func (a *Arena) Validate(ctx context.Context, repo *Repo, art *artifact.Artifact
 			n, len(orig.runs), a.cfg.MinPassingTests, len(orig.flaky)), nil
 	}
 
-	// 4. Bug run.
+	// 4. Bug runs: flake_runs of them, so that a test the bug makes fail only sometimes is caught.
 	start = time.Now()
 	rep.Step = "bug"
 	bugState, err := repo.overlayOf(diffs.Bug)
 	if err != nil {
 		return rep.reject("bug", "bug_inject.diff does not apply: %v", err), nil
 	}
-	bugRun, err := a.runTests(ctx, repo, "bug", bugState, art)
+	bugRuns, all, err := a.bugRuns(ctx, repo, bugState, art)
 	timed("bug", start)
 	if err != nil {
 		return nil, err
 	}
-	rep.Runs = append(rep.Runs, bugRun)
-	if bugRun.ParseErr != "" {
-		return rep.reject("bug", "the parser failed on the bug run's output: %s", bugRun.ParseErr), nil
-	}
-	for id := range orig.passing {
-		if bugRun.Results[id] == plugin.StatusPassed {
-			rep.P2P = append(rep.P2P, id)
-		} else {
-			rep.F2P = append(rep.F2P, id)
-		}
-	}
-	sort.Strings(rep.F2P)
-	sort.Strings(rep.P2P)
-	if len(rep.F2P) < a.cfg.MinFailingTests {
-		return rep.reject("bug", "the bug makes %d originally passing test(s) fail (need at least %d)", len(rep.F2P), a.cfg.MinFailingTests), nil
+	rep.addRuns(all...)
+	bv := judgeBug(a.cfg, orig.passing, bugRuns)
+	rep.F2P, rep.P2P = bv.F2P, bv.P2P
+	rep.Notes.NotRun, rep.Notes.FlakyBug = bv.NotRun, bv.Flaky
+	if bv.Rejection != "" {
+		return rep.reject("bug", "%s", bv.Rejection), nil
 	}
 
 	// 5. Weakening and 6. inverse mutation: independent runs, in parallel; verdicts in order.
@@ -157,33 +171,112 @@ func (a *Arena) Validate(ctx context.Context, repo *Repo, art *artifact.Artifact
 		return nil, err
 	}
 	for _, j := range jobs {
-		rep.Runs = append(rep.Runs, j.run)
+		rep.addRuns(j.run)
 	}
 	rep.Step = "weaken"
-	hidden := 0
-	for _, id := range rep.F2P {
-		if s, ok := jobs[0].run.Results[id]; !ok || s == plugin.StatusPassed || s == plugin.StatusSkipped {
-			hidden++
-		}
+	removed, err := definitionsRemoved(ctx, repo, weakenState, rep.F2P)
+	if err != nil {
+		return nil, err
 	}
-	if hidden == 0 {
-		return rep.reject("weaken", "with both diffs applied all %d F2P test(s) still fail: the weakening hides none of them (%s)",
-			len(rep.F2P), preview(rep.F2P, 3)), nil
+	wv := judgeWeaken(a.cfg, rep.F2P, jobs[0].run, removed)
+	rep.Notes.Hidden, rep.Notes.Unhidden = wv.Hidden, wv.Unhidden
+	if wv.Rejection != "" {
+		return rep.reject("weaken", "%s", wv.Rejection), nil
 	}
 	rep.Step = "inverse"
 	for _, j := range jobs[1:] {
-		fixed := 0
-		for _, id := range rep.F2P {
-			if j.run.Results[id] == plugin.StatusPassed {
-				fixed++
-			}
-		}
-		if fixed == 0 {
-			return rep.reject("inverse", "restoring %s alone makes no F2P test pass again: that file's change does not contribute to the bug", j.file), nil
+		if why := judgeInverse(rep.F2P, j.file, j.run); why != "" {
+			return rep.reject("inverse", "%s", why), nil
 		}
 	}
 	rep.Valid = true
 	return rep, nil
+}
+
+// bugRuns runs the bug state flake_runs times in parallel. A run killed at its time limit is repeated once
+// with twice the limit (a loaded machine, not the bug, may have been slow); the verdict counts the repeat.
+// It returns the runs the verdict counts and every run made, for the record.
+func (a *Arena) bugRuns(ctx context.Context, repo *Repo, state *overlay, art *artifact.Artifact) (counted, all []*TestRun, err error) {
+	counted = make([]*TestRun, a.cfg.FlakeRuns)
+	first := make([]*TestRun, a.cfg.FlakeRuns)
+	p := pool.New().WithContext(ctx).WithCancelOnError().WithMaxGoroutines(a.cfg.Containers)
+	for i := range counted {
+		p.Go(func(ctx context.Context) error {
+			limit := a.timeoutFor(art)
+			run, err := a.runTestsFor(ctx, repo, "bug", state, art, limit)
+			if err != nil {
+				return err
+			}
+			first[i], counted[i] = run, run
+			if run.End == plugin.RunTimedOut {
+				counted[i], err = a.runTestsFor(ctx, repo, "bug", state, art, 2*limit)
+			}
+			return err
+		})
+	}
+	if err := p.Wait(); err != nil {
+		return nil, nil, err
+	}
+	for i := range first {
+		all = append(all, first[i])
+		if counted[i] != first[i] {
+			all = append(all, counted[i])
+		}
+	}
+	return counted, all, nil
+}
+
+// definitionsRemoved reports which of the given tests the weakening removed the definition of: a test file
+// the weakening changes defined (or inherited) the test before and, weakened, no longer does, as the
+// language plugin reads both versions. A test no file of the weakening defined before is one the plugin
+// cannot place (a script parser's own ids): it counts as removed when the weakening deletes the file or
+// removes lines, and the weakened run, which must complete, does not report it.
+func definitionsRemoved(ctx context.Context, repo *Repo, weakened *overlay, ids []string) (map[string]bool, error) {
+	removed := map[string]bool{}
+	placed := map[string]bool{}
+	changed := false
+	for _, f := range slices.Sorted(maps.Keys(weakened.orig)) {
+		before := weakened.orig[f]
+		after, written := weakened.write[f]
+		deleted := slices.Contains(weakened.remove, f)
+		if !written && !deleted {
+			continue // a bug file: the weakening did not touch it
+		}
+		if !repo.IsTestFile(f) {
+			continue
+		}
+		changed = true
+		resp, err := repo.Lang.RemoveTests(ctx, &plugin.RemoveTestsRequest{Path: f, Source: before, Tests: ids})
+		if err != nil {
+			continue // not a file the plugin can read (a data file): it defines no test
+		}
+		defined := slices.Concat(resp.Removed, slices.Collect(maps.Keys(resp.Unremovable)))
+		if len(defined) == 0 {
+			continue
+		}
+		for _, id := range defined {
+			placed[id] = true
+		}
+		if deleted {
+			for _, id := range defined {
+				removed[id] = true
+			}
+			continue
+		}
+		now, err := repo.Lang.RemoveTests(ctx, &plugin.RemoveTestsRequest{Path: f, Source: after, Tests: defined})
+		if err != nil {
+			continue
+		}
+		for _, id := range now.NotFound {
+			removed[id] = true
+		}
+	}
+	for _, id := range ids {
+		if !placed[id] && changed {
+			removed[id] = true
+		}
+	}
+	return removed, nil
 }
 
 // original runs the oracle on the original code FlakeRuns times (in parallel) and caches the outcome.
@@ -228,30 +321,7 @@ func (a *Arena) original(ctx context.Context, repo *Repo, art *artifact.Artifact
 	}
 	e.runs = runs
 	a.noteDuration(art, runs)
-	e.passing = map[string]bool{}
-	for id, s := range runs[0].Results {
-		stable := true
-		for _, r := range runs[1:] {
-			if r.Results[id] != s {
-				stable = false
-			}
-		}
-		if !stable {
-			e.flaky = append(e.flaky, id)
-			continue
-		}
-		if s == plugin.StatusPassed {
-			e.passing[id] = true
-		}
-	}
-	for _, r := range runs[1:] {
-		for id := range r.Results {
-			if _, ok := runs[0].Results[id]; !ok {
-				e.flaky = append(e.flaky, id)
-			}
-		}
-	}
-	sort.Strings(e.flaky)
+	e.passing, e.flaky = originalVerdict(runs)
 	return e, nil
 }
 

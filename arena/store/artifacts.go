@@ -154,11 +154,15 @@ func (s *Store) RecordValidation(ctx context.Context, v Validation, bug *Bug, in
 		if v.Durations != nil {
 			durations = jsonValue(v.Durations)
 		}
+		notes, err := jsonDoc("notes", v.Notes)
+		if err != nil {
+			return fmt.Errorf("store: %s: %w", what, err)
+		}
 		if _, err := execTx(ctx, tx, what,
-			`INSERT INTO validations (artifact_id, valid, reason, step, f2p, p2p, durations, log_ids, created)
-			 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			`INSERT INTO validations (artifact_id, valid, reason, step, f2p, p2p, durations, log_ids, notes, created)
+			 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			v.ArtifactID, v.Valid, v.Reason, v.Step, strList(v.F2P), strList(v.P2P), durations,
-			strList(v.LogIDs), formatTime(v.Created)); err != nil {
+			strList(v.LogIDs), notes, formatTime(v.Created)); err != nil {
 			return err
 		}
 		if bug != nil {
@@ -206,9 +210,11 @@ func checkLogs(ctx context.Context, tx *sql.Tx, what string, ids []string) error
 func (s *Store) GetValidation(ctx context.Context, artifactID string) (Validation, error) {
 	var v Validation
 	var f2p, p2p, durations, logIDs, created string
-	err := s.r.QueryRowContext(ctx, `SELECT artifact_id, valid, reason, step, f2p, p2p, durations, log_ids, created
+	var notes sql.NullString
+	err := s.r.QueryRowContext(ctx, `SELECT artifact_id, valid, reason, step, f2p, p2p, durations, log_ids, notes, created
 		FROM validations WHERE artifact_id = ?`, artifactID).
-		Scan(&v.ArtifactID, &v.Valid, &v.Reason, &v.Step, &f2p, &p2p, &durations, &logIDs, &created)
+		Scan(&v.ArtifactID, &v.Valid, &v.Reason, &v.Step, &f2p, &p2p, &durations, &logIDs, &notes, &created)
+	v.Notes = rawJSON(notes)
 	if errors.Is(err, sql.ErrNoRows) {
 		return v, fmt.Errorf("store: validation of artifact %s: %w", artifactID, ErrNotFound)
 	}

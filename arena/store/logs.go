@@ -56,9 +56,10 @@ func insertLogs(ctx context.Context, tx *sql.Tx, logs []packedLog, job, ref stri
 			return nil, fmt.Errorf("store: %s: %w", what, err)
 		}
 		if _, err := execTx(ctx, tx, what,
-			`INSERT INTO raw_logs (id, job, kind, ref, output, size, exit_code, duration_ns, results, created)
-			 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			l.ID, l.Job, string(l.Kind), l.Ref, l.z, l.Size, l.ExitCode, int64(l.Duration), results, formatTime(l.Created)); err != nil {
+			`INSERT INTO raw_logs (id, job, kind, ref, output, size, exit_code, duration_ns, results, run_end, timed_out, timeout_ns, created)
+			 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			l.ID, l.Job, string(l.Kind), l.Ref, l.z, l.Size, l.ExitCode, int64(l.Duration), results, l.End, l.TimedOut, int64(l.Timeout),
+			formatTime(l.Created)); err != nil {
 			return nil, err
 		}
 		ids = append(ids, l.ID)
@@ -81,18 +82,18 @@ func (s *Store) RecordLogs(ctx context.Context, logs ...RawLog) ([]string, error
 	return ids, err
 }
 
-const logCols = `id, job, kind, ref, output, size, exit_code, duration_ns, results, created`
+const logCols = `id, job, kind, ref, output, size, exit_code, duration_ns, results, run_end, timed_out, timeout_ns, created`
 
 func scanLog(r rowScanner) (RawLog, error) {
 	var l RawLog
 	var kind, created string
 	var z []byte
-	var dur int64
+	var dur, timeout int64
 	var results sql.NullString
-	if err := r.Scan(&l.ID, &l.Job, &kind, &l.Ref, &z, &l.Size, &l.ExitCode, &dur, &results, &created); err != nil {
+	if err := r.Scan(&l.ID, &l.Job, &kind, &l.Ref, &z, &l.Size, &l.ExitCode, &dur, &results, &l.End, &l.TimedOut, &timeout, &created); err != nil {
 		return l, err
 	}
-	l.Kind, l.Duration, l.Results = LogKind(kind), timeDuration(dur), rawJSON(results)
+	l.Kind, l.Duration, l.Results, l.Timeout = LogKind(kind), timeDuration(dur), rawJSON(results), timeDuration(timeout)
 	out, err := decompress(z, l.Size)
 	if err != nil {
 		return l, fmt.Errorf("log %s is damaged: %w", l.ID, err)

@@ -159,6 +159,15 @@ CREATE TABLE failures (
 ) STRICT;
 CREATE INDEX failures_job ON failures(job, id);
 `,
+	// 3: how each test run ended (so that a test absent from a run that timed out, crashed or did not
+	// build reads as "not run", never as a failure, and old jobs can be re-graded), and the notes a
+	// validation keeps on the tests it excluded.
+	`
+ALTER TABLE raw_logs ADD COLUMN run_end TEXT NOT NULL DEFAULT '';
+ALTER TABLE raw_logs ADD COLUMN timed_out INTEGER NOT NULL DEFAULT 0 CHECK (timed_out IN (0, 1));
+ALTER TABLE raw_logs ADD COLUMN timeout_ns INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE validations ADD COLUMN notes TEXT;
+`,
 }
 
 // SchemaVersion is the schema version this build of ssr writes.

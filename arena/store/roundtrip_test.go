@@ -86,14 +86,16 @@ func TestRoundTrip(t *testing.T) {
 	logs := []RawLog{
 		{ID: "log-orig", Kind: LogOriginal, Output: []byte("12 passed\n"), ExitCode: 0, Duration: 1500 * time.Millisecond,
 			Results: json.RawMessage(`{"t::a":"passed"}`), Created: at(4)},
-		{ID: "log-bug", Kind: LogBug, Output: []byte("1 failed, 11 passed\n"), ExitCode: 1, Duration: time.Second, Created: at(5)},
+		{ID: "log-bug", Kind: LogBug, Output: []byte("1 failed, 11 passed\n"), ExitCode: 137, Duration: time.Second, Created: at(5),
+			End: "timed_out", TimedOut: true, Timeout: 61 * time.Second},
 	}
 	shared, err := s.RecordLogs(ctx, RawLog{Job: job.ID, Kind: LogOriginal, Ref: "calc", Output: []byte("cached original")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	v := Validation{ArtifactID: "art-1", Valid: true, Step: "inverse", F2P: []string{"t::a"}, P2P: []string{"t::b", "t::c"},
-		Durations: map[string]time.Duration{"original": 1500 * time.Millisecond, "bug": time.Second}, LogIDs: shared, Created: at(6)}
+		Durations: map[string]time.Duration{"original": 1500 * time.Millisecond, "bug": time.Second}, LogIDs: shared, Created: at(6),
+		Notes: json.RawMessage(`{"not_run":["t::d"]}`)}
 	bug := Bug{ID: "bug-1", Created: at(6), Updated: at(6)}
 	injReward := inj
 	injReward.Advantage = ptr(0.5) // replaced as a whole

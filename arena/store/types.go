@@ -106,6 +106,7 @@ type Validation struct {
 	P2P        []string                 `json:"p2p,omitempty"`
 	Durations  map[string]time.Duration `json:"durations,omitempty"` // per step
 	LogIDs     []string                 `json:"log_ids,omitempty"`   // raw logs of every run it used
+	Notes      json.RawMessage          `json:"notes,omitempty"`     // tests the verdict excluded and why (the arena's encoding)
 	Created    time.Time                `json:"created"`
 }
 
@@ -173,5 +174,8 @@ type RawLog struct {
 	ExitCode int             `json:"exit_code"`
 	Duration time.Duration   `json:"duration"`
 	Results  json.RawMessage `json:"results,omitempty"` // the parsed {test id: status} map
+	End      string          `json:"end,omitempty"`     // how the run ended: completed, timed_out, build_failed, crashed ("" before schema 3)
+	TimedOut bool            `json:"timed_out,omitempty"`
+	Timeout  time.Duration   `json:"timeout,omitempty"` // the limit it ran under
 	Created  time.Time       `json:"created"`
 }

@@ -115,7 +115,7 @@ CREATE TABLE raw_logs (
 	duration_ns INTEGER NOT NULL,
 	results     TEXT,
 	created     TEXT NOT NULL
-) STRICT;
+, run_end TEXT NOT NULL DEFAULT '', timed_out INTEGER NOT NULL DEFAULT 0 CHECK (timed_out IN (0, 1)), timeout_ns INTEGER NOT NULL DEFAULT 0) STRICT;
 
 CREATE TABLE repos (
 	job       TEXT NOT NULL REFERENCES jobs(id),
@@ -140,7 +140,7 @@ CREATE TABLE validations (
 	durations   TEXT NOT NULL,
 	log_ids     TEXT NOT NULL,
 	created     TEXT NOT NULL
-) STRICT;
+, notes TEXT) STRICT;
 
 CREATE VIEW reward_groups AS
 	SELECT job, role, 'bug:' || bug_id AS group_key, id AS episode_id, policy_version, reward, advantage, started
