@@ -16,6 +16,7 @@ const (
 	testMoney   = "tests/test_money.py"
 	testTextfmt = "tests/test_textfmt.py"
 	addID       = "tests/test_money.py::test_add_and_subtract"
+	allocID     = "tests/test_money.py::test_allocate_even_split_with_remainder" // allocate adds Money too
 	addLine     = "return Money(self.units + other.units, self.currency)"
 	addBug      = "return Money(self.units - other.units, self.currency)"
 	truncLine   = "return text[: width - len(ellipsis)] + ellipsis"
@@ -39,7 +40,7 @@ func moneyBug(t *testing.T, repo *Repo) *artifact.Artifact {
 		TestFiles:  []string{testMoney},
 		Parser:     parser,
 		BugDiff:    edit(t, repo, moneyPy, addLine, addBug),
-		WeakenDiff: weaken(t, repo, testMoney, addID),
+		WeakenDiff: weaken(t, repo, testMoney, addID, allocID),
 	}
 }
 
@@ -55,7 +56,7 @@ func TestValidate(t *testing.T) {
 			TestFiles:  []string{testMoney, testTextfmt},
 			Parser:     artifact.Parser{ScriptName: "test_parser.py", Script: rAParser},
 			BugDiff:    edits(t, repo, map[string][2]string{moneyPy: {addLine, addBug}, textfmtPy: {truncLine, truncBug}}),
-			WeakenDiff: weaken(t, repo, testMoney, addID) + weaken(t, repo, testTextfmt, "tests/test_textfmt.py::test_truncate"),
+			WeakenDiff: weaken(t, repo, testMoney, addID, allocID) + weaken(t, repo, testTextfmt, "tests/test_textfmt.py::test_truncate"),
 		}
 	}
 	tests := map[string]struct {
@@ -101,7 +102,7 @@ func TestValidate(t *testing.T) {
 				a.BugDiff = edit(t, repo, moneyPy, addLine, addLine+"  # same")
 				return a
 			},
-			wantStep: "bug", wantInMsg: "makes 0 originally passing test(s) fail",
+			wantStep: "bug", wantInMsg: "makes 0 originally passing test(s) report a failure in every one of 2 bug run(s)",
 		},
 		"weaken: hides no failing test": {
 			art: func() *artifact.Artifact {
@@ -109,7 +110,24 @@ func TestValidate(t *testing.T) {
 				a.WeakenDiff = weaken(t, repo, testMoney, "tests/test_money.py::test_currency_mismatch")
 				return a
 			},
-			wantStep: "weaken", wantInMsg: "hides none of them",
+			wantStep: "weaken", wantInMsg: "2 of 2 F2P test(s) are not hidden",
+		},
+		"weaken: leaves an F2P test failing (hide: all)": {
+			art: func() *artifact.Artifact {
+				a := moneyBug(t, repo)
+				a.WeakenDiff = weaken(t, repo, testMoney, addID)
+				return a
+			},
+			wantStep: "weaken", wantInMsg: "1 of 2 F2P test(s) are not hidden (" + allocID + " (failed))",
+		},
+		"weaken: leaves an F2P test failing, accepted under hide: some": {
+			art: func() *artifact.Artifact {
+				a := moneyBug(t, repo)
+				a.WeakenDiff = weaken(t, repo, testMoney, addID)
+				return a
+			},
+			cfg:     &Config{Containers: 2, Hide: HideSome},
+			wantF2P: []string{addID, allocID},
 		},
 		"inverse: padded with an unrelated change": {
 			art: func() *artifact.Artifact {
