@@ -29,10 +29,12 @@ func TestSoundCompileError(t *testing.T) {
 		WeakenDiff: weaken(t, repo, ringTest, "example.com/gokit/ring::TestPeek"),
 	}
 	ctx := context.Background()
-	rep, err := f.arena(Config{Containers: 2}).Validate(ctx, repo, art)
+	ar := f.arena(Config{Containers: 2})
+	rep, err := ar.Validate(ctx, repo, art)
 	if err != nil {
 		t.Fatal(err)
 	}
+	sameRegrade(t, ar, repo, art, rep)
 	if rep.Valid || rep.Rejection.Step != "bug" || !strings.Contains(rep.Rejection.Reason, "the bug breaks the build") ||
 		!strings.Contains(rep.Rejection.Reason, "example.com/gokit/ring") {
 		t.Fatalf("verdict %v (%v), want a rejection at bug naming the broken package", rep.Valid, rep.Rejection)
@@ -62,6 +64,7 @@ func TestSoundHang(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	sameRegrade(t, ar, repo, art, rep)
 	if rep.Valid || rep.Rejection.Step != "bug" || !strings.Contains(rep.Rejection.Reason, "timed out after") ||
 		!strings.Contains(rep.Rejection.Reason, "(limit 8s)") || !strings.Contains(rep.Rejection.Reason, "no originally passing test reporting a failure") {
 		t.Fatalf("verdict %v (%v), want a rejection at bug naming the doubled 8s limit", rep.Valid, rep.Rejection)

@@ -157,6 +157,9 @@ func (a *Arena) runScriptFor(ctx context.Context, sb sandbox.Sandbox, repo *Repo
 		return nil, fmt.Errorf("%s run: %w", kind, err)
 	}
 	run.End = classifyEnd(run.TimedOut, run.ExitCode, parserEnd)
+	if res.OOMKilled && run.End == plugin.RunCompleted {
+		run.End, run.Detail = plugin.RunCrashed, "killed: out of memory (the sandbox's memory limit)"
+	}
 	if run.TimedOut && run.Detail == "" {
 		run.Detail = fmt.Sprintf("killed at the %s limit", timeout)
 	}

@@ -2,11 +2,14 @@ package arena
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/selfplay-swe/ssr/arena/artifact"
+	"github.com/selfplay-swe/ssr/arena/store"
 )
 
 // Hand-made artifacts on the pyledger example, one per rejection reason, and valid ones.
@@ -147,10 +150,12 @@ func TestValidate(t *testing.T) {
 			if tc.cfg != nil {
 				a = f.arena(*tc.cfg)
 			}
-			rep, err := a.Validate(ctx, repo, tc.art())
+			art := tc.art()
+			rep, err := a.Validate(ctx, repo, art)
 			if err != nil {
 				t.Fatal(err)
 			}
+			sameRegrade(t, a, repo, art, rep)
 			if tc.wantStep == "" {
 				if !rep.Valid {
 					t.Fatalf("rejected at %s: %v", rep.Step, rep.Rejection)
@@ -177,5 +182,32 @@ func TestValidate(t *testing.T) {
 				t.Fatalf("rejection at %s: %q; want step %s containing %q", rep.Rejection.Step, rep.Rejection.Error(), tc.wantStep, tc.wantInMsg)
 			}
 		})
+	}
+}
+
+// logsOf records runs as a job does (store.RawLog), in order.
+func logsOf(runs []*TestRun) []store.RawLog {
+	var out []store.RawLog
+	for i, r := range runs {
+		res, _ := json.Marshal(r.Results)
+		out = append(out, store.RawLog{ID: fmt.Sprint("log-", i), Kind: store.LogKind(r.Kind), Output: r.Output, ExitCode: r.ExitCode,
+			Duration: r.Duration, Results: res, End: r.End, TimedOut: r.TimedOut, Timeout: r.Timeout})
+	}
+	return out
+}
+
+// sameRegrade checks that the verdict recomputed from the report's raw logs, without containers, is the same.
+func sameRegrade(t *testing.T, a *Arena, repo *Repo, art *artifact.Artifact, rep *Report) {
+	t.Helper()
+	if len(rep.Runs) == 0 {
+		return // rejected by the static check: nothing ran
+	}
+	rg, err := a.Regrade(context.Background(), repo, art, logsOf(rep.Runs))
+	if err != nil {
+		t.Fatalf("regrade: %v", err)
+	}
+	if rg.Valid != rep.Valid || rg.Step != rep.Step || !slices.Equal(rg.F2P, rep.F2P) || !slices.Equal(rg.P2P, rep.P2P) {
+		t.Errorf("regraded from raw logs: valid %v at %s, %d F2P, %d P2P; validation said valid %v at %s, %d F2P, %d P2P",
+			rg.Valid, rg.Step, len(rg.F2P), len(rg.P2P), rep.Valid, rep.Step, len(rep.F2P), len(rep.P2P))
 	}
 }
