@@ -49,7 +49,7 @@ func TestTools(t *testing.T) {
 	}{
 		{name: "bash prints", do: func() agent.Result { return bash(ctx, sb, wd, "pwd; echo oops >&2", short) }, wantOut: "/repo\noops\n"},
 		{name: "bash exit status", do: func() agent.Result { return bash(ctx, sb, wd, "exit 3", short) }, wantExit: 3},
-		{name: "bash timeout", do: func() agent.Result { return bash(ctx, sb, wd, "sleep 30", short) }, wantErr: "timed out after 2s"},
+		{name: "bash timeout", do: func() agent.Result { return bash(ctx, sb, wd, "sleep 30", short) }, wantErr: "timed out after 2s", wantExit: 137},
 		{name: "bash output cap", do: func() agent.Result { return bash(ctx, sb, wd, "head -c 1000 /dev/zero | tr '\\0' x", short) }, wantOut: "[ssr: output truncated at 100 bytes]", wantTrunc: true},
 		{name: "bash without a command", do: func() agent.Result { return bash(ctx, sb, wd, " ", short) }, wantErr: "no command"},
 		{name: "create", do: func() agent.Result { return mustWrite(ws.create(ctx, wd, "notes/a.txt", "one\ntwo\nthree\ntwo\n")) }, wantOut: "created notes/a.txt"},
