@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/selfplay-swe/ssr/agent"
+	"github.com/selfplay-swe/ssr/agent/native"
 	"github.com/selfplay-swe/ssr/arena/artifact"
 	"github.com/selfplay-swe/ssr/repos/sandbox"
 )
@@ -151,5 +152,49 @@ git checkout -q --detach HEAD~1`)
 	}
 	if lines := strings.Split(solverLog, "\n"); len(lines) != 1 || !strings.HasSuffix(lines[0], "\ttask") {
 		t.Errorf("solver sandbox: git log --all:\n%s\nwant one commit named task", solverLog)
+	}
+}
+
+// TestNativeInjectorRecordsEverySite: the native injector's episode through the loop: each apply of a
+// multi-site mutation lists every site of the change so far, each records its decision, and the hand-in
+// changes the files of those sites.
+func TestNativeInjectorRecordsEverySite(t *testing.T) {
+	f := withExamples(t)
+	repo := f.repos["pyledger"]
+	ar := f.arena(Config{Containers: 2, InjectorTurns: 2})
+	inj, err := ar.Inject(context.Background(), repo, InjectPlan{Strategy: StrategyMutation, Sites: 2, Seed: 5}, native.New(nil, 5))
+	if err != nil {
+		t.Fatal(err)
+	}
+	applies := 0
+	var last []string
+	for _, turn := range inj.Turns {
+		t.Logf("turn %d %s: %s %s %v", turn.N, turn.Action.Tool, turn.Result.Error, firstLine(turn.Result.Output), turn.Result.Sites)
+		switch turn.Action.Tool {
+		case agent.ToolRevert:
+			applies = 0
+		case agent.ToolApply:
+			d := turn.Action.Decision
+			if d == nil || len(d.Rows) == 0 || d.LogProb > 0 {
+				t.Errorf("turn %d: decision %+v, want its rows and log-probability", turn.N, d)
+			}
+			if turn.Result.Error != "" {
+				continue
+			}
+			applies++
+			if len(turn.Result.Sites) != applies {
+				t.Errorf("turn %d lists sites %q, want the %d of the change so far", turn.N, turn.Result.Sites, applies)
+			}
+			last = turn.Result.Sites
+		}
+	}
+	if len(last) != 2 || inj.Artifact == nil {
+		t.Fatalf("sites %q, artifact %v: want a two-site change handed in", last, inj.Artifact != nil)
+	}
+	for _, site := range last {
+		file, _, _ := strings.Cut(site, ":")
+		if !strings.Contains(inj.Artifact.BugDiff, "+++ b/"+file) {
+			t.Errorf("site %s is not in the bug diff:\n%s", site, inj.Artifact.BugDiff)
+		}
 	}
 }
