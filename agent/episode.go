@@ -176,7 +176,7 @@ type Result struct {
 	Truncated bool              `json:"truncated,omitempty"`
 	Failing   int               `json:"failing,omitempty"` // run_tests: tests that reported a failure or error
 	Broken    int               `json:"broken,omitempty"`  // run_tests (injector): originally passing tests that now report a failure or error
-	Tests     map[string]string `json:"tests,omitempty"`   // run_tests: each test's status
+	Tests     map[string]string `json:"tests,omitempty"`   // run_tests: every test that did not pass, with its status (passing is the rest)
 	Sites     []string          `json:"sites,omitempty"`   // apply: every site the change touched, "file:line op"
 }
 
