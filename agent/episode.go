@@ -24,6 +24,20 @@ type Agent interface {
 	Act(ctx context.Context, obs *Observation) (Action, error)
 }
 
+// Structured is implemented by agents that act over candidates (ToolApply). The arena builds
+// Observation.Candidates only for an agent whose Structured reports true (building them costs plugin calls),
+// and on an injector's submit it builds the artifact from the episode's change and test runs itself instead
+// of collecting one from Task.ArtifactDir.
+type Structured interface {
+	Structured() bool
+}
+
+// IsStructured reports whether a acts over candidates.
+func IsStructured(a Agent) bool {
+	s, ok := a.(Structured)
+	return ok && s.Structured()
+}
+
 // Tools an agent may call. The arena carries every one out in the episode's sandbox.
 const (
 	ToolBash    = "bash"    // run Action.Command from the work directory (a timeout and an output cap apply)
@@ -161,7 +175,8 @@ type Result struct {
 	ExitCode  int               `json:"exit_code,omitempty"`
 	Truncated bool              `json:"truncated,omitempty"`
 	Failing   int               `json:"failing,omitempty"` // run_tests: tests that reported a failure or error
-	Tests     map[string]string `json:"tests,omitempty"`   // run_tests: each test's status
+	Broken    int               `json:"broken,omitempty"`  // run_tests (injector): originally passing tests that now report a failure or error
+	Tests     map[string]string `json:"tests,omitempty"`   // run_tests: every test that did not pass, with its status (passing is the rest)
 	Sites     []string          `json:"sites,omitempty"`   // apply: every site the change touched, "file:line op"
 }
 

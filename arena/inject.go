@@ -2,16 +2,13 @@ package arena
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
+	"maps"
+	"math/rand/v2"
 	"path"
 	"slices"
 	"sort"
 	"time"
-
-	"github.com/go-git/go-git/v5"
-	"github.com/go-git/go-git/v5/plumbing/object"
 
 	"github.com/selfplay-swe/ssr/agent"
 	"github.com/selfplay-swe/ssr/arena/artifact"
@@ -20,32 +17,49 @@ import (
 	"github.com/selfplay-swe/ssr/repos/sandbox"
 )
 
-// Injector strategies of the native agent.
+// Injector strategies.
 const (
 	StrategyMutation = "mutation" // 1–3 plugin mutation sites
 	StrategyRemoval  = "removal"  // a function body removed
 	StrategyHistory  = "history"  // one source file's change from a past commit reverted
 )
 
-// Injection is one injector episode: the artifact it handed in and its turns.
-type Injection struct {
-	Artifact *artifact.Artifact
+// InjectPlan is what the job drew for one injector episode.
+type InjectPlan struct {
 	Strategy string
-	Turns    []Turn
-	Started  time.Time
-	Finished time.Time
+	Sites    int    // mutation sites to change (native agents); 1 when unset
+	Seed     uint64 // the episode's own draws (which files are offered as candidates)
 }
 
-// maxInjectFiles bounds how many source files one injector turn asks the plugin about.
-const maxInjectFiles = 8
+// Injection is one injector episode: the artifact it handed in, or why there is none, and its turns.
+type Injection struct {
+	Artifact  *artifact.Artifact // what was handed in (possibly partial when Rejection is set)
+	Rejection string             // the hand-in is not an artifact (a part is missing): a rejection, not an error
+	Strategy  string
+	Turns     []agent.Turn
+	Invalid   int    // actions answered as invalid
+	Ended     string // submit, turns or wall clock
+	Started   time.Time
+	Finished  time.Time
+}
 
-// Inject runs one native injector episode on repo: each turn it picks a change by the strategy, applies it in
-// its sandbox and runs the whole test suite; the first change that makes originally passing tests fail
-// becomes the artifact (oracle test files around the failing tests, the plugin's test command and parser,
-// the failing tests removed through the plugin as the weakening). When no turn breaks a test, the last change
-// is handed in anyway, without a weakening, and validation rejects it: the failure is recorded, not hidden.
-func (a *Arena) Inject(ctx context.Context, repo *Repo, strategy string, ag *agent.Native) (*Injection, error) {
-	inj := &Injection{Strategy: strategy, Started: time.Now()}
+// artifactDir is where a code-writing injector writes the five parts: outside /repo, so that they are not
+// part of the repository's diff.
+const artifactDir = "/ssr/artifact"
+
+// Inject runs one injector episode on repo. The sandbox holds the repository's history up to its commit and
+// nothing later. On submit, a structured agent's change becomes an artifact the way the native injector
+// always built it (oracle test files around the failing tests, the plugin's test command and parser, the
+// failing tests removed through the plugin as the weakening); any other agent's artifact is collected from
+// Task.ArtifactDir and handed to validation unchanged. An episode that ends without a submit hands in what
+// there is, so that its rejection is on record.
+func (a *Arena) Inject(ctx context.Context, repo *Repo, plan InjectPlan, ag agent.Agent) (*Injection, error) {
+	switch plan.Strategy {
+	case StrategyMutation, StrategyRemoval, StrategyHistory:
+	default:
+		return nil, fmt.Errorf("unknown injector strategy %q (use mutation, removal or history)", plan.Strategy)
+	}
+	inj := &Injection{Strategy: plan.Strategy, Started: time.Now()}
 	full, err := a.fullSuite(ctx, repo)
 	if err != nil {
 		return nil, err
@@ -54,68 +68,192 @@ func (a *Arena) Inject(ctx context.Context, repo *Repo, strategy string, ag *age
 	if err != nil {
 		return nil, err
 	}
+	sb, err := a.startInjector(ctx, repo, full)
+	if err != nil {
+		return nil, err
+	}
+	defer a.release(sb)
+
+	rules := &injectorRules{a: a, repo: repo, full: full, passing: orig.passing, known: orig.runs[0].Files,
+		strategy: plan.Strategy, rng: rand.New(rand.NewPCG(plan.Seed, plan.Seed^0x5851f42d4c957f2d)), cache: siteCache{}}
+	e := &episode{
+		id: newID("ep"), ag: ag, sb: sb, rules: rules, ws: newWorkspace(sb, hostBase(repo, nil)),
+		maxTurns: a.injectorTurns(), deadline: time.Now().Add(injectorTime), tools: defaultToolLimits,
+		task: agent.Task{Role: agent.Injector, Strategy: plan.Strategy, Repo: repo.Name, Language: repo.Language,
+			Workdir: sandbox.DefaultWorkdir, ArtifactDir: artifactDir, TestCommand: full.TestScript, Parser: full.Parser.Builtin,
+			MinPassingTests: a.cfg.MinPassingTests, MinFailingTests: a.cfg.MinFailingTests, MinChangedFiles: a.cfg.MinChangedFiles,
+			Sites: max(1, plan.Sites)},
+	}
+	budget, cancel := context.WithDeadline(ctx, e.deadline)
+	err = e.run(budget)
+	cancel()
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s injector episode on %s: %w", plan.Strategy, repo.Name, err)
+	}
+	if e.ended != endSubmit {
+		// Out of turns or time: hand in what there is.
+		if _, err := rules.submit(ctx, e); err != nil {
+			return nil, err
+		}
+	}
+	inj.Artifact, inj.Rejection = rules.art, rules.rejection
+	inj.Turns, inj.Invalid, inj.Ended = e.turns, e.invalid, e.ended
+	inj.Finished = time.Now()
+	return inj, nil
+}
+
+// startInjector starts the injector's sandbox: the repository at its commit with no later history, the
+// full suite's script installed, the artifact directory made.
+func (a *Arena) startInjector(ctx context.Context, repo *Repo, full *artifact.Artifact) (sandbox.Sandbox, error) {
 	sb, err := a.sandboxes.Start(ctx, repo.spec(a.job, "injector"))
 	if err != nil {
 		return nil, fmt.Errorf("injector: %w", err)
 	}
-	defer a.release(sb)
+	if err := pruneHistory(ctx, sb, repo.Commit); err != nil {
+		a.release(sb)
+		return nil, fmt.Errorf("injector: %w", err)
+	}
 	if err := installScript(ctx, sb, full); err != nil {
+		a.release(sb)
 		return nil, err
 	}
+	if res, err := sb.Exec(ctx, sandbox.ExecRequest{Cmd: []string{"mkdir", "-p", artifactDir}}); err != nil || !res.OK() {
+		a.release(sb)
+		return nil, fmt.Errorf("injector: make %s: %v %s", artifactDir, err, tail(res.Stderr, 200))
+	}
+	return sb, nil
+}
 
-	var bugFiles map[string][]byte
-	for turn := 0; turn < a.cfg.InjectorTurns && ctx.Err() == nil; turn++ {
-		start := time.Now()
-		files, cand, choices, err := a.proposeChange(ctx, repo, strategy, ag)
-		if err != nil {
-			return nil, err
-		}
-		if files == nil {
-			inj.Turns = append(inj.Turns, Turn{N: turn, Action: strategy, Choices: choices, Observation: "no applicable candidate", Millis: time.Since(start).Milliseconds()})
-			continue
-		}
-		bugFiles = files
-		if err := writeFiles(ctx, sb, files); err != nil {
-			return nil, err
-		}
-		run, err := a.runScript(ctx, sb, repo, "injector", full)
-		if err != nil {
-			return nil, err
-		}
-		var failing []string
-		for id := range orig.passing {
-			if run.Results[id] != plugin.StatusPassed {
-				failing = append(failing, id)
+// hostBase reads a repository file as the episode starts: from the overlay when it changes the file, else
+// from the host checkout (the same commit as /repo in the image).
+func hostBase(repo *Repo, ov *overlay) func(string) ([]byte, bool, error) {
+	memo := map[string][]byte{}
+	return func(p string) ([]byte, bool, error) {
+		if ov != nil {
+			if data, ok := ov.write[p]; ok {
+				return data, true, nil
+			}
+			if slices.Contains(ov.remove, p) {
+				return nil, false, nil
 			}
 		}
-		sort.Strings(failing)
-		inj.Turns = append(inj.Turns, Turn{N: turn, Action: strategy, Candidate: cand, Choices: choices, Failing: len(failing),
-			Observation: fmt.Sprintf("%s; %d originally passing test(s) now fail", summary(run), len(failing)), Millis: time.Since(start).Milliseconds()})
-		if len(failing) > 0 {
-			art, err := a.buildArtifact(ctx, repo, files, failing, mergeFiles(orig.runs[0].Files, run.Files))
-			if err != nil {
+		if data, ok := memo[p]; ok {
+			return data, data != nil, nil
+		}
+		tree, err := artifact.ReadTree(repo.Dir, []string{p})
+		if err != nil {
+			return nil, false, err
+		}
+		memo[p] = tree[p]
+		return tree[p], tree[p] != nil, nil
+	}
+}
+
+// injectorRules are the injector's candidates, test runs and hand-in.
+type injectorRules struct {
+	a        *Arena
+	repo     *Repo
+	full     *artifact.Artifact
+	passing  map[string]bool   // tests that pass on the original code
+	known    map[string]string // test id → defining file, from the original run
+	strategy string
+	rng      *rand.Rand
+	cache    siteCache
+	history  []candidate // the history strategy's changes, built once
+	histDone bool
+
+	last      *testState
+	art       *artifact.Artifact
+	rejection string
+}
+
+func (r *injectorRules) candidates(ctx context.Context, e *episode) ([]candidate, error) {
+	if r.strategy == StrategyHistory {
+		if !r.histDone {
+			var err error
+			if r.history, err = historyCandidates(ctx, r.repo); err != nil {
 				return nil, err
 			}
-			inj.Artifact = art
-			inj.Turns = append(inj.Turns, Turn{N: turn + 1, Action: "submit", Observation: fmt.Sprintf("%d oracle test file(s), %d test(s) removed by the weakening", len(art.TestFiles), len(failing))})
-			inj.Finished = time.Now()
-			return inj, nil
+			r.histDone = true
 		}
-		if err := restoreFiles(ctx, sb, repo, files); err != nil {
-			return nil, err
-		}
+		return r.history, nil
 	}
-	// Nothing broke: hand in the last change with no weakening, so the rejection is on record.
-	inj.Artifact = &artifact.Artifact{TestScript: full.TestScript, Parser: full.Parser, TestFiles: nil}
-	if bugFiles != nil {
-		if d, err := diffFiles(repo, bugFiles); err == nil {
-			inj.Artifact.BugDiff = d
-		}
-	}
-	inj.Turns = append(inj.Turns, Turn{N: len(inj.Turns), Action: "submit", Observation: "no change broke a test; handing in the last one"})
-	inj.Finished = time.Now()
-	return inj, nil
+	return siteCandidatesIn(ctx, r.repo, e.ws, r.cache, r.rng, r.strategy, r.repo.sources(), injectorOps(r.strategy), maxInjectFiles, maxInjectVisits)
 }
+
+// runTests runs the whole suite; Broken counts the originally passing tests that now report a failure.
+func (r *injectorRules) runTests(ctx context.Context, e *episode) (agent.Result, error) {
+	run, err := r.a.runScript(ctx, e.sb, r.repo, "injector", r.full)
+	if err != nil {
+		return agent.Result{}, err
+	}
+	var broken []string
+	for id := range r.passing {
+		if s := run.Results[id]; s == plugin.StatusFailed || s == plugin.StatusError {
+			broken = append(broken, id)
+		}
+	}
+	sort.Strings(broken)
+	r.last = &testState{run: run, broken: broken, version: e.ws.version}
+	res := testResult(run)
+	res.Broken = len(broken)
+	res.Output = fmt.Sprintf("%d originally passing test(s) now fail\n%s", len(broken), res.Output)
+	return res, nil
+}
+
+func (r *injectorRules) submit(ctx context.Context, e *episode) (agent.Result, error) {
+	if !agent.IsStructured(e.ag) {
+		art, why, err := collectArtifact(ctx, e.sb, artifactDir)
+		if err != nil {
+			return agent.Result{}, err
+		}
+		r.art, r.rejection = art, why
+		if why != "" {
+			return agent.Result{Output: "handed in; it will be rejected: " + why}, nil
+		}
+		return agent.Result{Output: fmt.Sprintf("artifact collected from %s: %d oracle test file(s)", artifactDir, len(art.TestFiles))}, nil
+	}
+	files, err := e.ws.changed()
+	if err != nil {
+		return agent.Result{}, err
+	}
+	sites := slices.Clone(e.ws.sites)
+	if r.last != nil && r.last.version == e.ws.version && len(r.last.broken) > 0 && len(files) > 0 {
+		art, err := r.a.buildArtifact(ctx, r.repo, files, r.last.broken, mergeFiles(r.known, r.last.run.Files))
+		if err != nil {
+			return agent.Result{}, err
+		}
+		r.art = art
+		return agent.Result{Output: fmt.Sprintf("%d oracle test file(s), %d test(s) removed by the weakening", len(art.TestFiles), len(r.last.broken)), Sites: sites}, nil
+	}
+	// Nothing broke (or nothing was run): hand in the change with no weakening, so the rejection is on record.
+	r.art = &artifact.Artifact{TestScript: r.full.TestScript, Parser: r.full.Parser}
+	if len(files) > 0 {
+		if r.art.BugDiff, err = diffFiles(r.repo, files); err != nil {
+			return agent.Result{}, err
+		}
+	}
+	return agent.Result{Output: "no test run shows this change breaking a test; handing it in as it is", Sites: sites}, nil
+}
+
+// testResult is a test run as a tool result: the counts, every test that did not pass, and the tail of the
+// output (where runners print their failures' summary).
+func testResult(run *TestRun) agent.Result {
+	tests := map[string]string{}
+	for id, s := range run.Results {
+		if s != plugin.StatusPassed {
+			tests[id] = s
+		}
+	}
+	return agent.Result{Output: summary(run) + "\n" + capTail(string(run.Output), runTestsOutput), ExitCode: run.ExitCode,
+		Failing: len(notPassing(run)), Tests: tests}
+}
+
+// runTestsOutput is how much of a test run's output a run_tests result keeps.
+const runTestsOutput = 32 << 10
 
 // fullSuite is an artifact-shaped description of running every test of the repository.
 func (a *Arena) fullSuite(ctx context.Context, repo *Repo) (*artifact.Artifact, error) {
@@ -124,187 +262,6 @@ func (a *Arena) fullSuite(ctx context.Context, repo *Repo) (*artifact.Artifact, 
 		return nil, fmt.Errorf("test command of %s: %w", repo.Name, err)
 	}
 	return &artifact.Artifact{TestScript: resp.Script, Parser: artifact.Parser{Builtin: resp.Parser}}, nil
-}
-
-// proposeChange builds the candidates of a strategy, lets the agent choose and returns the changed files.
-func (a *Arena) proposeChange(ctx context.Context, repo *Repo, strategy string, ag *agent.Native) (map[string][]byte, *agent.Candidate, int, error) {
-	switch strategy {
-	case StrategyHistory:
-		return a.proposeHistory(ctx, repo, ag)
-	case StrategyMutation, StrategyRemoval:
-	default:
-		return nil, nil, 0, fmt.Errorf("unknown injector strategy %q (use mutation, removal or history)", strategy)
-	}
-	sources := repo.languageSources()
-	if len(sources) == 0 {
-		return nil, nil, 0, nil
-	}
-	ops := []string{plugin.OpRemoveBody}
-	steps := 1
-	if strategy == StrategyMutation {
-		ops = nil
-		for _, op := range plugin.AllOperators {
-			// constant_minus_one is the solver's inverse of constant_off_by_one; as a bug it mostly makes a
-			// loop endless, which costs every later run its timeout and teaches little.
-			if op != plugin.OpRemoveBody && op != plugin.OpConstantMinusOne {
-				ops = append(ops, op)
-			}
-		}
-		steps = 1 + ag.Intn(3)
-	}
-	files := map[string][]byte{}
-	var last *agent.Candidate
-	total := 0
-	for step := 0; step < steps; step++ {
-		var acts []siteAction
-		for _, i := range sampleIndexes(ag, len(sources), maxInjectFiles) {
-			f := sources[i]
-			src, ok := files[f]
-			if !ok {
-				data, err := artifact.ReadTree(repo.Dir, []string{f})
-				if err != nil {
-					return nil, nil, 0, err
-				}
-				src = data[f]
-			}
-			fa, err := siteActions(ctx, repo.Lang, strategy, f, src, ops)
-			if err != nil {
-				return nil, nil, 0, err
-			}
-			acts = append(acts, fa...)
-		}
-		if len(acts) == 0 {
-			break
-		}
-		cands := make([]agent.Candidate, len(acts))
-		for i, x := range acts {
-			cands[i] = x.cand
-		}
-		total += len(cands)
-		k, err := ag.Choose(ctx, agent.Injector, cands)
-		if err != nil {
-			return nil, nil, 0, err
-		}
-		act := acts[k]
-		src, ok := files[act.cand.File]
-		if !ok {
-			data, err := artifact.ReadTree(repo.Dir, []string{act.cand.File})
-			if err != nil {
-				return nil, nil, 0, err
-			}
-			src = data[act.cand.File]
-		}
-		out, desc, refused, err := applySite(ctx, repo.Lang, act.cand.File, src, act)
-		if err != nil {
-			return nil, nil, 0, err
-		}
-		if refused != "" {
-			continue
-		}
-		files[act.cand.File] = out
-		c := act.cand
-		c.Description = desc
-		last = &c
-	}
-	if len(files) == 0 {
-		return nil, last, total, nil
-	}
-	return files, last, total, nil
-}
-
-// proposeHistory reverts one source file's change from a past commit (a commit with one parent), applied to
-// the file as it is now.
-func (a *Arena) proposeHistory(ctx context.Context, repo *Repo, ag *agent.Native) (map[string][]byte, *agent.Candidate, int, error) {
-	type change struct {
-		commit, file  string
-		before, after string
-	}
-	r, err := git.PlainOpen(repo.Dir)
-	if err != nil {
-		return nil, nil, 0, fmt.Errorf("history of %s: %w", repo.Name, err)
-	}
-	iter, err := r.Log(&git.LogOptions{})
-	if err != nil {
-		return nil, nil, 0, fmt.Errorf("history of %s: %w", repo.Name, err)
-	}
-	sources := map[string]bool{}
-	for _, f := range repo.languageSources() {
-		sources[f] = true
-	}
-	var changes []change
-	err = iter.ForEach(func(c *object.Commit) error {
-		if c.NumParents() != 1 || len(changes) > 200 {
-			return nil
-		}
-		parent, err := c.Parent(0)
-		if err != nil {
-			return err
-		}
-		pt, err1 := parent.Tree()
-		ct, err2 := c.Tree()
-		if err := errors.Join(err1, err2); err != nil {
-			return err
-		}
-		diffs, err := object.DiffTreeWithOptions(ctx, pt, ct, nil)
-		if err != nil {
-			return err
-		}
-		for _, d := range diffs {
-			if d.From.Name == "" || d.To.Name == "" || d.From.Name != d.To.Name || !sources[d.To.Name] {
-				continue
-			}
-			before, err1 := blobText(pt, d.From.Name)
-			after, err2 := blobText(ct, d.To.Name)
-			if errors.Join(err1, err2) != nil {
-				continue
-			}
-			changes = append(changes, change{commit: c.Hash.String(), file: d.To.Name, before: before, after: after})
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, nil, 0, fmt.Errorf("history of %s: %w", repo.Name, err)
-	}
-	if len(changes) == 0 {
-		return nil, nil, 0, nil
-	}
-	cands := make([]agent.Candidate, len(changes))
-	for i, c := range changes {
-		cands[i] = agent.Candidate{Kind: StrategyHistory, File: c.file, Commit: c.commit,
-			Description: fmt.Sprintf("revert %s's change to %s", c.commit[:12], c.file)}
-	}
-	k, err := ag.Choose(ctx, agent.Injector, cands)
-	if err != nil {
-		return nil, nil, 0, err
-	}
-	c := changes[k]
-	fwd, err := patches.Diff(c.file, []byte(c.before), []byte(c.after))
-	if err != nil || len(fwd.Files) == 0 {
-		return nil, &cands[k], len(cands), nil
-	}
-	now, err := artifact.ReadTree(repo.Dir, []string{c.file})
-	if err != nil {
-		return nil, nil, 0, err
-	}
-	out, err := patches.ApplyMap(now, patches.Reverse(fwd))
-	if err != nil {
-		return nil, &cands[k], len(cands), nil // the file moved on since: this revert does not apply
-	}
-	return map[string][]byte{c.file: out[c.file]}, &cands[k], len(cands), nil
-}
-
-func blobText(t *object.Tree, name string) (string, error) {
-	f, err := t.File(name)
-	if err != nil {
-		return "", err
-	}
-	r, err := f.Reader()
-	if err != nil {
-		return "", err
-	}
-	defer r.Close()
-	b, err := io.ReadAll(r)
-	return string(b), err
 }
 
 // buildArtifact turns a change that breaks tests into the five parts.
@@ -421,60 +378,22 @@ func diffFiles(repo *Repo, files map[string][]byte) (string, error) {
 	return d.String(), nil
 }
 
+// mergeBytes is base with over on top; a nil content in over deletes the path.
 func mergeBytes(base, over map[string][]byte) map[string][]byte {
-	out := make(map[string][]byte, len(base)+len(over))
-	for k, v := range base {
-		out[k] = v
-	}
+	out := maps.Clone(base)
 	for k, v := range over {
-		out[k] = v
+		if v == nil {
+			delete(out, k)
+		} else {
+			out[k] = v
+		}
 	}
 	return out
 }
 
 func mergeFiles(a, b map[string]string) map[string]string {
 	out := map[string]string{}
-	for k, v := range a {
-		out[k] = v
-	}
-	for k, v := range b {
-		out[k] = v
-	}
+	maps.Copy(out, a)
+	maps.Copy(out, b)
 	return out
-}
-
-func writeFiles(ctx context.Context, sb sandbox.Sandbox, files map[string][]byte) error {
-	var fs []sandbox.File
-	for p, d := range files {
-		fs = append(fs, sandbox.File{Path: p, Data: d})
-	}
-	return sb.WriteFiles(ctx, fs...)
-}
-
-func restoreFiles(ctx context.Context, sb sandbox.Sandbox, repo *Repo, files map[string][]byte) error {
-	paths := make([]string, 0, len(files))
-	for p := range files {
-		paths = append(paths, p)
-	}
-	orig, err := artifact.ReadTree(repo.Dir, paths)
-	if err != nil {
-		return err
-	}
-	return writeFiles(ctx, sb, orig)
-}
-
-// sampleIndexes draws up to k distinct indexes below n.
-func sampleIndexes(ag *agent.Native, n, k int) []int {
-	idx := make([]int, n)
-	for i := range idx {
-		idx[i] = i
-	}
-	for i := 0; i < n && i < k; i++ {
-		j := i + ag.Intn(n-i)
-		idx[i], idx[j] = idx[j], idx[i]
-	}
-	if n > k {
-		idx = idx[:k]
-	}
-	return idx
 }

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -37,7 +36,8 @@ type Runner struct {
 	Arena      *Arena
 	Store      *store.Store
 	Repos      []*Repo
-	Agent      *agent.Native
+	Agent      agent.Agent        // plays both roles
+	Seed       uint64             // seeds the job's own draws (strategy, sites, order-2 work); the job config's seed
 	Strategies map[string]float64 // injector strategy → share
 	Limits     Limits
 	Progress   io.Writer  // one line per finished unit; nil for none
@@ -48,6 +48,7 @@ type Runner struct {
 	tries   map[string]int // leftover unit → tries in this run
 	started time.Time
 	next    int // round-robin over repos
+	gen     *jobGen
 }
 
 // maxFailuresInARow stops a job whose units of work keep failing for reasons outside the protocol (the
@@ -65,8 +66,20 @@ func (r *Runner) Run(ctx context.Context) error {
 	r.started = time.Now()
 	defer r.Arena.Wait() // every sandbox is gone when Run returns
 	r.tries = map[string]int{}
+	r.gen = newJobGen(r.Seed)
 	if len(r.Repos) == 0 {
 		return errors.New("job has no repositories: add some to the job config")
+	}
+	if r.Agent == nil {
+		return errors.New("job has no agent: set Runner.Agent")
+	}
+	for _, repo := range r.Repos {
+		for _, w := range repo.Warnings {
+			r.Arena.log.Warn(w, "repo", repo.Name)
+			if r.Progress != nil {
+				fmt.Fprintf(r.Progress, "%s: warning: %s\n", repo.Name, w)
+			}
+		}
 	}
 	if r.Limits == (Limits{}) {
 		return errors.New("job has no limits: set limits.bugs, limits.attempts, limits.proposed or limits.wall_time")
@@ -206,19 +219,25 @@ func (r *Runner) step(ctx context.Context) (unit string, err error) {
 	if err != nil {
 		return "order-2 candidates", err
 	}
-	if len(cands) > 0 && float64(r.Agent.Intn(1000))/1000 < r.Arena.cfg.Order2Share {
+	if len(cands) > 0 && r.gen.Float64() < r.Arena.cfg.Order2Share {
 		return "order-2 bug from " + cands[0].Attempt.ID, r.order2(ctx, cands[0])
 	}
 	repo := r.Repos[r.next%len(r.Repos)]
 	r.next++
-	strategy := r.pickStrategy()
-	unit = fmt.Sprintf("%s injector on %s", strategy, repo.Name)
-	inj, err := r.Arena.Inject(ctx, repo, strategy, r.Agent)
+	plan := InjectPlan{Strategy: r.gen.pick(r.Strategies, StrategyMutation), Sites: 1, Seed: r.gen.Uint64()}
+	if plan.Strategy == StrategyMutation {
+		plan.Sites = 1 + r.gen.IntN(maxInjectSites)
+	}
+	unit = fmt.Sprintf("%s injector on %s", plan.Strategy, repo.Name)
+	inj, err := r.Arena.Inject(ctx, repo, plan, r.Agent)
 	if err != nil {
 		return unit, err
 	}
 	id := newID("art")
-	inj.Artifact.Meta = artifact.Metadata{Repo: repo.Name, ImageDigest: repo.ImageID, Strategy: strategy, Order: 1,
+	if inj.Artifact == nil {
+		inj.Artifact = &artifact.Artifact{}
+	}
+	inj.Artifact.Meta = artifact.Metadata{Repo: repo.Name, ImageDigest: repo.ImageID, Strategy: plan.Strategy, Order: 1,
 		PolicyVersion: int(r.Agent.PolicyVersion()), Agent: r.Agent.Name()}
 	parts, err := inj.Artifact.MarshalRecord()
 	if err != nil {
@@ -226,9 +245,12 @@ func (r *Runner) step(ctx context.Context) (unit string, err error) {
 	}
 	ep := r.episode(store.RoleInjector, repo.Name, inj.Turns, inj.Started, inj.Finished)
 	ep.ArtifactID = id
-	if err := r.Store.ProposeArtifact(ctx, store.Artifact{ID: id, Job: r.job(), Repo: repo.Name, Strategy: strategy, Order: 1,
+	if err := r.Store.ProposeArtifact(ctx, store.Artifact{ID: id, Job: r.job(), Repo: repo.Name, Strategy: plan.Strategy, Order: 1,
 		PolicyVersion: r.Agent.PolicyVersion(), Agent: r.Agent.Name(), Parts: parts}, ep); err != nil {
 		return unit, err
+	}
+	if inj.Rejection != "" {
+		return "rejection of " + id, r.reject(ctx, repo, id, "collect", inj.Rejection, ep)
 	}
 	unit = "validation of " + id
 	r.tries[id]++
@@ -241,29 +263,6 @@ func (r *Runner) step(ctx context.Context) (unit string, err error) {
 		return unit, err
 	}
 	return "attempts on " + bugID, r.solveBug(ctx, bug, allAttempts(r.Arena.cfg.NAttempts))
-}
-
-func (r *Runner) pickStrategy() string {
-	names := make([]string, 0, len(r.Strategies))
-	total := 0.0
-	for s, w := range r.Strategies {
-		if w > 0 {
-			names = append(names, s)
-			total += w
-		}
-	}
-	if len(names) == 0 {
-		return StrategyMutation
-	}
-	sort.Strings(names)
-	u := float64(r.Agent.Intn(1_000_000)) / 1_000_000 * total
-	for _, s := range names {
-		u -= r.Strategies[s]
-		if u < 0 {
-			return s
-		}
-	}
-	return names[len(names)-1]
 }
 
 // validate validates an order-1 artifact and records the verdict, the bug if valid and every run's log;
@@ -305,6 +304,19 @@ func (r *Runner) validate(ctx context.Context, repo *Repo, artID string, art *ar
 		return "", nil
 	}
 	return bug.ID, nil
+}
+
+// reject records the verdict on a hand-in that is no artifact (a part is missing): rejected at step with
+// reason, and its injector episode's −1, in one transaction.
+func (r *Runner) reject(ctx context.Context, repo *Repo, artID, step, reason string, ep *store.Episode) error {
+	reward, _ := rewards.Injector(false, 0, 0, r.Arena.cfg.Alpha)
+	ep.Reward = &reward
+	v := store.Validation{ArtifactID: artID, Step: step, Reason: reason}
+	if err := r.Store.RecordValidation(ctx, v, nil, ep); err != nil {
+		return err
+	}
+	r.progress(ctx, fmt.Sprintf("%s on %s: rejected: %s", artID, repo.Name, reason))
+	return nil
 }
 
 func verdict(rep *Report) string {
@@ -501,7 +513,7 @@ func (r *Runner) finishBug(ctx context.Context, bugID string) error {
 	return r.Store.SetAdvantages(ctx, adv)
 }
 
-func (r *Runner) episode(role store.Role, repo string, turns []Turn, started, finished time.Time) *store.Episode {
+func (r *Runner) episode(role store.Role, repo string, turns []agent.Turn, started, finished time.Time) *store.Episode {
 	data, _ := json.Marshal(turns)
 	return &store.Episode{ID: newID("ep"), Job: r.job(), Role: role, Agent: r.Agent.Name(), PolicyVersion: r.Agent.PolicyVersion(),
 		Repo: repo, Turns: data, Started: started, Finished: finished}

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/selfplay-swe/ssr/agent"
+	"github.com/selfplay-swe/ssr/agent/native"
 	"github.com/selfplay-swe/ssr/arena/store"
 	"github.com/selfplay-swe/ssr/repos/docker"
 	"github.com/selfplay-swe/ssr/repos/plugin"
@@ -40,8 +40,8 @@ func newRunner(a *Arena, st *store.Store, rs map[string]*Repo, cfg JobConfig) *R
 	for _, n := range names {
 		list = append(list, rs[n])
 	}
-	return &Runner{Arena: a, Store: st, Repos: list, Agent: agent.NewNative(agent.Uniform{}, cfg.Seed),
-		Strategies: cfg.Strategies, Limits: cfg.Limits}
+	return &Runner{Arena: a, Store: st, Repos: list, Agent: native.New(native.Uniform{}, cfg.Seed),
+		Seed: cfg.Seed, Strategies: cfg.Strategies, Limits: cfg.Limits}
 }
 
 func openStore(t testing.TB, path, job string, cfg JobConfig) *store.Store {

@@ -36,7 +36,7 @@ func Prepare(ctx context.Context, b *repos.Builder, list []repos.Repo) ([]*Repo,
 		}
 		out = append(out, &Repo{
 			Name: r.Name, Image: img.Ref, ImageID: img.ID, Dir: co.Dir, Commit: co.Commit, Files: co.Files,
-			Lang: lang, Language: desc.Name, Parsers: desc.Parsers, TestFiles: tf.TestFiles, Env: img.Env,
+			Lang: lang, Language: desc.Name, Parsers: desc.Parsers, TestFiles: tf.TestFiles, Sources: tf.Sources, Warnings: tf.Warnings, Env: img.Env,
 			Limits: sandbox.Limits{Memory: r.Limits.Memory, NanoCPUs: int64(r.Limits.CPUs * 1e9), Pids: r.Limits.PIDs, ExecTimeout: r.Limits.Timeout},
 		})
 	}

@@ -22,6 +22,8 @@ type Repo struct {
 	Language  string          // the plugin's name
 	Parsers   []string        // builtin parsers the plugin provides
 	TestFiles []string        // the plugin's test files among Files
+	Sources   []string        // the source files the plugin's test command exercises; nil: no such rule
+	Warnings  []string        // what the plugin says a user should read once (an untested nested module, say)
 	Env       []string        // KEY=VALUE for every test run (the plugin recipe's env)
 	Limits    sandbox.Limits  // per-repo sandbox limits
 

@@ -2,9 +2,10 @@ package arena
 
 import (
 	"context"
+	"strings"
 	"testing"
 
-	"github.com/selfplay-swe/ssr/agent"
+	"github.com/selfplay-swe/ssr/agent/native"
 )
 
 // TestNativeSolverRepairsAMutation: the native solver, led by the failing output, finds and undoes a
@@ -20,7 +21,7 @@ func TestNativeSolverRepairsAMutation(t *testing.T) {
 		t.Fatalf("the money bug must be valid: %v %v", err, rep.Rejection)
 	}
 	bug := &Bug{ID: "bug-native", Artifact: art, Diffs: rep.Diffs, Order: 1, F2P: rep.F2P, P2P: rep.P2P}
-	ag := agent.NewNative(agent.Uniform{}, 7)
+	ag := native.New(native.Uniform{}, 7)
 	solved := 0
 	for i := 0; i < 3; i++ {
 		att, err := ar.Solve(ctx, repo, bug, ag, i)
@@ -34,10 +35,15 @@ func TestNativeSolverRepairsAMutation(t *testing.T) {
 			t.Errorf("attempt %d has %d turns", i, len(att.Turns))
 		}
 		for _, turn := range att.Turns {
-			t.Logf("attempt %d turn %d %s: %s", i, turn.N, turn.Action, turn.Observation)
+			t.Logf("attempt %d turn %d %s: %s %s", i, turn.N, turn.Action.Tool, turn.Result.Error, firstLine(turn.Result.Output))
 		}
 	}
 	if solved == 0 {
 		t.Fatalf("no attempt of 3 repaired a one-site arithmetic mutation")
 	}
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/selfplay-swe/ssr/agent"
+	"github.com/selfplay-swe/ssr/agent/native"
 	"github.com/selfplay-swe/ssr/arena"
 	"github.com/selfplay-swe/ssr/arena/store"
 	"github.com/selfplay-swe/ssr/repos"
@@ -133,11 +134,16 @@ func runJob(ctx context.Context, out io.Writer, dbPath, resume string, args []st
 	if err := st.SetJobStatus(ctx, job.ID, store.JobRunning, owner.String()); err != nil {
 		return err
 	}
+	ag, err := newAgent(cfg)
+	if err != nil {
+		return err
+	}
 	runner := &arena.Runner{
 		Arena:      arena.New(provider, job.ID, cfg.Arena, nil),
 		Store:      st,
 		Repos:      prepared,
-		Agent:      agent.NewNative(agent.Uniform{}, cfg.Seed),
+		Agent:      ag,
+		Seed:       cfg.Seed,
 		Strategies: cfg.Strategies,
 		Limits:     cfg.Limits,
 		Progress:   out,
@@ -166,4 +172,13 @@ func runJob(ctx context.Context, out io.Writer, dbPath, resume string, args []st
 			m.TestRuns(), m.TestTime().Round(time.Second))
 	}
 	return runErr
+}
+
+// newAgent is the agent a job config names; the arena knows none of them.
+func newAgent(cfg *arena.JobConfig) (agent.Agent, error) {
+	switch cfg.Agent {
+	case "", "native":
+		return native.New(native.Uniform{}, cfg.Seed), nil
+	}
+	return nil, fmt.Errorf("agent %q is not available: use native", cfg.Agent)
 }

@@ -1,43 +1,47 @@
-package agent
+package native
 
 import (
 	"context"
 	"math"
 	"testing"
+
+	"github.com/selfplay-swe/ssr/agent"
 )
 
 type fixedScorer []float64
 
-func (f fixedScorer) Score(context.Context, Role, []Candidate) ([]float64, error) { return f, nil }
-func (f fixedScorer) Version() int64                                              { return 7 }
+func (f fixedScorer) Score(context.Context, agent.Role, []agent.Candidate) ([]float64, error) {
+	return f, nil
+}
+func (f fixedScorer) Version() int64 { return 7 }
 
 func TestUniformChoiceCoversAll(t *testing.T) {
-	n := NewNative(nil, 1)
-	cands := make([]Candidate, 4)
+	n := New(nil, 1)
+	rows := make([]agent.Candidate, 4)
 	counts := make([]int, 4)
 	for i := 0; i < 4000; i++ {
-		k, err := n.Choose(context.Background(), Solver, cands)
+		d, err := n.Choose(context.Background(), agent.Solver, rows)
 		if err != nil {
 			t.Fatal(err)
 		}
-		counts[k]++
+		counts[d.Chosen]++
+		if math.Abs(d.LogProb-math.Log(0.25)) > 1e-12 || len(d.Rows) != 4 || d.PolicyVersion != 0 {
+			t.Fatalf("decision %+v: want log(1/4), 4 rows, version 0", d)
+		}
 	}
 	for i, c := range counts {
 		if c < 800 || c > 1200 {
 			t.Errorf("candidate %d chosen %d times of 4000, want about 1000", i, c)
 		}
 	}
-	if n.PolicyVersion() != 0 {
-		t.Errorf("untrained policy version = %d, want 0", n.PolicyVersion())
-	}
 }
 
 func TestScoresSteerChoice(t *testing.T) {
-	n := NewNative(fixedScorer{0, 5, 0}, 2)
+	n := New(fixedScorer{0, 5, 0}, 2)
 	hits := 0
 	for i := 0; i < 1000; i++ {
-		k, _ := n.Choose(context.Background(), Injector, make([]Candidate, 3))
-		if k == 1 {
+		d, _ := n.Choose(context.Background(), agent.Injector, make([]agent.Candidate, 3))
+		if d.Chosen == 1 {
 			hits++
 		}
 	}
@@ -50,10 +54,10 @@ func TestScoresSteerChoice(t *testing.T) {
 }
 
 func TestChooseErrors(t *testing.T) {
-	if _, err := NewNative(nil, 1).Choose(context.Background(), Solver, nil); err != ErrNoCandidates {
+	if _, err := New(nil, 1).Choose(context.Background(), agent.Solver, nil); err != ErrNoCandidates {
 		t.Errorf("no candidates: err = %v", err)
 	}
-	if _, err := NewNative(fixedScorer{1}, 1).Choose(context.Background(), Solver, make([]Candidate, 2)); err == nil {
+	if _, err := New(fixedScorer{1}, 1).Choose(context.Background(), agent.Solver, make([]agent.Candidate, 2)); err == nil {
 		t.Error("a scorer with the wrong number of scores must be an error")
 	}
 }
@@ -66,5 +70,12 @@ func TestSoftmax(t *testing.T) {
 	p = softmax([]float64{math.Inf(-1), math.Inf(-1)})
 	if p[0] != 0.5 {
 		t.Errorf("softmax of -inf = %v, want uniform", p)
+	}
+}
+
+func TestIsAStructuredAgent(t *testing.T) {
+	var a agent.Agent = New(nil, 1)
+	if !agent.IsStructured(a) || a.Name() != "native" {
+		t.Fatalf("the native agent must be structured and named native")
 	}
 }

@@ -1,0 +1,10 @@
+// Package native is the structured-action agent: it plays both roles over the candidates that the arena
+// builds from language plugins (Observation.Candidates) and the structured tools apply, run_tests, keep,
+// revert and submit. Every choice among candidates is scored by the shared policy through Scorer, sampled
+// from the softmax of the scores and recorded as an agent.Decision. With no trained weights (Uniform) every
+// candidate is alike.
+//
+// The agent keeps no episode state: each Act derives where the episode stands from Observation.History.
+// Start with native.go (Act), then inject.go and solve.go (the two roles' policies) and rank.go (how the
+// solver reads the failing output).
+package native

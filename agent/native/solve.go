@@ -1,0 +1,158 @@
+package native
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/selfplay-swe/ssr/agent"
+)
+
+// Solver budget: an edit takes three turns (apply, run_tests, keep or revert); the last two turns are kept
+// for the best guess (one apply) and submit.
+const (
+	editTurns    = 3
+	closingTurns = 2
+)
+
+// solverShortlist is how many of the best-ranked edit candidates the solver's policy chooses among, at most
+// perFunction from one function.
+const (
+	solverShortlist = 10
+	perFunction     = 3
+)
+
+// solve is the solver's hill climb. It writes the hidden tests back from the spec (which is what the spec
+// says they are), runs them, and tries edits ranked by the failing output: an edit is kept when fewer tests
+// fail with it and reverted otherwise, until the tests pass or the turns run out. Submitting nothing teaches
+// nothing: when no edit helped, it hands in the last edit that did no harm, a plausible but wrong repair
+// (the material of order-2 bugs).
+func (n *Agent) solve(ctx context.Context, obs *agent.Observation) (agent.Action, error) {
+	st := solverStateOf(obs.History)
+	submit := agent.Action{Tool: agent.ToolSubmit}
+	switch {
+	case obs.TurnsLeft <= 1:
+		return submit, nil
+	case !st.specApplied && obs.Task.Spec != "":
+		return agent.Action{Tool: agent.ToolBash, Command: applySpec(obs.Task.Spec)}, nil
+	case st.first == nil:
+		return agent.Action{Tool: agent.ToolRunTests}, nil
+	case st.judging:
+		if st.lastFailing < st.best {
+			return agent.Action{Tool: agent.ToolKeep}, nil
+		}
+		return agent.Action{Tool: agent.ToolRevert}, nil
+	case st.pending:
+		if st.closing || obs.TurnsLeft <= closingTurns {
+			return submit, nil // the best guess is in: hand it in
+		}
+		return agent.Action{Tool: agent.ToolRunTests}, nil
+	case st.best == 0:
+		return submit, nil
+	}
+	rows, index := n.shortlist(obs, st)
+	if len(rows) > 0 && obs.TurnsLeft >= editTurns+closingTurns {
+		d, err := n.Choose(ctx, agent.Solver, rows)
+		if err != nil {
+			return agent.Action{}, err
+		}
+		return apply(index[d.Chosen], d), nil
+	}
+	if st.tie != nil && !st.kept {
+		for i, c := range obs.Candidates {
+			if key(c) == key(*st.tie) {
+				return apply(i, &agent.Decision{Rows: []agent.Candidate{c}, Chosen: 0, PolicyVersion: n.PolicyVersion()}), nil
+			}
+		}
+	}
+	return submit, nil
+}
+
+// applySpec is the shell command that applies the spec (a diff over test files) in the work directory.
+func applySpec(spec string) string {
+	delim := "SSR_SPEC"
+	for strings.Contains(spec, delim) {
+		delim += "_"
+	}
+	return fmt.Sprintf("git apply --whitespace=nowarn <<'%s'\n%s\n%s", delim, strings.TrimRight(spec, "\n"), delim)
+}
+
+// solverState is where a solver episode stands, derived from its turns.
+type solverState struct {
+	specApplied bool
+	first       *agent.Turn      // the first test run: the failing output the edits are ranked by
+	best        int              // tests failing in the kept state
+	kept        bool             // an edit was kept
+	tried       map[string]bool  // candidates applied (or refused) so far
+	tie         *agent.Candidate // the last edit that left as many tests failing as before
+	pending     bool             // an edit is applied and not yet run
+	closing     bool             // the pending edit is the best guess: submit it untested
+	judging     bool             // an edit is applied and run: keep or revert now
+	lastFailing int
+}
+
+func solverStateOf(h []agent.Turn) solverState {
+	st := solverState{tried: map[string]bool{}}
+	var applied *agent.Candidate
+	for i := range h {
+		t := h[i]
+		switch t.Action.Tool {
+		case agent.ToolBash:
+			st.specApplied = true
+		case agent.ToolRunTests:
+			if st.first == nil {
+				st.first = &h[i]
+				st.best = t.Result.Failing
+				continue
+			}
+			if st.pending {
+				st.pending, st.judging, st.lastFailing = false, true, t.Result.Failing
+			}
+		case agent.ToolApply:
+			c, ok := chosen(t)
+			if ok {
+				st.tried[key(c)] = true
+			}
+			if ok && t.Result.Error == "" {
+				applied, st.pending, st.judging = &c, true, false
+				st.closing = st.tie != nil && key(c) == key(*st.tie)
+			}
+		case agent.ToolKeep:
+			if st.judging {
+				st.best, st.kept = st.lastFailing, true
+			}
+			st.judging, st.pending, applied = false, false, nil
+		case agent.ToolRevert:
+			if st.judging && st.lastFailing == st.best && applied != nil {
+				st.tie = applied
+			}
+			st.judging, st.pending, applied = false, false, nil
+		}
+	}
+	return st
+}
+
+// shortlist ranks the observation's candidates by the first run's failing output, keeps the best few and
+// leaves out those tried already. index maps each row to its index in obs.Candidates.
+func (n *Agent) shortlist(obs *agent.Observation, st solverState) (rows []agent.Candidate, index []int) {
+	var failing []string
+	for id, s := range st.first.Result.Tests {
+		if s == "failed" || s == "error" {
+			failing = append(failing, id)
+		}
+	}
+	order := rank(obs.Candidates, st.first.Result.Output, failing)
+	for _, r := range shortlist(order, solverShortlist, perFunction) {
+		if st.tried[key(r.cand)] {
+			continue
+		}
+		rows = append(rows, r.cand)
+		index = append(index, r.index)
+	}
+	return rows, index
+}
+
+// key identifies a candidate across turns: its index changes as the arena rebuilds the candidates.
+func key(c agent.Candidate) string {
+	return fmt.Sprintf("%s\x00%d\x00%s\x00%s\x00%s", c.File, c.Line, c.Node, c.Operator, c.Commit)
+}
