@@ -12,7 +12,7 @@ import (
 
 // version is the plugin's own version: it is part of every repo image's inputs, so bump it when the recipe
 // or the test command changes.
-var version = "0.2.0"
+var version = "0.3.0"
 
 // goLanguage implements plugin.Language for Go modules tested with `go test`.
 type goLanguage struct{}
@@ -92,36 +92,83 @@ func (goLanguage) Recipe(context.Context, *plugin.RecipeRequest) (*plugin.Recipe
 
 // TestFiles: every *_test.go and every file under a testdata directory (inputs the tests read, which
 // must be restored before scoring like the tests themselves). Vendored code is not the repository's.
+//
+// Sources: the non-test *.go files of the root module that `go test ./...` builds: not in a nested module
+// (a directory with its own go.mod; one warning each), vendor/, testdata/, a directory whose name starts
+// with _ or . (the go tool ignores them, as it ignores such file names), nor docs/, examples/ or
+// benchmarks/ (code no test reaches). Build constraints are not read: a file that only builds for another
+// platform, or with //go:build ignore, is still listed.
 func (goLanguage) TestFiles(_ context.Context, req *plugin.TestFilesRequest) (*plugin.TestFilesResponse, error) {
-	var out []string
+	resp := &plugin.TestFilesResponse{}
+	var nested []string // directories holding a nested go.mod
+	for _, f := range req.Files {
+		if path.Base(f) == "go.mod" && f != "go.mod" && !ignoredByGoTool(f) {
+			nested = append(nested, path.Dir(f))
+		}
+	}
+	slices.Sort(nested)
+	for _, dir := range nested {
+		resp.Warnings = append(resp.Warnings, fmt.Sprintf("nested Go module %s/ (%s/go.mod) is not tested by go test ./...; its files are left out", dir, dir))
+	}
+	inNested := func(f string) bool {
+		return slices.ContainsFunc(nested, func(dir string) bool { return strings.HasPrefix(f, dir+"/") })
+	}
 	for _, f := range req.Files {
 		if isVendored(f) {
 			continue
 		}
-		if strings.HasSuffix(f, "_test.go") || inTestdata(f) {
-			out = append(out, f)
+		switch {
+		case strings.HasSuffix(f, "_test.go") || inTestdata(f):
+			resp.TestFiles = append(resp.TestFiles, f)
+		case strings.HasSuffix(f, ".go") && !ignoredByGoTool(f) && !inNested(f) && !untested(f):
+			resp.Sources = append(resp.Sources, f)
 		}
 	}
-	return &plugin.TestFilesResponse{TestFiles: out}, nil
+	return resp, nil
+}
+
+// ignoredByGoTool reports whether ./... skips a file: under vendor/ or testdata/, or a path element that
+// starts with _ or .
+func ignoredByGoTool(f string) bool {
+	if isVendored(f) || inTestdata(f) {
+		return true
+	}
+	for _, elem := range strings.Split(f, "/") {
+		if strings.HasPrefix(elem, "_") || strings.HasPrefix(elem, ".") {
+			return true
+		}
+	}
+	return false
+}
+
+// untested reports whether a file is in a directory of code that tests do not reach, by convention.
+func untested(f string) bool {
+	for _, elem := range strings.Split(path.Dir(f), "/") {
+		switch elem {
+		case "docs", "examples", "benchmarks":
+			return true
+		}
+	}
+	return false
 }
 
 // TestCommand runs every package's tests, or only the packages holding the given test files (a file under
 // testdata/ selects the package that owns that testdata directory). Build errors go to the same stream
-// (2>&1) so the parser sees them.
+// (2>&1) so the parser sees them. A package whose test binary dies in a test is re-run without that test
+// (see testScript), so that its other tests report.
 func (goLanguage) TestCommand(_ context.Context, req *plugin.TestCommandRequest) (*plugin.TestCommandResponse, error) {
 	pkgs := []string{"./..."}
 	if len(req.TestFiles) > 0 {
 		pkgs = packagesOf(req.TestFiles)
 	}
-	script := "#!/bin/bash\n# ssr-lang-go: run the tests, one JSON event a line\ngo test -json -count=1 -timeout 5m " + strings.Join(pkgs, " ") + " 2>&1\n"
-	return &plugin.TestCommandResponse{Script: script, Parser: ParserGoTestJSON}, nil
+	return &plugin.TestCommandResponse{Script: scriptFor(pkgs), Parser: ParserGoTestJSON}, nil
 }
 
 func (goLanguage) ParseTestOutput(_ context.Context, req *plugin.ParseTestOutputRequest) (*plugin.ParseTestOutputResponse, error) {
 	if req.Parser != ParserGoTestJSON && req.Parser != "" {
 		return nil, fmt.Errorf("parser %q is not one of ssr-lang-go's (%s)", req.Parser, ParserGoTestJSON)
 	}
-	return &plugin.ParseTestOutputResponse{Tests: parseGoTestJSON(req.Output)}, nil
+	return parseGoTestJSON(req.Output), nil
 }
 
 // packagesOf gives the sorted, unique package patterns ("./dir", "." for the root) of test files.

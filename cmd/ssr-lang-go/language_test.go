@@ -33,14 +33,27 @@ func TestDetect(t *testing.T) {
 }
 
 func TestTestFiles(t *testing.T) {
-	files := []string{"go.mod", "a.go", "a_test.go", "p/testdata/in.txt", "testdata/golden.out", "vendor/x/x_test.go", "p/q.go"}
+	files := []string{"go.mod", "a.go", "a_test.go", "p/testdata/in.txt", "testdata/golden.out", "vendor/x/x_test.go", "p/q.go",
+		"vendor/x/x.go", "tools/go.mod", "tools/gen.go", "tools/deep/go.mod", "p/testdata/mod/go.mod", "p/testdata/mod/m.go",
+		"_old/o.go", ".hidden/h.go", "p/_gen.go", "docs/d.go", "examples/e/main.go", "benchmarks/b.go", "internal/docs.go",
+		"cmd/x/main.go", "README.md"}
 	r, err := goLanguage{}.TestFiles(t.Context(), &plugin.TestFilesRequest{Files: files})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"a_test.go", "p/testdata/in.txt", "testdata/golden.out"}
+	want := []string{"a_test.go", "p/testdata/in.txt", "testdata/golden.out", "p/testdata/mod/go.mod", "p/testdata/mod/m.go"}
 	if !slices.Equal(r.TestFiles, want) {
-		t.Errorf("got %q, want %q", r.TestFiles, want)
+		t.Errorf("test files %q, want %q", r.TestFiles, want)
+	}
+	if want := []string{"a.go", "p/q.go", "internal/docs.go", "cmd/x/main.go"}; !slices.Equal(r.Sources, want) {
+		t.Errorf("sources %q, want %q", r.Sources, want)
+	}
+	wantWarn := []string{
+		"nested Go module tools/ (tools/go.mod) is not tested by go test ./...; its files are left out",
+		"nested Go module tools/deep/ (tools/deep/go.mod) is not tested by go test ./...; its files are left out",
+	}
+	if !slices.Equal(r.Warnings, wantWarn) {
+		t.Errorf("warnings %q, want %q", r.Warnings, wantWarn)
 	}
 }
 
@@ -49,9 +62,9 @@ func TestTestCommand(t *testing.T) {
 		files []string
 		want  string
 	}{
-		"all":             {want: "go test -json -count=1 -timeout 5m ./... 2>&1"},
-		"root and nested": {files: []string{"a_test.go", "p/q/x_test.go", "p/q/y_test.go"}, want: "go test -json -count=1 -timeout 5m . ./p/q 2>&1"},
-		"testdata owner":  {files: []string{"p/testdata/deep/in.txt", "testdata/x"}, want: "go test -json -count=1 -timeout 5m . ./p 2>&1"},
+		"all":             {want: `go test -json -count=1 -timeout 5m ./... 2>&1 | tee "$ssr_out"`},
+		"root and nested": {files: []string{"a_test.go", "p/q/x_test.go", "p/q/y_test.go"}, want: `go test -json -count=1 -timeout 5m . ./p/q 2>&1 | tee "$ssr_out"`},
+		"testdata owner":  {files: []string{"p/testdata/deep/in.txt", "testdata/x"}, want: `go test -json -count=1 -timeout 5m . ./p 2>&1 | tee "$ssr_out"`},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

@@ -141,7 +141,13 @@ func (*python) ApplyMutation(ctx context.Context, req *plugin.ApplyMutationReque
 // applyEdits splices non-overlapping edits into a copy of src.
 func applyEdits(src []byte, edits []edit) []byte {
 	sorted := append([]edit(nil), edits...)
-	sort.Slice(sorted, func(i, j int) bool { return sorted[i].start < sorted[j].start })
+	// At the same start, an insertion goes before a replacement (RemoveTests may insert where a removal starts).
+	sort.SliceStable(sorted, func(i, j int) bool {
+		if sorted[i].start != sorted[j].start {
+			return sorted[i].start < sorted[j].start
+		}
+		return sorted[i].end == sorted[i].start && sorted[j].end != sorted[j].start
+	})
 	var out []byte
 	at := 0
 	for _, e := range sorted {

@@ -14,7 +14,7 @@ import (
 // the default base image; recorded with `ssr exec` on testdata/suites) and checks that every suite gives the
 // same tests with the same statuses as the pytest 7.2 recordings: the parser must not depend on the version.
 func TestParsePytest8MatchesPytest7(t *testing.T) {
-	for _, suite := range pytestSuites {
+	for _, suite := range []string{"basic", "collection", "fixtures"} { // the suites recorded under pytest 8
 		t.Run(suite, func(t *testing.T) {
 			out, err := os.ReadFile(filepath.Join("testdata", "pytest", suite+".ssr-pytest8.out"))
 			if err != nil {

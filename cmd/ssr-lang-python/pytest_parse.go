@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/selfplay-swe/ssr/repos/plugin"
 )
@@ -17,7 +18,7 @@ func (*python) ParseTestOutput(ctx context.Context, req *plugin.ParseTestOutputR
 	if req.Parser != parserPytest {
 		return nil, fmt.Errorf("parse test output: unknown parser %q: this plugin offers only %q", req.Parser, parserPytest)
 	}
-	return &plugin.ParseTestOutputResponse{Tests: parsePytest(req.Output)}, nil
+	return parsePytestRun(req.Output), nil
 }
 
 // parsePytest turns pytest's terminal output into one result per test, in the order the tests first appear.
@@ -41,6 +42,74 @@ func (*python) ParseTestOutput(ctx context.Context, req *plugin.ParseTestOutputR
 // teardown error) takes the worst: error > failed > passed > skipped. Durations sum the setup, call and
 // teardown phases listed under --durations (0 when pytest hid them).
 func parsePytest(output []byte) []plugin.TestResult {
+	return readPytest(output).tests()
+}
+
+// parsePytestRun is parsePytest plus how the run ended:
+//   - build_failed when test files did not collect: "ERROR collecting path" sections, "ERROR path" summary
+//     lines without a test name, "ImportError while loading conftest", or pytest's "Interrupted: N errors
+//     during collection". Broken lists those files (repo-relative, as pytest prints them); each keeps its
+//     module-level error result (its path as the id, status error), which never passes on working code and
+//     is not a test, and no test of that file is reported.
+//   - crashed when pytest printed INTERNALERROR, or when a session started (a header or a result) and the
+//     output ends without pytest's final "N passed … in 1.2s" line: the run was killed mid-suite (a time
+//     limit, the OOM killer, a test that killed its own process). The tests reported before the end keep
+//     their status; the others are absent.
+//   - completed when the final line came; "" when the output shows no pytest session at all.
+//
+// Detail is one line: the files and first errors, the internal error, or where the run stopped and the
+// exit status the script printed.
+func parsePytestRun(output []byte) *plugin.ParseTestOutputResponse {
+	p := readPytest(output)
+	resp := &plugin.ParseTestOutputResponse{Tests: p.tests(), Broken: p.broken}
+	switch {
+	case len(p.broken) > 0 || p.interrupted != "":
+		resp.End = plugin.RunBuildFailed
+		var what []string
+		for _, b := range p.broken {
+			if msg := p.brokenMsg[b]; msg != "" {
+				b += " (" + msg + ")"
+			}
+			what = append(what, b)
+		}
+		if len(what) > 0 {
+			resp.Detail = fmt.Sprintf("%d test file(s) did not collect: %s", len(what), strings.Join(what, "; "))
+		} else {
+			resp.Detail = "pytest " + p.interrupted
+		}
+	case p.internalError != "":
+		resp.End = plugin.RunCrashed
+		resp.Detail = "pytest INTERNALERROR: " + p.internalError
+	case p.started && !p.finished:
+		resp.End = plugin.RunCrashed
+		resp.Detail = "pytest stopped before its final summary line (killed mid-suite: a time limit, the OOM killer, or a test that killed the process)"
+		if p.lastStarted != "" {
+			resp.Detail += "; last test started: " + p.lastStarted
+		}
+		if p.exitStatus != "" {
+			resp.Detail += "; exit status " + p.exitStatus
+		}
+	case p.finished:
+		resp.End = plugin.RunCompleted
+	}
+	resp.Detail = oneLine(resp.Detail, 400)
+	return resp
+}
+
+// oneLine flattens s to one line of at most n bytes (cut at a rune boundary, marked with …).
+func oneLine(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+func readPytest(output []byte) *pytestParser {
 	p := &pytestParser{index: map[string]int{}}
 	for _, line := range strings.Split(string(output), "\n") {
 		if len(line) > maxResultLine {
@@ -49,6 +118,10 @@ func parsePytest(output []byte) []plugin.TestResult {
 		p.line(ansiEscape.ReplaceAllString(strings.TrimRight(line, "\r"), ""))
 	}
 	p.commitSummary()
+	return p
+}
+
+func (p *pytestParser) tests() []plugin.TestResult {
 	out := make([]plugin.TestResult, 0, len(p.results))
 	for _, r := range p.results {
 		if p.summaryHasPasses && !p.inSummary[r.id] && r.status != plugin.StatusSkipped {
@@ -80,6 +153,9 @@ var (
 	progressSuffix = regexp.MustCompile(`\s+\[\s*\d+%\]$`)
 	xdistLine      = regexp.MustCompile(`^\[gw\d+\] (?:\[\s*\d+%\] )?(PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS) (.+)$`)
 	summaryLine    = regexp.MustCompile(`^(PASSED|FAILED|ERROR|XFAIL|XPASS) (\S.*)$`)
+	interrupted    = regexp.MustCompile(`Interrupted: \d+ errors? during collection`)
+	conftestError  = regexp.MustCompile(`^ImportError while loading conftest '(.+)'\.$`)
+	exitStatusLine = regexp.MustCompile(`^ssr: pytest exited with status (\d+)$`)
 )
 
 // statusWords maps pytest's outcome words to statuses.
@@ -126,9 +202,49 @@ type pytestParser struct {
 	// -rp), so that it is complete but for skips.
 	inSummary        map[string]bool
 	summaryHasPasses bool
+
+	// How the run ended (see parsePytestRun).
+	started, finished bool     // a session started; its final line came after the last start
+	broken            []string // files that did not collect, in order
+	brokenMsg         map[string]string
+	collecting        string // the file whose "ERROR collecting" section is being read
+	interrupted       string // "Interrupted: 2 errors during collection"
+	internalError     string // the last INTERNALERROR> line
+	lastStarted       string // the last "nodeid " line of the run section without an outcome yet
+	exitStatus        string // as this plugin's script prints it
+}
+
+// addBroken records a file that did not collect.
+func (p *pytestParser) addBroken(file string) {
+	if !slices.Contains(p.broken, file) {
+		p.broken = append(p.broken, file)
+	}
 }
 
 func (p *pytestParser) line(line string) {
+	switch {
+	case strings.HasPrefix(line, "INTERNALERROR>"):
+		if msg := strings.TrimSpace(strings.TrimPrefix(line, "INTERNALERROR>")); msg != "" {
+			p.internalError = msg
+		}
+		return
+	case interrupted.MatchString(line) && strings.HasPrefix(line, "!"):
+		p.interrupted = interrupted.FindString(line)
+	case p.state != stateReport && p.state != stateErrors:
+		if m := conftestError.FindStringSubmatch(line); m != nil {
+			p.addBroken(strings.TrimPrefix(m[1], "/repo/"))
+			p.collecting = strings.TrimPrefix(m[1], "/repo/")
+		} else if m := exitStatusLine.FindStringSubmatch(line); m != nil {
+			p.exitStatus = m[1]
+			return
+		}
+	}
+	if p.collecting != "" && strings.HasPrefix(line, "E   ") {
+		if p.brokenMsg == nil {
+			p.brokenMsg = map[string]string{}
+		}
+		p.brokenMsg[p.collecting] = strings.TrimSpace(line[1:])
+	}
 	if m := sectionHeader.FindStringSubmatch(line); m != nil {
 		p.header(strings.TrimSpace(m[1]))
 		return
@@ -136,7 +252,7 @@ func (p *pytestParser) line(line string) {
 	if p.state == stateSummary && bareFinalStats.MatchString(line) {
 		// pytest -q ends with "1 failed, 2 passed in 0.1s" without the "=" frame.
 		p.commitSummary()
-		p.state = stateDone
+		p.state, p.finished = stateDone, true
 		return
 	}
 	if p.state == stateSummary && !summaryShaped(line) {
@@ -151,10 +267,19 @@ func (p *pytestParser) line(line string) {
 	case stateRun:
 		if id, status, ok := verboseResult(line); ok {
 			p.add(id, status)
+			p.started, p.lastStarted = true, ""
+		} else if id, _, _ := strings.Cut(line, " "); id != line && plausibleID(id) {
+			p.lastStarted = id // "nodeid " waits for its outcome; a kill may append the shell's notice
+		} else if bareFinalStats.MatchString(line) {
+			p.finished = true // pytest -q without a summary
 		}
 	case stateErrors:
 		if m := collectError.FindStringSubmatch(line); m != nil {
 			p.add(m[1], plugin.StatusError)
+			p.addBroken(m[1])
+			p.collecting = m[1]
+		} else if sepLine.MatchString(line) && strings.HasPrefix(line, "_") {
+			p.collecting = "" // "___ ERROR at setup of test_x ___": a test's error, not a collection's
 		}
 	case stateDurations:
 		if m := durationLine.FindStringSubmatch(line); m != nil {
@@ -181,11 +306,13 @@ func (p *pytestParser) header(title string) {
 		}
 		p.pending = nil
 	}
+	p.collecting = ""
 	switch {
 	case title == "test session starts" && (p.state == stateRun || p.state == stateDone):
 		// A new session starts only where none is going on; the same header inside a test's captured
 		// output (in FAILURES, say) must not turn that output into results.
 		p.state = stateRun
+		p.started, p.finished = true, false
 	case title == "short test summary info":
 		if p.state != stateSummary {
 			p.beforeSummary = p.state
@@ -196,7 +323,7 @@ func (p *pytestParser) header(title string) {
 	case title == "ERRORS":
 		p.state = stateErrors
 	case finalStats.MatchString(title):
-		p.state = stateDone
+		p.state, p.finished = stateDone, true
 	default:
 		p.state = stateReport
 	}
@@ -205,6 +332,9 @@ func (p *pytestParser) header(title string) {
 func (p *pytestParser) commitSummary() {
 	for _, r := range p.pending {
 		p.add(r.id, r.status)
+		if r.status == plugin.StatusError && !strings.Contains(r.id, "::") {
+			p.addBroken(r.id) // "ERROR tests/test_x.py": the module did not collect
+		}
 		if p.inSummary == nil {
 			p.inSummary = map[string]bool{}
 		}
@@ -223,6 +353,7 @@ func (p *pytestParser) add(id, status string) {
 		}
 		return
 	}
+	p.started = true
 	p.index[id] = len(p.results)
 	if !slices.Contains(p.idLengths, len(id)) {
 		p.idLengths = append(p.idLengths, len(id))

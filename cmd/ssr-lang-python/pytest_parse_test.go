@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -30,7 +31,7 @@ var pytestVariants = []struct {
 	{"capture-off", []string{"-v", "-s", "-rA", "-p", "no:cacheprovider"}},
 }
 
-var pytestSuites = []string{"basic", "collection", "fixtures"}
+var pytestSuites = []string{"basic", "collection", "fixtures", "killed", "mixin"}
 
 // runSuite runs one variant on one suite with a real pytest and returns what it printed.
 func runSuite(t *testing.T, interp, suite string, args []string) []byte {
@@ -263,6 +264,11 @@ func FuzzParsePytest(f *testing.F) {
 	f.Add([]byte("t.py::test_a PASSED\n"))
 	f.Add([]byte("===== short test summary info =====\nFAILED t.py::test_b[a - b] - x\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
+		run := parsePytestRun(data)
+		if !slices.Contains([]string{"", plugin.RunCompleted, plugin.RunBuildFailed, plugin.RunCrashed}, run.End) ||
+			strings.ContainsAny(run.Detail, "\n\r") || (len(run.Broken) > 0 && run.End != plugin.RunBuildFailed) {
+			t.Fatalf("end %q broken %q detail %q", run.End, run.Broken, run.Detail)
+		}
 		got := parsePytest(data)
 		seen := map[string]bool{}
 		for _, r := range got {
@@ -290,4 +296,84 @@ func FuzzParsePytest(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestParsePytestRunRecorded checks how each recorded run ended (End, Broken) under every variant, and that
+// no test absent from the output is reported: the tests after a kill, and those of a file that did not
+// collect, are simply missing.
+func TestParsePytestRunRecorded(t *testing.T) {
+	collectBroken := []string{"tests/test_broken_import.py", "tests/test_syntax.py"}
+	tests := map[string]struct {
+		end, detail string
+		broken      []string
+		absent      []string
+	}{
+		"basic.ssr":              {end: plugin.RunCompleted},
+		"basic.quiet-rA":         {end: plugin.RunCompleted},
+		"fixtures.ssr":           {end: plugin.RunCompleted},
+		"mixin.ssr":              {end: plugin.RunCompleted},
+		"mixin.plain":            {end: plugin.RunCompleted},
+		"collection.ssr":         {end: plugin.RunBuildFailed, broken: collectBroken, detail: "2 test file(s) did not collect: tests/test_broken_import.py (ModuleNotFoundError: No module named 'module_that_does_not_exist'); tests/test_syntax.py (SyntaxError: invalid syntax)"},
+		"collection.ssr-pytest8": {end: plugin.RunBuildFailed, broken: collectBroken},
+		"collection.plain":       {end: plugin.RunBuildFailed, broken: collectBroken},
+		"collection.quiet-rA":    {end: plugin.RunBuildFailed, broken: collectBroken},
+		"collection.progress-rA": {end: plugin.RunBuildFailed, broken: collectBroken},
+		"collection.capture-off": {end: plugin.RunBuildFailed, broken: collectBroken},
+		"killed.ssr":             {end: plugin.RunCrashed, detail: "last test started: tests/test_killed.py::test_kills_the_run; exit status 137", absent: []string{"test_kills_the_run", "test_after", "test_never_reached"}},
+		"killed.plain":           {end: plugin.RunCrashed, absent: []string{"test_kills_the_run", "test_after", "test_never_reached"}},
+		"killed.progress-rA":     {end: plugin.RunCrashed, absent: []string{"test_kills_the_run", "test_after", "test_never_reached"}},
+		"killed.capture-off":     {end: plugin.RunCrashed, absent: []string{"test_kills_the_run", "test_after", "test_never_reached"}},
+		"killed.quiet-rA":        {end: "", absent: []string{"test_kills_the_run", "test_after", "test_never_reached"}}, // -q prints no session header and no id: nothing tells
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			out, err := os.ReadFile(filepath.Join("testdata", "pytest", name+".out"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := parsePytestRun(out)
+			if r.End != tc.end || !slices.Equal(r.Broken, tc.broken) || !strings.Contains(r.Detail, tc.detail) {
+				t.Errorf("end %q broken %q detail %q; want %q, %q and a detail containing %q", r.End, r.Broken, r.Detail, tc.end, tc.broken, tc.detail)
+			}
+			for _, res := range r.Tests {
+				for _, a := range tc.absent {
+					if strings.HasSuffix(res.ID, "::"+a) {
+						t.Errorf("%s reported (%s), but it never ran", res.ID, res.Status)
+					}
+				}
+				if slices.Contains(tc.broken, res.File) && res.ID != res.File {
+					t.Errorf("%s reported (%s) from a file that did not collect", res.ID, res.Status)
+				}
+			}
+		})
+	}
+}
+
+// TestParsePytestRunCases pins End on shapes the recordings do not show.
+func TestParsePytestRunCases(t *testing.T) {
+	tests := map[string]struct {
+		output, end string
+		broken      []string
+	}{
+		"empty":              {"", "", nil},
+		"no tests":           {"===== test session starts =====\ncollected 0 items\n\n===== no tests ran in 0.01s =====\n", plugin.RunCompleted, nil},
+		"quiet final line":   {"t.py::test_a PASSED\n1 passed in 0.01s\n", plugin.RunCompleted, nil},
+		"cut after a result": {"===== test session starts =====\nt.py::test_a PASSED\nt.py::test_b ", plugin.RunCrashed, nil},
+		"internal error": {"===== test session starts =====\nINTERNALERROR> Traceback (most recent call last):\nINTERNALERROR> RuntimeError: plugin broke\n===== no tests ran in 0.01s =====\n",
+			plugin.RunCrashed, nil},
+		"conftest import error": {"ImportError while loading conftest '/repo/tests/conftest.py'.\ntests/conftest.py:1: in <module>\n    import nope\nE   ModuleNotFoundError: No module named 'nope'\n",
+			plugin.RunBuildFailed, []string{"tests/conftest.py"}},
+		"fixture error is not a collection error": {"===== test session starts =====\nt.py::test_a ERROR\n===== ERRORS =====\n_____ ERROR at setup of test_a _____\nE   fixture 'x' not found\n===== short test summary info =====\nERROR t.py::test_a\n===== 1 error in 0.1s =====\n",
+			plugin.RunCompleted, nil},
+		"fake final line in captured output, then killed": {"===== test session starts =====\nt.py::test_a FAILED\n===== FAILURES =====\n----- Captured stdout call -----\n3 passed in 0.1s\n", plugin.RunCrashed, nil},
+		"second session killed":                           {"===== test session starts =====\na.py::test_a PASSED\n===== 1 passed in 0.1s =====\n===== test session starts =====\nb.py::test_b PASSED\n", plugin.RunCrashed, nil},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			r := parsePytestRun([]byte(tc.output))
+			if r.End != tc.end || !slices.Equal(r.Broken, tc.broken) {
+				t.Errorf("end %q broken %q (%s), want %q, %q", r.End, r.Broken, r.Detail, tc.end, tc.broken)
+			}
+		})
+	}
 }

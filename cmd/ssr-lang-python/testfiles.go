@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"path"
 	"strings"
 
@@ -11,14 +12,65 @@ import (
 // TestFiles picks the oracle files: pytest modules (test_*.py, *_test.py) and conftest.py at any depth,
 // pytest.ini, and every file under a directory named tests or test (helpers and data there are part of the
 // oracle that ssr restores before scoring).
+//
+// Sources are the .py files whose code the test command exercises: every .py file that is not a test file,
+// not vendored (see vendoredDirs), not in a hidden directory, and not documentation, examples or
+// benchmarks (a docs, doc, examples, example, benchmarks, benchmark or bench directory at any depth, which
+// holds Sphinx's conf.py too), nor packaging and task tooling (setup.py, noxfile.py, fabfile.py, and a
+// top-level tasks.py or dodo.py). A warning says how many files those directories held, and another one
+// when no source file is left.
 func (*python) TestFiles(ctx context.Context, req *plugin.TestFilesRequest) (*plugin.TestFilesResponse, error) {
-	out := []string{}
+	resp := &plugin.TestFilesResponse{TestFiles: []string{}, Sources: []string{}}
+	untested := 0
 	for _, f := range req.Files {
-		if isTestFile(f) {
-			out = append(out, f)
+		switch {
+		case isTestFile(f):
+			resp.TestFiles = append(resp.TestFiles, f)
+		case path.Ext(f) != ".py" || vendored(path.Clean(f)) || isTooling(f) || inHiddenDir(f):
+		case inUntestedDir(f):
+			untested++
+		default:
+			resp.Sources = append(resp.Sources, f)
 		}
 	}
-	return &plugin.TestFilesResponse{TestFiles: out}, nil
+	if untested > 0 {
+		resp.Warnings = append(resp.Warnings, fmt.Sprintf("%d .py file(s) under docs/, examples/ or benchmarks/ directories are left out of the sources: the tests do not run them", untested))
+	}
+	if len(resp.Sources) == 0 {
+		resp.Warnings = append(resp.Warnings, "no Python source file outside tests, docs, examples, benchmarks and tooling: nothing for a bug to change")
+	}
+	return resp, nil
+}
+
+// inUntestedDir reports whether a file lies in a documentation, example or benchmark directory.
+func inUntestedDir(f string) bool {
+	for _, d := range strings.Split(path.Dir(path.Clean(f)), "/") {
+		switch d {
+		case "docs", "doc", "examples", "example", "benchmarks", "benchmark", "bench":
+			return true
+		}
+	}
+	return false
+}
+
+// inHiddenDir reports whether a file lies in a directory whose name starts with a dot (.github, .venv, …).
+func inHiddenDir(f string) bool {
+	for _, d := range strings.Split(path.Dir(path.Clean(f)), "/") {
+		if strings.HasPrefix(d, ".") && d != "." {
+			return true
+		}
+	}
+	return false
+}
+
+// isTooling reports whether a .py file is packaging or task-runner configuration rather than code under test.
+func isTooling(f string) bool {
+	f = path.Clean(f)
+	switch path.Base(f) {
+	case "setup.py", "noxfile.py", "fabfile.py":
+		return true
+	}
+	return f == "tasks.py" || f == "dodo.py"
 }
 
 func isTestFile(f string) bool {

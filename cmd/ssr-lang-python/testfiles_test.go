@@ -25,6 +25,41 @@ func TestTestFiles(t *testing.T) {
 	if !slices.Equal(r.TestFiles, want) {
 		t.Errorf("got  %q\nwant %q", r.TestFiles, want)
 	}
+	if want := []string{"src/pkg/core.py", "src/pkg/testing_utils.py", "testing/util.py", "contest.py"}; !slices.Equal(r.Sources, want) {
+		t.Errorf("sources %q, want %q", r.Sources, want)
+	}
+}
+
+func TestTestFilesSources(t *testing.T) {
+	tests := map[string]struct {
+		files, sources []string
+		warnings       int
+	}{
+		"package and tooling": {
+			files:   []string{"setup.py", "noxfile.py", "tasks.py", "pkg/tasks.py", "pkg/sub/fabfile.py", "pkg/__init__.py", "pkg/core.py", "tests/test_core.py"},
+			sources: []string{"pkg/tasks.py", "pkg/__init__.py", "pkg/core.py"},
+		},
+		"docs, examples, benchmarks": {
+			files:   []string{"docs/conf.py", "doc/source/conf.py", "examples/demo.py", "pkg/example/run.py", "benchmarks/bench_x.py", "bench/b.py", "pkg/a.py"},
+			sources: []string{"pkg/a.py"}, warnings: 1,
+		},
+		"vendored and hidden": {
+			files:   []string{".venv/lib/x.py", "node_modules/x/y.py", ".github/scripts/release.py", "src/m.py"},
+			sources: []string{"src/m.py"},
+		},
+		"nothing left": {files: []string{"tests/test_x.py", "docs/conf.py"}, sources: []string{}, warnings: 2},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			r, err := (&python{}).TestFiles(ctx, &plugin.TestFilesRequest{Files: tc.files})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(r.Sources, tc.sources) || len(r.Warnings) != tc.warnings {
+				t.Errorf("sources %q warnings %q, want %q and %d warning(s)", r.Sources, r.Warnings, tc.sources, tc.warnings)
+			}
+		})
+	}
 }
 
 func TestTestCommandScript(t *testing.T) {

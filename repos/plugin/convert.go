@@ -3,7 +3,8 @@ package plugin
 import "github.com/selfplay-swe/ssr/repos/plugin/internal/pb"
 
 // Converters between the public types and their wire form. Empty slices and maps travel as nil: a
-// response's "nothing" is always nil after a round trip.
+// response's "nothing" is always nil after a round trip. (So an empty, non-nil TestFilesResponse.Sources
+// arrives as nil, "no rule": a plugin whose rule finds no source file should say so in Warnings.)
 
 func describeRespToPB(r *DescribeResponse) *pb.DescribeResponse {
 	return &pb.DescribeResponse{Name: r.Name, Version: r.Version, Languages: r.Languages, Parsers: r.Parsers, Operators: r.Operators}
@@ -42,11 +43,7 @@ func recipeRespToPB(r *RecipeResponse) *pb.RecipeResponse {
 }
 
 func recipeRespFromPB(r *pb.RecipeResponse) *RecipeResponse {
-	env := r.GetEnv()
-	if len(env) == 0 {
-		env = nil
-	}
-	return &RecipeResponse{Packages: strs(r.GetPackages()), Setup: strs(r.GetSetup()), Env: env}
+	return &RecipeResponse{Packages: strs(r.GetPackages()), Setup: strs(r.GetSetup()), Env: strmap(r.GetEnv())}
 }
 
 func testFilesReqToPB(r *TestFilesRequest) *pb.TestFilesRequest {
@@ -58,11 +55,11 @@ func testFilesReqFromPB(r *pb.TestFilesRequest) *TestFilesRequest {
 }
 
 func testFilesRespToPB(r *TestFilesResponse) *pb.TestFilesResponse {
-	return &pb.TestFilesResponse{TestFiles: r.TestFiles}
+	return &pb.TestFilesResponse{TestFiles: r.TestFiles, Sources: r.Sources, Warnings: r.Warnings}
 }
 
 func testFilesRespFromPB(r *pb.TestFilesResponse) *TestFilesResponse {
-	return &TestFilesResponse{TestFiles: strs(r.GetTestFiles())}
+	return &TestFilesResponse{TestFiles: strs(r.GetTestFiles()), Sources: strs(r.GetSources()), Warnings: strs(r.GetWarnings())}
 }
 
 func testCommandReqToPB(r *TestCommandRequest) *pb.TestCommandRequest {
@@ -90,7 +87,7 @@ func parseReqFromPB(r *pb.ParseTestOutputRequest) *ParseTestOutputRequest {
 }
 
 func parseRespToPB(r *ParseTestOutputResponse) *pb.ParseTestOutputResponse {
-	out := &pb.ParseTestOutputResponse{}
+	out := &pb.ParseTestOutputResponse{End: r.End, Broken: r.Broken, Detail: r.Detail}
 	if len(r.Tests) > 0 {
 		out.Tests = make([]*pb.TestResult, len(r.Tests))
 		for i, t := range r.Tests {
@@ -101,7 +98,7 @@ func parseRespToPB(r *ParseTestOutputResponse) *pb.ParseTestOutputResponse {
 }
 
 func parseRespFromPB(r *pb.ParseTestOutputResponse) *ParseTestOutputResponse {
-	out := &ParseTestOutputResponse{}
+	out := &ParseTestOutputResponse{End: r.GetEnd(), Broken: strs(r.GetBroken()), Detail: r.GetDetail()}
 	if len(r.GetTests()) > 0 {
 		out.Tests = make([]TestResult, len(r.GetTests()))
 		for i, t := range r.GetTests() {
@@ -184,11 +181,14 @@ func removeReqFromPB(r *pb.RemoveTestsRequest) *RemoveTestsRequest {
 }
 
 func removeRespToPB(r *RemoveTestsResponse) *pb.RemoveTestsResponse {
-	return &pb.RemoveTestsResponse{Source: r.Source, Removed: r.Removed, NotFound: r.NotFound}
+	return &pb.RemoveTestsResponse{Source: r.Source, Removed: r.Removed, NotFound: r.NotFound, Unremovable: r.Unremovable}
 }
 
 func removeRespFromPB(r *pb.RemoveTestsResponse) *RemoveTestsResponse {
-	return &RemoveTestsResponse{Source: byts(r.GetSource()), Removed: strs(r.GetRemoved()), NotFound: strs(r.GetNotFound())}
+	return &RemoveTestsResponse{
+		Source: byts(r.GetSource()), Removed: strs(r.GetRemoved()), NotFound: strs(r.GetNotFound()),
+		Unremovable: strmap(r.GetUnremovable()),
+	}
 }
 
 // strs and byts normalise an empty list to nil, so a value looks the same on both sides of the wire.
@@ -197,6 +197,13 @@ func strs(s []string) []string {
 		return nil
 	}
 	return s
+}
+
+func strmap(m map[string]string) map[string]string {
+	if len(m) == 0 {
+		return nil
+	}
+	return m
 }
 
 func byts(b []byte) []byte {

@@ -45,6 +45,15 @@ func TestConvertRoundTrip(t *testing.T) {
 			in:   &TestFilesResponse{TestFiles: []string{"a_test.go"}},
 			trip: func(v any) any { return testFilesRespFromPB(testFilesRespToPB(v.(*TestFilesResponse))) },
 		},
+		"test files with sources and warnings": {
+			in: &TestFilesResponse{TestFiles: []string{"a_test.go"}, Sources: []string{"a.go", "b/b.go"},
+				Warnings: []string{"nested Go module tools/ (tools/go.mod) is not tested by go test ./...; its files are left out"}},
+			trip: func(v any) any { return testFilesRespFromPB(testFilesRespToPB(v.(*TestFilesResponse))) },
+		},
+		"test files empty sources": {
+			in: &TestFilesResponse{TestFiles: []string{}, Sources: []string{}, Warnings: []string{}}, want: &TestFilesResponse{},
+			trip: func(v any) any { return testFilesRespFromPB(testFilesRespToPB(v.(*TestFilesResponse))) },
+		},
 		"test files request": {
 			in:   &TestFilesRequest{Files: []string{"a.go", "a_test.go"}},
 			trip: func(v any) any { return testFilesReqFromPB(testFilesReqToPB(v.(*TestFilesRequest))) },
@@ -63,6 +72,15 @@ func TestConvertRoundTrip(t *testing.T) {
 		},
 		"parse response": {
 			in:   &ParseTestOutputResponse{Tests: []TestResult{{ID: "a::T", Status: StatusPassed, Duration: 0.5, File: "a_test.go"}, {ID: "b", Status: StatusError}}},
+			trip: func(v any) any { return parseRespFromPB(parseRespToPB(v.(*ParseTestOutputResponse))) },
+		},
+		"parse response with end": {
+			in: &ParseTestOutputResponse{Tests: []TestResult{{ID: "m/p::TestA", Status: StatusNotRun}}, End: RunBuildFailed,
+				Broken: []string{"m/p", "m/q"}, Detail: "2 packages did not build: m/p, m/q"},
+			trip: func(v any) any { return parseRespFromPB(parseRespToPB(v.(*ParseTestOutputResponse))) },
+		},
+		"parse response empty broken": {
+			in: &ParseTestOutputResponse{End: RunCompleted, Broken: []string{}}, want: &ParseTestOutputResponse{End: RunCompleted},
 			trip: func(v any) any { return parseRespFromPB(parseRespToPB(v.(*ParseTestOutputResponse))) },
 		},
 		"parse response empty": {
@@ -99,6 +117,15 @@ func TestConvertRoundTrip(t *testing.T) {
 		},
 		"remove response": {
 			in:   &RemoveTestsResponse{Source: []byte("package a"), Removed: []string{"a::TestX"}, NotFound: []string{"a::TestY"}},
+			trip: func(v any) any { return removeRespFromPB(removeRespToPB(v.(*RemoveTestsResponse))) },
+		},
+		"remove response unremovable": {
+			in: &RemoveTestsResponse{Source: []byte("class T: pass"), NotFound: []string{"t.py::T::test_z"},
+				Unremovable: map[string]string{"t.py::T::test_a": "defined by exec", "t.py::T::test_b": "inherited from a class the file cannot change"}},
+			trip: func(v any) any { return removeRespFromPB(removeRespToPB(v.(*RemoveTestsResponse))) },
+		},
+		"remove response empty unremovable": {
+			in: &RemoveTestsResponse{Unremovable: map[string]string{}}, want: &RemoveTestsResponse{},
 			trip: func(v any) any { return removeRespFromPB(removeRespToPB(v.(*RemoveTestsResponse))) },
 		},
 	}

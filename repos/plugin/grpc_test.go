@@ -31,7 +31,7 @@ func TestGRPCInProcess(t *testing.T) {
 			return l.TestCommand(ctx, &plugin.TestCommandRequest{TestFiles: []string{"a", "b"}})
 		},
 		"ParseTestOutput": func(l plugin.Language) (any, error) {
-			return l.ParseTestOutput(ctx, &plugin.ParseTestOutputRequest{Parser: "p", Output: []byte("a passed\nb failed\n")})
+			return l.ParseTestOutput(ctx, &plugin.ParseTestOutputRequest{Parser: "p", Output: []byte("a passed\nb failed\n=end crashed\n=broken p/q\n=broken r\n=detail panic in p/q: boom\n")})
 		},
 		"MutationSites": func(l plugin.Language) (any, error) {
 			return l.MutationSites(ctx, &plugin.MutationSitesRequest{Path: "x.go", Source: []byte("abcdef"), Operators: []string{plugin.OpSwapArguments}})

@@ -179,6 +179,30 @@ func (c *checker) testFiles() {
 			c.failf("TestFiles: the fixture's source file %q is listed as a test file", f)
 		}
 	}
+	srcs := map[string]bool{}
+	for _, f := range r.Sources {
+		switch {
+		case !slices.Contains(c.files, f):
+			c.failf("TestFiles: source %q is not one of the repository's files", f)
+		case seen[f]:
+			c.failf("TestFiles: %q is listed both as a test file and as a source", f)
+		case srcs[f]:
+			c.failf("TestFiles: source %q listed twice", f)
+		}
+		srcs[f] = true
+	}
+	if r.Sources != nil {
+		for _, f := range c.fx.SourceFiles {
+			if !srcs[f] {
+				c.failf("TestFiles: the fixture's source file %q is missing from Sources", f)
+			}
+		}
+	}
+	for _, w := range r.Warnings {
+		if strings.TrimSpace(w) == "" || strings.ContainsAny(w, "\n\r") {
+			c.failf("TestFiles: warning %q is not one non-empty line", w)
+		}
+	}
 }
 
 func (c *checker) testCommand() {
@@ -241,7 +265,24 @@ func (c *checker) parseOutput(o Output) {
 		return
 	}
 	got := map[string]string{}
-	statuses := []string{plugin.StatusPassed, plugin.StatusFailed, plugin.StatusSkipped, plugin.StatusError}
+	statuses := []string{plugin.StatusPassed, plugin.StatusFailed, plugin.StatusSkipped, plugin.StatusError, plugin.StatusNotRun}
+	ends := []string{plugin.RunCompleted, plugin.RunBuildFailed, plugin.RunCrashed, plugin.RunTimedOut}
+	if r.End != "" && !slices.Contains(ends, r.End) {
+		c.failf("ParseTestOutput: End %q, want empty (cannot tell) or one of %v", r.End, ends)
+	}
+	if o.End != "" && r.End != o.End {
+		c.failf("ParseTestOutput: End %q, want %q", r.End, o.End)
+	}
+	if strings.ContainsAny(r.Detail, "\n\r") {
+		c.failf("ParseTestOutput: Detail %q is more than one line", r.Detail)
+	}
+	broken := map[string]bool{}
+	for _, b := range r.Broken {
+		if b == "" || broken[b] {
+			c.failf("ParseTestOutput: Broken %q has an empty or repeated entry %q", r.Broken, b)
+		}
+		broken[b] = true
+	}
 	for _, t := range r.Tests {
 		if _, dup := got[t.ID]; dup {
 			c.failf("ParseTestOutput: test %q reported twice", t.ID)
@@ -398,6 +439,9 @@ func (c *checker) removeTests(path string, ids []string) {
 	if !slices.Equal(r.NotFound, []string{"no::such_test_xyz"}) {
 		c.failf("RemoveTests: NotFound = %q, want the made-up id", r.NotFound)
 	}
+	if len(r.Unremovable) > 0 {
+		c.failf("RemoveTests %s: Unremovable = %q, want none (the fixture's test is removable, the made-up id is not defined)", first, r.Unremovable)
+	}
 	if bytes.Equal(r.Source, src) {
 		c.failf("RemoveTests %s: file unchanged", first)
 		return
@@ -415,6 +459,11 @@ func (c *checker) removeTests(path string, ids []string) {
 	}
 	if !slices.Equal(again.Removed, rest) {
 		c.failf("RemoveTests on the result: Removed = %q, want the other tests %q still present", again.Removed, rest)
+	}
+	for id, why := range again.Unremovable {
+		if why == "" || !slices.Contains(ids, id) || slices.Contains(again.Removed, id) || slices.Contains(again.NotFound, id) {
+			c.failf("RemoveTests on the result: Unremovable[%q] = %q, want only requested ids, in no other list, with a reason", id, why)
+		}
 	}
 }
 

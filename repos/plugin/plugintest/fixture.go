@@ -33,6 +33,7 @@ type Output struct {
 	File   string            `json:"file"`  // in a fixture.json: the file holding Output, relative to the fixture
 	Want   map[string]string `json:"want"`  // test id → status that must be reported
 	Exact  bool              `json:"exact"` // no other ids may be reported
+	End    string            `json:"end"`   // when set, the run end (a plugin.Run constant) the parser must report
 }
 
 // fixtureFile is the layout of fixture.json.

@@ -399,6 +399,8 @@ func (x *TestFilesRequest) GetFiles() []string {
 type TestFilesResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	TestFiles     []string               `protobuf:"bytes,1,rep,name=test_files,json=testFiles,proto3" json:"test_files,omitempty"`
+	Sources       []string               `protobuf:"bytes,2,rep,name=sources,proto3" json:"sources,omitempty"`
+	Warnings      []string               `protobuf:"bytes,3,rep,name=warnings,proto3" json:"warnings,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -436,6 +438,20 @@ func (*TestFilesResponse) Descriptor() ([]byte, []int) {
 func (x *TestFilesResponse) GetTestFiles() []string {
 	if x != nil {
 		return x.TestFiles
+	}
+	return nil
+}
+
+func (x *TestFilesResponse) GetSources() []string {
+	if x != nil {
+		return x.Sources
+	}
+	return nil
+}
+
+func (x *TestFilesResponse) GetWarnings() []string {
+	if x != nil {
+		return x.Warnings
 	}
 	return nil
 }
@@ -659,6 +675,9 @@ func (x *TestResult) GetFile() string {
 type ParseTestOutputResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Tests         []*TestResult          `protobuf:"bytes,1,rep,name=tests,proto3" json:"tests,omitempty"`
+	End           string                 `protobuf:"bytes,2,opt,name=end,proto3" json:"end,omitempty"`
+	Broken        []string               `protobuf:"bytes,3,rep,name=broken,proto3" json:"broken,omitempty"`
+	Detail        string                 `protobuf:"bytes,4,opt,name=detail,proto3" json:"detail,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -698,6 +717,27 @@ func (x *ParseTestOutputResponse) GetTests() []*TestResult {
 		return x.Tests
 	}
 	return nil
+}
+
+func (x *ParseTestOutputResponse) GetEnd() string {
+	if x != nil {
+		return x.End
+	}
+	return ""
+}
+
+func (x *ParseTestOutputResponse) GetBroken() []string {
+	if x != nil {
+		return x.Broken
+	}
+	return nil
+}
+
+func (x *ParseTestOutputResponse) GetDetail() string {
+	if x != nil {
+		return x.Detail
+	}
+	return ""
 }
 
 type MutationSitesRequest struct {
@@ -1097,6 +1137,7 @@ type RemoveTestsResponse struct {
 	Source        []byte                 `protobuf:"bytes,1,opt,name=source,proto3" json:"source,omitempty"`
 	Removed       []string               `protobuf:"bytes,2,rep,name=removed,proto3" json:"removed,omitempty"`
 	NotFound      []string               `protobuf:"bytes,3,rep,name=not_found,json=notFound,proto3" json:"not_found,omitempty"`
+	Unremovable   map[string]string      `protobuf:"bytes,4,rep,name=unremovable,proto3" json:"unremovable,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1152,6 +1193,13 @@ func (x *RemoveTestsResponse) GetNotFound() []string {
 	return nil
 }
 
+func (x *RemoveTestsResponse) GetUnremovable() map[string]string {
+	if x != nil {
+		return x.Unremovable
+	}
+	return nil
+}
+
 var File_language_proto protoreflect.FileDescriptor
 
 const file_language_proto_rawDesc = "" +
@@ -1183,10 +1231,12 @@ const file_language_proto_rawDesc = "" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"(\n" +
 	"\x10TestFilesRequest\x12\x14\n" +
-	"\x05files\x18\x01 \x03(\tR\x05files\"2\n" +
+	"\x05files\x18\x01 \x03(\tR\x05files\"h\n" +
 	"\x11TestFilesResponse\x12\x1d\n" +
 	"\n" +
-	"test_files\x18\x01 \x03(\tR\ttestFiles\"3\n" +
+	"test_files\x18\x01 \x03(\tR\ttestFiles\x12\x18\n" +
+	"\asources\x18\x02 \x03(\tR\asources\x12\x1a\n" +
+	"\bwarnings\x18\x03 \x03(\tR\bwarnings\"3\n" +
 	"\x12TestCommandRequest\x12\x1d\n" +
 	"\n" +
 	"test_files\x18\x01 \x03(\tR\ttestFiles\"E\n" +
@@ -1201,9 +1251,12 @@ const file_language_proto_rawDesc = "" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
 	"\x06status\x18\x02 \x01(\tR\x06status\x12\x1a\n" +
 	"\bduration\x18\x03 \x01(\x01R\bduration\x12\x12\n" +
-	"\x04file\x18\x04 \x01(\tR\x04file\"J\n" +
+	"\x04file\x18\x04 \x01(\tR\x04file\"\x8c\x01\n" +
 	"\x17ParseTestOutputResponse\x12/\n" +
-	"\x05tests\x18\x01 \x03(\v2\x19.ssr.plugin.v1.TestResultR\x05tests\"`\n" +
+	"\x05tests\x18\x01 \x03(\v2\x19.ssr.plugin.v1.TestResultR\x05tests\x12\x10\n" +
+	"\x03end\x18\x02 \x01(\tR\x03end\x12\x16\n" +
+	"\x06broken\x18\x03 \x03(\tR\x06broken\x12\x16\n" +
+	"\x06detail\x18\x04 \x01(\tR\x06detail\"`\n" +
 	"\x14MutationSitesRequest\x12\x12\n" +
 	"\x04path\x18\x01 \x01(\tR\x04path\x12\x16\n" +
 	"\x06source\x18\x02 \x01(\fR\x06source\x12\x1c\n" +
@@ -1233,11 +1286,15 @@ const file_language_proto_rawDesc = "" +
 	"\x12RemoveTestsRequest\x12\x12\n" +
 	"\x04path\x18\x01 \x01(\tR\x04path\x12\x16\n" +
 	"\x06source\x18\x02 \x01(\fR\x06source\x12\x14\n" +
-	"\x05tests\x18\x03 \x03(\tR\x05tests\"d\n" +
+	"\x05tests\x18\x03 \x03(\tR\x05tests\"\xfb\x01\n" +
 	"\x13RemoveTestsResponse\x12\x16\n" +
 	"\x06source\x18\x01 \x01(\fR\x06source\x12\x18\n" +
 	"\aremoved\x18\x02 \x03(\tR\aremoved\x12\x1b\n" +
-	"\tnot_found\x18\x03 \x03(\tR\bnotFound2\xfb\x05\n" +
+	"\tnot_found\x18\x03 \x03(\tR\bnotFound\x12U\n" +
+	"\vunremovable\x18\x04 \x03(\v23.ssr.plugin.v1.RemoveTestsResponse.UnremovableEntryR\vunremovable\x1a>\n" +
+	"\x10UnremovableEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x012\xfb\x05\n" +
 	"\bLanguage\x12K\n" +
 	"\bDescribe\x12\x1e.ssr.plugin.v1.DescribeRequest\x1a\x1f.ssr.plugin.v1.DescribeResponse\x12E\n" +
 	"\x06Detect\x12\x1c.ssr.plugin.v1.DetectRequest\x1a\x1d.ssr.plugin.v1.DetectResponse\x12E\n" +
@@ -1261,7 +1318,7 @@ func file_language_proto_rawDescGZIP() []byte {
 	return file_language_proto_rawDescData
 }
 
-var file_language_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
+var file_language_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
 var file_language_proto_goTypes = []any{
 	(*DescribeRequest)(nil),         // 0: ssr.plugin.v1.DescribeRequest
 	(*DescribeResponse)(nil),        // 1: ssr.plugin.v1.DescribeResponse
@@ -1284,35 +1341,37 @@ var file_language_proto_goTypes = []any{
 	(*RemoveTestsRequest)(nil),      // 18: ssr.plugin.v1.RemoveTestsRequest
 	(*RemoveTestsResponse)(nil),     // 19: ssr.plugin.v1.RemoveTestsResponse
 	nil,                             // 20: ssr.plugin.v1.RecipeResponse.EnvEntry
+	nil,                             // 21: ssr.plugin.v1.RemoveTestsResponse.UnremovableEntry
 }
 var file_language_proto_depIdxs = []int32{
 	20, // 0: ssr.plugin.v1.RecipeResponse.env:type_name -> ssr.plugin.v1.RecipeResponse.EnvEntry
 	11, // 1: ssr.plugin.v1.ParseTestOutputResponse.tests:type_name -> ssr.plugin.v1.TestResult
 	14, // 2: ssr.plugin.v1.MutationSitesResponse.sites:type_name -> ssr.plugin.v1.MutationSite
 	14, // 3: ssr.plugin.v1.ApplyMutationRequest.site:type_name -> ssr.plugin.v1.MutationSite
-	0,  // 4: ssr.plugin.v1.Language.Describe:input_type -> ssr.plugin.v1.DescribeRequest
-	2,  // 5: ssr.plugin.v1.Language.Detect:input_type -> ssr.plugin.v1.DetectRequest
-	4,  // 6: ssr.plugin.v1.Language.Recipe:input_type -> ssr.plugin.v1.RecipeRequest
-	6,  // 7: ssr.plugin.v1.Language.TestFiles:input_type -> ssr.plugin.v1.TestFilesRequest
-	8,  // 8: ssr.plugin.v1.Language.TestCommand:input_type -> ssr.plugin.v1.TestCommandRequest
-	10, // 9: ssr.plugin.v1.Language.ParseTestOutput:input_type -> ssr.plugin.v1.ParseTestOutputRequest
-	13, // 10: ssr.plugin.v1.Language.MutationSites:input_type -> ssr.plugin.v1.MutationSitesRequest
-	16, // 11: ssr.plugin.v1.Language.ApplyMutation:input_type -> ssr.plugin.v1.ApplyMutationRequest
-	18, // 12: ssr.plugin.v1.Language.RemoveTests:input_type -> ssr.plugin.v1.RemoveTestsRequest
-	1,  // 13: ssr.plugin.v1.Language.Describe:output_type -> ssr.plugin.v1.DescribeResponse
-	3,  // 14: ssr.plugin.v1.Language.Detect:output_type -> ssr.plugin.v1.DetectResponse
-	5,  // 15: ssr.plugin.v1.Language.Recipe:output_type -> ssr.plugin.v1.RecipeResponse
-	7,  // 16: ssr.plugin.v1.Language.TestFiles:output_type -> ssr.plugin.v1.TestFilesResponse
-	9,  // 17: ssr.plugin.v1.Language.TestCommand:output_type -> ssr.plugin.v1.TestCommandResponse
-	12, // 18: ssr.plugin.v1.Language.ParseTestOutput:output_type -> ssr.plugin.v1.ParseTestOutputResponse
-	15, // 19: ssr.plugin.v1.Language.MutationSites:output_type -> ssr.plugin.v1.MutationSitesResponse
-	17, // 20: ssr.plugin.v1.Language.ApplyMutation:output_type -> ssr.plugin.v1.ApplyMutationResponse
-	19, // 21: ssr.plugin.v1.Language.RemoveTests:output_type -> ssr.plugin.v1.RemoveTestsResponse
-	13, // [13:22] is the sub-list for method output_type
-	4,  // [4:13] is the sub-list for method input_type
-	4,  // [4:4] is the sub-list for extension type_name
-	4,  // [4:4] is the sub-list for extension extendee
-	0,  // [0:4] is the sub-list for field type_name
+	21, // 4: ssr.plugin.v1.RemoveTestsResponse.unremovable:type_name -> ssr.plugin.v1.RemoveTestsResponse.UnremovableEntry
+	0,  // 5: ssr.plugin.v1.Language.Describe:input_type -> ssr.plugin.v1.DescribeRequest
+	2,  // 6: ssr.plugin.v1.Language.Detect:input_type -> ssr.plugin.v1.DetectRequest
+	4,  // 7: ssr.plugin.v1.Language.Recipe:input_type -> ssr.plugin.v1.RecipeRequest
+	6,  // 8: ssr.plugin.v1.Language.TestFiles:input_type -> ssr.plugin.v1.TestFilesRequest
+	8,  // 9: ssr.plugin.v1.Language.TestCommand:input_type -> ssr.plugin.v1.TestCommandRequest
+	10, // 10: ssr.plugin.v1.Language.ParseTestOutput:input_type -> ssr.plugin.v1.ParseTestOutputRequest
+	13, // 11: ssr.plugin.v1.Language.MutationSites:input_type -> ssr.plugin.v1.MutationSitesRequest
+	16, // 12: ssr.plugin.v1.Language.ApplyMutation:input_type -> ssr.plugin.v1.ApplyMutationRequest
+	18, // 13: ssr.plugin.v1.Language.RemoveTests:input_type -> ssr.plugin.v1.RemoveTestsRequest
+	1,  // 14: ssr.plugin.v1.Language.Describe:output_type -> ssr.plugin.v1.DescribeResponse
+	3,  // 15: ssr.plugin.v1.Language.Detect:output_type -> ssr.plugin.v1.DetectResponse
+	5,  // 16: ssr.plugin.v1.Language.Recipe:output_type -> ssr.plugin.v1.RecipeResponse
+	7,  // 17: ssr.plugin.v1.Language.TestFiles:output_type -> ssr.plugin.v1.TestFilesResponse
+	9,  // 18: ssr.plugin.v1.Language.TestCommand:output_type -> ssr.plugin.v1.TestCommandResponse
+	12, // 19: ssr.plugin.v1.Language.ParseTestOutput:output_type -> ssr.plugin.v1.ParseTestOutputResponse
+	15, // 20: ssr.plugin.v1.Language.MutationSites:output_type -> ssr.plugin.v1.MutationSitesResponse
+	17, // 21: ssr.plugin.v1.Language.ApplyMutation:output_type -> ssr.plugin.v1.ApplyMutationResponse
+	19, // 22: ssr.plugin.v1.Language.RemoveTests:output_type -> ssr.plugin.v1.RemoveTestsResponse
+	14, // [14:23] is the sub-list for method output_type
+	5,  // [5:14] is the sub-list for method input_type
+	5,  // [5:5] is the sub-list for extension type_name
+	5,  // [5:5] is the sub-list for extension extendee
+	0,  // [0:5] is the sub-list for field type_name
 }
 
 func init() { file_language_proto_init() }
@@ -1326,7 +1385,7 @@ func file_language_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_language_proto_rawDesc), len(file_language_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   21,
+			NumMessages:   22,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

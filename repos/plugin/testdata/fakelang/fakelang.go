@@ -33,26 +33,33 @@ func (l Lang) Recipe(_ context.Context, req *plugin.RecipeRequest) (*plugin.Reci
 }
 
 func (l Lang) TestFiles(_ context.Context, req *plugin.TestFilesRequest) (*plugin.TestFilesResponse, error) {
-	return &plugin.TestFilesResponse{TestFiles: req.Files}, nil
+	return &plugin.TestFilesResponse{TestFiles: req.Files, Sources: req.Files, Warnings: []string{fmt.Sprintf("%d files", len(req.Files))}}, nil
 }
 
 func (l Lang) TestCommand(_ context.Context, req *plugin.TestCommandRequest) (*plugin.TestCommandResponse, error) {
 	return &plugin.TestCommandResponse{Script: "run " + strings.Join(req.TestFiles, " "), Parser: l.Name + "-lines"}, nil
 }
 
-// ParseTestOutput reads "id status" lines; an "error" line makes the call fail with an error.
+// ParseTestOutput reads "id status" lines and "=end how", "=broken what" and "=detail line" lines; an
+// "error" line makes the call fail with an error.
 func (l Lang) ParseTestOutput(_ context.Context, req *plugin.ParseTestOutputRequest) (*plugin.ParseTestOutputResponse, error) {
-	var out []plugin.TestResult
+	resp := &plugin.ParseTestOutputResponse{}
 	for _, line := range strings.Split(string(req.Output), "\n") {
 		f := strings.Fields(line)
-		if len(f) == 1 && f[0] == "error" {
+		switch {
+		case len(f) == 1 && f[0] == "error":
 			return nil, fmt.Errorf("cannot parse %q", line)
-		}
-		if len(f) == 2 {
-			out = append(out, plugin.TestResult{ID: f[0], Status: f[1], Duration: 1.5, File: req.Parser})
+		case len(f) == 2 && f[0] == "=end":
+			resp.End = f[1]
+		case len(f) == 2 && f[0] == "=broken":
+			resp.Broken = append(resp.Broken, f[1])
+		case len(f) >= 1 && f[0] == "=detail":
+			resp.Detail = strings.Join(f[1:], " ")
+		case len(f) == 2:
+			resp.Tests = append(resp.Tests, plugin.TestResult{ID: f[0], Status: f[1], Duration: 1.5, File: req.Parser})
 		}
 	}
-	return &plugin.ParseTestOutputResponse{Tests: out}, nil
+	return resp, nil
 }
 
 func (l Lang) MutationSites(_ context.Context, req *plugin.MutationSitesRequest) (*plugin.MutationSitesResponse, error) {
@@ -65,5 +72,9 @@ func (l Lang) ApplyMutation(_ context.Context, req *plugin.ApplyMutationRequest)
 }
 
 func (l Lang) RemoveTests(_ context.Context, req *plugin.RemoveTestsRequest) (*plugin.RemoveTestsResponse, error) {
-	return &plugin.RemoveTestsResponse{Source: req.Source, Removed: req.Tests, NotFound: []string{req.Path}}, nil
+	resp := &plugin.RemoveTestsResponse{Source: req.Source, Removed: req.Tests, NotFound: []string{req.Path}}
+	if len(req.Tests) > 0 {
+		resp.Unremovable = map[string]string{req.Tests[0]: "echoed"}
+	}
+	return resp, nil
 }
