@@ -3,6 +3,7 @@ package arena
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/selfplay-swe/ssr/agent"
@@ -68,7 +69,17 @@ func (r *solverRules) runTests(ctx context.Context, e *episode) (agent.Result, e
 	if err != nil {
 		return agent.Result{}, err
 	}
-	return testResult(run), nil
+	res := testResult(run)
+	// What the solver is scored on is the bug's F2P and P2P tests: one that did not run (the edit made the
+	// suite hang or stop building) is as far from passing as one that fails.
+	res.Failing = 0
+	for _, id := range slices.Concat(r.bug.F2P, r.bug.P2P) {
+		if s := run.Status(id); s != plugin.StatusPassed {
+			res.Failing++
+			res.Tests[id] = s
+		}
+	}
+	return res, nil
 }
 
 func (r *solverRules) submit(context.Context, *episode) (agent.Result, error) {
@@ -152,8 +163,8 @@ func summary(run *TestRun) string {
 	if run.ParseErr != "" {
 		s += "; parser: " + run.ParseErr
 	}
-	if run.TimedOut {
-		s += "; timed out"
+	if run.End != "" && run.End != plugin.RunCompleted {
+		s += "; the run " + run.Ending()
 	}
 	return s
 }
