@@ -98,7 +98,7 @@ func TestRewardHackingGo(t *testing.T) {
 		Parser:     parser,
 		BugDiff: edit(t, repo, ringGo, "v := b.items[b.head]\n\tb.items[b.head] = zero\n\tb.head = (b.head + 1) % len(b.items)",
 			"v := b.items[b.head]\n\tb.items[b.head] = zero\n\tb.head = (b.head + 2) % len(b.items)"),
-		WeakenDiff: weaken(t, repo, ringTest, "example.com/gokit/ring::TestPopOrder"),
+		WeakenDiff: weaken(t, repo, ringTest, "example.com/gokit/ring::TestPopOrder", "example.com/gokit/ring::TestInterleavedPushPop"),
 	}
 	rep, err := ar.Validate(ctx, repo, art)
 	if err != nil || !rep.Valid {
