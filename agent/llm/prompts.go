@@ -26,7 +26,7 @@ const (
 // promptData is what the templates read.
 type promptData struct {
 	agent.Task
-	Text        bool // the text tool format: the system prompt spells out its syntax
+	TextTools   bool // the text tool format: the system prompt spells out its syntax
 	Turns       int  // the episode's turn budget
 	SpecMissing bool // solver: Task.Text does not hold the spec, so the prompt adds it
 }
@@ -57,8 +57,9 @@ func renderPrompts(t agent.Task, text bool, turns int) (system, task string, err
 	if t.Workdir == "" {
 		t.Workdir = "/repo"
 	}
-	d := promptData{Task: t, Text: text, Turns: turns,
+	d := promptData{Task: t, TextTools: text, Turns: turns,
 		SpecMissing: t.Spec != "" && !strings.Contains(t.Text, strings.TrimSpace(t.Spec))}
+	d.Spec = strings.TrimRight(d.Spec, "\n") // the template closes the fence on the next line
 	var sys, msg strings.Builder
 	if err := prompts.ExecuteTemplate(&sys, "system", d); err != nil {
 		return "", "", fmt.Errorf("llm: system prompt: %w", err)
