@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -72,7 +73,40 @@ func TestWithDefaultsKeepsExplicitZeros(t *testing.T) {
 	}
 }
 
-// TestConfigDecodes reads the sample block of docs/llm.md in YAML, and the same in JSON.
+// TestDocsSampleConfig decodes the job config sample of docs/llm.md, strictly, and checks its values are the
+// defaults it claims they are.
+func TestDocsSampleConfig(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/llm.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, block, ok := strings.Cut(string(doc), "```yaml\n")
+	block, _, _ = strings.Cut(block, "```")
+	if !ok || block == "" {
+		t.Fatal("docs/llm.md has no yaml block")
+	}
+	var job struct {
+		LLM  Config         `yaml:"llm"`
+		Rest map[string]any `yaml:",inline"`
+	}
+	dec := yaml.NewDecoder(strings.NewReader(block))
+	dec.KnownFields(true)
+	if err := dec.Decode(&job); err != nil {
+		t.Fatalf("docs/llm.md sample: %v", err)
+	}
+	if err := job.LLM.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	c, d := job.LLM, Config{}.WithDefaults()
+	if *c.RequestTimeout != *d.RequestTimeout || *c.MaxRetries != *d.MaxRetries || *c.RetryDelay != *d.RetryDelay ||
+		*c.RetryMaxDelay != *d.RetryMaxDelay || *c.Concurrency != *d.Concurrency || *c.ContextWindow != *d.ContextWindow ||
+		c.ToolFormat != d.ToolFormat || *c.Solver.Temperature != *d.Solver.Temperature || *c.Injector.MaxTokens != *d.Injector.MaxTokens ||
+		*c.Solver.TopP != *d.Solver.TopP {
+		t.Fatalf("the sample's values are not the defaults it says they are: %+v", c)
+	}
+}
+
+// TestConfigDecodes reads a config with explicit zeros in YAML, and the same in JSON.
 func TestConfigDecodes(t *testing.T) {
 	const y = `
 base_url: http://localhost:8000/v1
