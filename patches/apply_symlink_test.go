@@ -16,12 +16,12 @@ func TestApplyDirRefusesSymlinkedParent(t *testing.T) {
 		patch string
 		link  string // the symlinked parent the error must name
 	}{
-		"modify": {patch: "diff --git a/link/s.txt b/link/s.txt\n--- a/link/s.txt\n+++ b/link/s.txt\n@@ -1 +1 @@\n-secret\n+pwned\n", link: "link"},
-		"delete": {patch: "diff --git a/link/s.txt b/link/s.txt\ndeleted file mode 100644\n--- a/link/s.txt\n+++ /dev/null\n@@ -1 +0,0 @@\n-secret\n", link: "link"},
-		"create": {patch: "diff --git a/link/sub/new.txt b/link/sub/new.txt\nnew file mode 100644\n--- /dev/null\n+++ b/link/sub/new.txt\n@@ -0,0 +1 @@\n+pwned\n", link: "link"},
+		"modify":                         {patch: "diff --git a/link/s.txt b/link/s.txt\n--- a/link/s.txt\n+++ b/link/s.txt\n@@ -1 +1 @@\n-secret\n+pwned\n", link: "link"},
+		"delete":                         {patch: "diff --git a/link/s.txt b/link/s.txt\ndeleted file mode 100644\n--- a/link/s.txt\n+++ /dev/null\n@@ -1 +0,0 @@\n-secret\n", link: "link"},
+		"create":                         {patch: "diff --git a/link/sub/new.txt b/link/sub/new.txt\nnew file mode 100644\n--- /dev/null\n+++ b/link/sub/new.txt\n@@ -0,0 +1 @@\n+pwned\n", link: "link"},
 		"create in existing outside dir": {patch: "diff --git a/link/dir/new.txt b/link/dir/new.txt\nnew file mode 100644\n--- /dev/null\n+++ b/link/dir/new.txt\n@@ -0,0 +1 @@\n+pwned\n", link: "link"},
-		"nested link": {patch: "diff --git a/a/deep/s.txt b/a/deep/s.txt\n--- a/a/deep/s.txt\n+++ b/a/deep/s.txt\n@@ -1 +1 @@\n-secret\n+pwned\n", link: "a/deep"},
-		"rename into link": {patch: "diff --git a/in.txt b/link/moved.txt\nsimilarity index 100%\nrename from in.txt\nrename to link/moved.txt\n", link: "link"},
+		"nested link":                    {patch: "diff --git a/a/deep/s.txt b/a/deep/s.txt\n--- a/a/deep/s.txt\n+++ b/a/deep/s.txt\n@@ -1 +1 @@\n-secret\n+pwned\n", link: "a/deep"},
+		"rename into link":               {patch: "diff --git a/in.txt b/link/moved.txt\nsimilarity index 100%\nrename from in.txt\nrename to link/moved.txt\n", link: "link"},
 	}
 	for name, tc := range tests {
 		for _, dry := range []bool{false, true} {
