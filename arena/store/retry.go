@@ -15,7 +15,7 @@ import (
 // retryFirst up to retryMax, with ±25% jitter so that several waiting processes do not wake together.
 const (
 	retryFirst = 20 * time.Millisecond
-	retryMax   = 2 * time.Second
+	retryMax   = time.Second
 )
 
 // retry runs try until it succeeds, fails with anything but a lock held by another process, or
@@ -31,13 +31,13 @@ func (s *Store) retry(ctx context.Context, op string, try func() error) error {
 			return nil
 		case isCode(err, sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
 			return fmt.Errorf("store: %s: %w: %s: %v (stop the job and restore the file from a backup, or try `sqlite3 %s .recover`)",
-				op, ErrCorrupt, s.path, err, s.path)
+				op, ErrCorrupt, s.path, sqliteCause(err), s.path)
 		case !isCode(err, sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
 			return err
 		}
 		if waited := time.Since(start); waited+wait > s.busyRetry {
 			return fmt.Errorf("store: %s: %w: %s stayed locked for %v over %d tries (another process holds a write lock: stop it, or raise the busy retry): %v",
-				op, ErrBusy, s.path, waited.Round(time.Millisecond), n, err)
+				op, ErrBusy, s.path, waited.Round(time.Millisecond), n, sqliteCause(err))
 		}
 		jitter := time.Duration(rand.Int64N(int64(wait)/2+1)) - wait/4
 		if err := s.sleep(ctx, wait+jitter); err != nil {
@@ -45,6 +45,16 @@ func (s *Store) retry(ctx context.Context, op string, try func() error) error {
 		}
 		wait = min(2*wait, retryMax)
 	}
+}
+
+// sqliteCause returns SQLite's own error inside err (err itself when there is none), so that a
+// message does not repeat the operation.
+func sqliteCause(err error) error {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return se
+	}
+	return err
 }
 
 // isCode reports whether err comes from SQLite with one of the primary result codes.
