@@ -96,6 +96,7 @@ func TestContainerHardeningAndLabels(t *testing.T) {
 		{"memory limit, no swap", hc.Memory == 256<<20 && hc.MemorySwap == 256<<20},
 		{"cpu limit", hc.NanoCPUs == 500_000_000},
 		{"tmpfs /tmp", strings.Contains(hc.Tmpfs["/tmp"], "size=")},
+		{"tmpfs /var/tmp", strings.Contains(hc.Tmpfs["/var/tmp"], "size=")},
 		{"init", hc.Init != nil && *hc.Init},
 		{"not privileged", !hc.Privileged},
 	}
