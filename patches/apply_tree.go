@@ -2,6 +2,7 @@ package patches
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -72,6 +73,9 @@ type tree interface {
 	read(name string) (data []byte, perm fs.FileMode, exists bool, err error)
 	// isDir reports whether a directory exists at name.
 	isDir(name string) bool
+	// within refuses a name that would be reached through a symbolic link (a directory of the
+	// tree that is a link may point anywhere, outside the tree included).
+	within(name string) error
 }
 
 // result is the planned final state of one path.
@@ -157,6 +161,14 @@ func plan(ctx context.Context, t tree, p *Patch, cfg applyConfig) (*planResult, 
 		if err := checkFile(f); err != nil {
 			return nil, err
 		}
+		for _, name := range []string{f.OldPath, f.NewPath} {
+			if name == "" {
+				continue
+			}
+			if err := t.within(name); err != nil {
+				return nil, &ApplyError{Path: name, Err: err}
+			}
+		}
 		var cur *result
 		var err error
 		if f.Op == OpAdd {
@@ -171,7 +183,7 @@ func plan(ctx context.Context, t tree, p *Patch, cfg applyConfig) (*planResult, 
 		}
 		out, err := ApplyFile(cur.data, f, optsOf(cfg)...)
 		if err != nil {
-			return nil, err
+			return nil, crlfHint(p, err)
 		}
 		switch f.Op {
 		case OpDelete:
@@ -291,6 +303,23 @@ func (d dirTree) isDir(name string) bool {
 	return err == nil && st.IsDir()
 }
 
+// within checks every parent directory of name, from the top: none may be a symbolic link.
+// A missing parent ends the walk (it will be created as a real directory).
+func (d dirTree) within(name string) error {
+	parts := strings.Split(name, "/")
+	for i := 1; i < len(parts); i++ {
+		parent := strings.Join(parts[:i], "/")
+		st, err := os.Lstat(d.path(parent))
+		if err != nil || !st.IsDir() && st.Mode()&fs.ModeSymlink == 0 {
+			return nil // missing, or a file: planning reports that
+		}
+		if st.Mode()&fs.ModeSymlink != 0 {
+			return &SymlinkError{Path: name, Link: parent}
+		}
+	}
+	return nil
+}
+
 // mapTree reads files from a map; directories are implied by the paths.
 type mapTree map[string][]byte
 
@@ -298,6 +327,8 @@ func (m mapTree) read(name string) ([]byte, fs.FileMode, bool, error) {
 	data, ok := m[name]
 	return data, 0o644, ok, nil
 }
+
+func (m mapTree) within(string) error { return nil }
 
 func (m mapTree) isDir(name string) bool {
 	prefix := name + "/"
@@ -310,15 +341,22 @@ func (m mapTree) isDir(name string) bool {
 }
 
 // commit writes a planned result under dir: every new content goes to a temporary file first;
-// only when all are written are deletions done and the temporary files renamed into place.
+// only when all are written are deletions done and the temporary files renamed into place. Every
+// file operation goes through an os.Root opened on dir, so even a link swapped in after planning
+// cannot lead a write outside the tree.
 func commit(ctx context.Context, dir string, res *planResult) error {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return fmt.Errorf("apply patch: %w", err)
+	}
+	defer root.Close()
 	names := append([]string(nil), res.order...)
 	sort.Strings(names)
 	type pending struct{ tmp, target string }
 	var todo []pending
 	cleanup := func() {
 		for _, p := range todo {
-			os.Remove(p.tmp)
+			root.Remove(p.tmp)
 		}
 	}
 	for _, name := range names {
@@ -326,17 +364,16 @@ func commit(ctx context.Context, dir string, res *planResult) error {
 		if r.deleted {
 			continue
 		}
-		target := filepath.Join(dir, filepath.FromSlash(name))
-		tmpDir := filepath.Dir(target)
-		if st, err := os.Stat(tmpDir); err != nil || !st.IsDir() {
-			tmpDir = dir // the parent is created at rename time; rename within one file system
+		tmpDir := path.Dir(name)
+		if st, err := root.Lstat(tmpDir); err != nil || !st.IsDir() {
+			tmpDir = "." // the parent is created at rename time; rename within one file system
 		}
-		tmp, err := writeTemp(tmpDir, r.data, r.perm)
+		tmp, err := writeTemp(root, tmpDir, r.data, r.perm)
 		if err != nil {
 			cleanup()
 			return fmt.Errorf("apply patch: write %s: %w", name, err)
 		}
-		todo = append(todo, pending{tmp, target})
+		todo = append(todo, pending{tmp, name})
 	}
 	if err := ctx.Err(); err != nil {
 		cleanup()
@@ -347,19 +384,18 @@ func commit(ctx context.Context, dir string, res *planResult) error {
 		if !res.files[name].deleted {
 			continue
 		}
-		target := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.Remove(target); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		if err := root.Remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			cleanup()
 			return fmt.Errorf("apply patch: delete %s: %w", name, err)
 		}
-		removeEmptyParents(dir, filepath.Dir(target))
+		removeEmptyParents(root, path.Dir(name))
 	}
 	for i, p := range todo {
-		if err := os.MkdirAll(filepath.Dir(p.target), 0o755); err != nil {
+		if err := root.MkdirAll(path.Dir(p.target), 0o755); err != nil {
 			cleanup()
 			return fmt.Errorf("apply patch: create directory for %s: %w", p.target, err)
 		}
-		if err := os.Rename(p.tmp, p.target); err != nil {
+		if err := root.Rename(p.tmp, p.target); err != nil {
 			todo = todo[i:]
 			cleanup()
 			return fmt.Errorf("apply patch: replace %s: %w", p.target, err)
@@ -368,8 +404,10 @@ func commit(ctx context.Context, dir string, res *planResult) error {
 	return nil
 }
 
-func writeTemp(dir string, data []byte, perm fs.FileMode) (string, error) {
-	f, err := os.CreateTemp(dir, ".ssr-patch-*")
+// writeTemp writes data to a new temporary file in dir (relative to root) and returns its name.
+func writeTemp(root *os.Root, dir string, data []byte, perm fs.FileMode) (string, error) {
+	name := path.Join(dir, ".ssr-patch-"+rand.Text())
+	f, err := root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return "", err
 	}
@@ -381,17 +419,17 @@ func writeTemp(dir string, data []byte, perm fs.FileMode) (string, error) {
 		err = cerr
 	}
 	if err != nil {
-		os.Remove(f.Name())
+		root.Remove(name)
 		return "", err
 	}
-	return f.Name(), nil
+	return name, nil
 }
 
-// removeEmptyParents removes d and its parents up to (not including) root while they are empty.
-func removeEmptyParents(root, d string) {
-	root = filepath.Clean(root)
-	for d = filepath.Clean(d); d != root && strings.HasPrefix(d, root+string(filepath.Separator)); d = filepath.Dir(d) {
-		if os.Remove(d) != nil { // fails on a non-empty directory
+// removeEmptyParents removes d (relative to root) and its parents, below the root, while they
+// are empty.
+func removeEmptyParents(root *os.Root, d string) {
+	for ; d != "." && d != "/" && d != ""; d = path.Dir(d) {
+		if root.Remove(d) != nil { // fails on a non-empty directory
 			return
 		}
 	}

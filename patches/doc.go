@@ -29,7 +29,10 @@
 //     with ErrBinary. Diff, DiffMaps and DiffTrees refuse binary content (a NUL byte in the first
 //     8000 bytes, git's test) instead of writing a binary patch.
 //   - Symbolic links (mode 120000) and submodules (160000) are refused with ErrUnsupported; a
-//     symbolic link found in the tree is refused too, where git would patch the link itself.
+//     symbolic link found in the tree is refused too, where git would patch the link itself. A
+//     path whose parent directory in the tree is a symbolic link is refused with a *SymlinkError
+//     (ErrUnsafePath) naming that parent, where git would write through it, possibly outside the
+//     tree; and every write goes through an os.Root on the tree, so nothing ever lands outside it.
 //   - Hunks apply at the line their header names; when the lines are not there, they are looked
 //     for above and below, nearest first, as git does (with git's rules that a hunk starting at
 //     line 1 must match at the top and a hunk with no trailing context at the end). Like git by
@@ -39,6 +42,8 @@
 //   - Whitespace is compared byte for byte and never fixed or warned about (git's
 //     apply.whitespace=warn only warns by default). Carriage returns are ordinary bytes: a CRLF
 //     file needs a CRLF patch, and the result keeps whatever line endings the patch and file have.
+//     A diff whose header lines end in CRLF (converted whole) has the "\r" stripped from its
+//     names, and when it does not apply the error says that its line endings are CRLF.
 //   - File diffs apply in order, each seeing the results of the earlier ones; a path that the
 //     patch deletes or renames away may be created by another file diff, as in git. Every check
 //     (contents, missing files, files in the way) is made before anything is written.

@@ -23,7 +23,8 @@ var (
 	ErrMissing = errors.New("file does not exist")
 	// ErrExists means the patch creates a file, or renames or copies onto a path, that already exists.
 	ErrExists = errors.New("file already exists")
-	// ErrUnsafePath means a path in the patch is absolute, empty, or climbs out of the tree with "..".
+	// ErrUnsafePath means a path in the patch is absolute, empty, or climbs out of the tree with "..",
+	// or that the tree reaches it through a symbolic link (see SymlinkError).
 	ErrUnsafePath = errors.New("unsafe path")
 	// ErrUnsupported means the patch needs something this package does not do: symlinks
 	// (mode 120000) and submodules (mode 160000).
@@ -79,3 +80,32 @@ func (e *ApplyError) Error() string {
 }
 
 func (e *ApplyError) Unwrap() error { return e.Err }
+
+// SymlinkError reports a path of the patch whose parent directory in the tree is a symbolic link.
+// ssr never writes, deletes or reads through one: the link may point outside the tree. It wraps
+// ErrUnsafePath.
+type SymlinkError struct {
+	Path string // the path in the patch
+	Link string // its parent that is a symbolic link, relative to the tree
+}
+
+func (e *SymlinkError) Error() string {
+	return fmt.Sprintf("%v: its parent %s is a symbolic link, and ssr never writes through one (it may point outside the tree): replace the link with a real directory", ErrUnsafePath, e.Link)
+}
+
+func (e *SymlinkError) Unwrap() error { return ErrUnsafePath }
+
+// crlfHint adds to an error from applying a patch whose headers ended in "\r\n" that its line
+// endings are the likely cause.
+func crlfHint(p *Patch, err error) error {
+	if !p.crlf {
+		return err
+	}
+	var ae *ApplyError
+	if errors.As(err, &ae) {
+		c := *ae
+		c.Err = fmt.Errorf("%w (the diff's line endings are CRLF, \\r\\n, and the file's are not: convert the diff to LF, e.g. with dos2unix)", ae.Err)
+		return &c
+	}
+	return fmt.Errorf("%w (the diff's line endings are CRLF: convert it to LF, e.g. with dos2unix)", err)
+}

@@ -49,6 +49,10 @@ func ParseBytes(data []byte) (*Patch, error) {
 		if headers != nil {
 			line = headers[i]
 		}
+		if strings.HasSuffix(f.OldName, "\r") || strings.HasSuffix(f.NewName, "\r") {
+			p.crlf = true
+			f.OldName, f.NewName = strings.TrimSuffix(f.OldName, "\r"), strings.TrimSuffix(f.NewName, "\r")
+		}
 		if traditional {
 			f.OldName, f.NewName = stripComponent(f.OldName), stripComponent(f.NewName)
 		}

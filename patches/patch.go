@@ -6,6 +6,9 @@ import "strings"
 // (an empty diff); callers decide whether that is an error.
 type Patch struct {
 	Files []*FileDiff
+	// crlf records that the diff's header lines ended in "\r\n" (a diff converted to Windows line
+	// endings): its names were cleaned, and an apply failure says the line endings are the cause.
+	crlf bool
 }
 
 // Op is what a file diff does to its file.

@@ -201,7 +201,7 @@ func scanAttempt(r rowScanner) (Attempt, error) {
 
 // Attempts returns a bug's recorded attempts by index.
 func (s *Store) Attempts(ctx context.Context, bugID string) ([]Attempt, error) {
-	return queryAll(ctx, s.r, "attempts on bug "+bugID, scanAttempt,
+	return queryAll(ctx, s, "attempts on bug "+bugID, scanAttempt,
 		`SELECT `+attemptCols+` FROM attempts t WHERE t.bug_id = ? ORDER BY t.idx`, bugID)
 }
 

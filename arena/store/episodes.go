@@ -172,7 +172,7 @@ func (s *Store) ListEpisodes(ctx context.Context, job string, f EpisodeFilter) (
 		limit = f.Limit
 	}
 	args = append(args, limit, f.Offset)
-	return queryAll(ctx, s.r, "list episodes of job "+job, func(r rowScanner) (Episode, error) { return scanEpisode(r) },
+	return queryAll(ctx, s, "list episodes of job "+job, func(r rowScanner) (Episode, error) { return scanEpisode(r) },
 		`SELECT `+episodeCols+` FROM episodes WHERE `+where.String()+` ORDER BY started, id LIMIT ? OFFSET ?`, args...)
 }
 
@@ -220,7 +220,7 @@ func (s *Store) RewardGroups(ctx context.Context, job string, role Role) ([]Rewa
 		key string
 		m   RewardMember
 	}
-	rows, err := queryAll(ctx, s.r, "reward groups of job "+job, func(r rowScanner) (row, error) {
+	rows, err := queryAll(ctx, s, "reward groups of job "+job, func(r rowScanner) (row, error) {
 		var x row
 		var adv sql.NullFloat64
 		err := r.Scan(&x.key, &x.m.EpisodeID, &x.m.PolicyVersion, &x.m.Reward, &adv)

@@ -35,7 +35,7 @@ func (s *Store) Failures(ctx context.Context, job string, limit int) ([]Failure,
 	if limit <= 0 {
 		limit = -1
 	}
-	return queryAll(ctx, s.r, "failures of job "+job, func(r rowScanner) (Failure, error) {
+	return queryAll(ctx, s, "failures of job "+job, func(r rowScanner) (Failure, error) {
 		var f Failure
 		var created string
 		if err := r.Scan(&f.ID, &f.Job, &f.Unit, &f.Error, &created); err != nil {

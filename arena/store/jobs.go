@@ -87,7 +87,7 @@ func (s *Store) GetJob(ctx context.Context, id string) (Job, error) {
 
 // ListJobs returns every job, newest first.
 func (s *Store) ListJobs(ctx context.Context) ([]Job, error) {
-	return queryAll(ctx, s.r, "list jobs", scanJob, `SELECT `+jobCols+` FROM jobs ORDER BY created DESC, id`)
+	return queryAll(ctx, s, "list jobs", scanJob, `SELECT `+jobCols+` FROM jobs ORDER BY created DESC, id`)
 }
 
 // PutRepo records a job's repo, replacing what was recorded under the same (job, name).
@@ -112,7 +112,7 @@ func (s *Store) PutRepo(ctx context.Context, r Repo) error {
 
 // Repos returns a job's repos by name.
 func (s *Store) Repos(ctx context.Context, job string) ([]Repo, error) {
-	return queryAll(ctx, s.r, "repos of job "+job, func(r rowScanner) (Repo, error) {
+	return queryAll(ctx, s, "repos of job "+job, func(r rowScanner) (Repo, error) {
 		var x Repo
 		var baseline sql.NullString
 		err := r.Scan(&x.Job, &x.Name, &x.ImageRef, &x.ImageID, &x.Commit, &x.Language, &baseline)
@@ -137,7 +137,7 @@ func (s *Store) AddPolicyVersion(ctx context.Context, p PolicyVersion) error {
 
 // PolicyVersions returns every policy version, oldest first (the last is the latest).
 func (s *Store) PolicyVersions(ctx context.Context) ([]PolicyVersion, error) {
-	return queryAll(ctx, s.r, "policy versions", func(r rowScanner) (PolicyVersion, error) {
+	return queryAll(ctx, s, "policy versions", func(r rowScanner) (PolicyVersion, error) {
 		var p PolicyVersion
 		var created string
 		var metrics sql.NullString
@@ -158,22 +158,29 @@ type querier interface {
 }
 
 // queryAll runs query and scans every row with scan.
-func queryAll[T any](ctx context.Context, q querier, what string, scan func(rowScanner) (T, error), query string, args ...any) ([]T, error) {
-	rows, err := q.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("store: %s: %w", what, err)
-	}
-	defer rows.Close()
+func queryAll[T any](ctx context.Context, s *Store, what string, scan func(rowScanner) (T, error), query string, args ...any) ([]T, error) {
 	var out []T
-	for rows.Next() {
-		v, err := scan(rows)
+	err := s.retry(ctx, what, func() error {
+		out = nil
+		rows, err := s.r.QueryContext(ctx, query, args...)
 		if err != nil {
-			return nil, fmt.Errorf("store: %s: %w", what, err)
+			return fmt.Errorf("store: %s: %w", what, err)
 		}
-		out = append(out, v)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: %s: %w", what, err)
+		defer rows.Close()
+		for rows.Next() {
+			v, err := scan(rows)
+			if err != nil {
+				return fmt.Errorf("store: %s: %w", what, err)
+			}
+			out = append(out, v)
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("store: %s: %w", what, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }

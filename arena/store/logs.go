@@ -117,5 +117,5 @@ func (s *Store) Log(ctx context.Context, id string) (RawLog, error) {
 
 // LogsByRef returns every raw log of one artifact, attempt or repo, oldest first.
 func (s *Store) LogsByRef(ctx context.Context, ref string) ([]RawLog, error) {
-	return queryAll(ctx, s.r, "logs of "+ref, scanLog, `SELECT `+logCols+` FROM raw_logs WHERE ref = ? ORDER BY created, id`, ref)
+	return queryAll(ctx, s, "logs of "+ref, scanLog, `SELECT `+logCols+` FROM raw_logs WHERE ref = ? ORDER BY created, id`, ref)
 }

@@ -168,6 +168,17 @@ ALTER TABLE raw_logs ADD COLUMN timed_out INTEGER NOT NULL DEFAULT 0 CHECK (time
 ALTER TABLE raw_logs ADD COLUMN timeout_ns INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE validations ADD COLUMN notes TEXT;
 `,
+	// 4: job leases, so that one process at a time runs a job: the holder heartbeats, and a lease
+	// whose heartbeat is older than its ttl may be taken over (its holder is presumed dead).
+	`
+CREATE TABLE leases (
+	job       TEXT PRIMARY KEY,
+	owner     TEXT NOT NULL,
+	acquired  TEXT NOT NULL,
+	heartbeat TEXT NOT NULL,
+	ttl_ns    INTEGER NOT NULL CHECK (ttl_ns > 0)
+) STRICT;
+`,
 }
 
 // SchemaVersion is the schema version this build of ssr writes.

@@ -14,7 +14,7 @@ import (
 // PendingArtifacts returns a job's artifacts that were proposed but have no validation report,
 // oldest first.
 func (s *Store) PendingArtifacts(ctx context.Context, job string) ([]Artifact, error) {
-	return queryAll(ctx, s.r, "pending artifacts of job "+job, scanArtifact,
+	return queryAll(ctx, s, "pending artifacts of job "+job, scanArtifact,
 		`SELECT `+artifactCols+` FROM artifacts a WHERE a.job = ?
 		 AND NOT EXISTS (SELECT 1 FROM validations v WHERE v.artifact_id = a.id)
 		 ORDER BY a.created, a.id`, job)
@@ -62,7 +62,7 @@ func (s *Store) unfinishedBugs(ctx context.Context, job string, n int) ([]BugNee
 	if n < 1 {
 		return nil, fmt.Errorf("store: bugs of job %s: %w: %d attempts per bug (want at least 1)", job, ErrInvalid, n)
 	}
-	return queryAll(ctx, s.r, "unfinished bugs of job "+job, func(r rowScanner) (BugNeed, error) {
+	return queryAll(ctx, s, "unfinished bugs of job "+job, func(r rowScanner) (BugNeed, error) {
 		var x bugRow
 		var have string
 		if err := r.Scan(append(x.dest(), &have)...); err != nil {
@@ -102,7 +102,7 @@ type Order2Candidate struct {
 // no artifact has been built from yet (an artifact names its source in ParentAttempt), in the
 // order they finished.
 func (s *Store) Order2Candidates(ctx context.Context, job string) ([]Order2Candidate, error) {
-	return queryAll(ctx, s.r, "order-2 candidates of job "+job, func(r rowScanner) (Order2Candidate, error) {
+	return queryAll(ctx, s, "order-2 candidates of job "+job, func(r rowScanner) (Order2Candidate, error) {
 		var b bugRow
 		var t attemptRow
 		if err := r.Scan(append(b.dest(), t.dest()...)...); err != nil {

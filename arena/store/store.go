@@ -5,7 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strconv"
 	"time"
@@ -27,6 +29,15 @@ var (
 	ErrInvalid = errors.New("invalid record")
 	// ErrNewerSchema: the database was written by a newer ssr; see [SchemaError].
 	ErrNewerSchema = errors.New("database schema is newer than this ssr")
+	// ErrLeased: another live process holds the job's lease; see [LeaseError].
+	ErrLeased = errors.New("job is leased by another process")
+	// ErrBusy: another process kept the database locked for longer than the store retries
+	// (see [WithBusyRetry]).
+	ErrBusy = errors.New("database is locked by another process")
+	// ErrCorrupt: SQLite found the database file damaged; the error names the file.
+	ErrCorrupt = errors.New("database file is damaged")
+	// ErrNoDatabase: [MustExist] was given and the database file does not exist.
+	ErrNoDatabase = errors.New("no such database file")
 )
 
 // SchemaError reports a database whose schema version this ssr does not know.
@@ -49,10 +60,15 @@ type Store struct {
 	w    *sql.DB // exactly one connection: every write transaction is serialised here
 	r    *sql.DB // query-only connections for reads, in parallel with the writer (WAL)
 	now  func() time.Time
+
+	busyRetry time.Duration
+	sleep     func(ctx context.Context, d time.Duration) error
 }
 
 type config struct {
 	busyTimeout time.Duration
+	busyRetry   time.Duration
+	mustExist   bool
 	readers     int
 	syncMode    string
 	now         func() time.Time
@@ -65,6 +81,15 @@ type Option func(*config)
 // WithBusyTimeout sets how long a statement waits for a lock held by another process before it
 // fails (default 10 s). Within one process the store never contends with itself.
 func WithBusyTimeout(d time.Duration) Option { return func(c *config) { c.busyTimeout = d } }
+
+// WithBusyRetry sets how long a unit of work keeps retrying, with backoff, while another process
+// holds the database locked (SQLITE_BUSY or SQLITE_LOCKED after the busy timeout) before it fails
+// with [ErrBusy] (default 2 minutes). Every retry runs the whole transaction again.
+func WithBusyRetry(d time.Duration) Option { return func(c *config) { c.busyRetry = d } }
+
+// MustExist makes [Open] fail with [ErrNoDatabase] when the file does not exist, instead of creating
+// it: for commands that only read a job database (ssr jobs ls, ssr jobs show).
+func MustExist() Option { return func(c *config) { c.mustExist = true } }
 
 // WithReaders sets the size of the read connection pool (default 4).
 func WithReaders(n int) Option { return func(c *config) { c.readers = n } }
@@ -84,7 +109,7 @@ func withMigrations(ms []string) Option { return func(c *config) { c.migrations 
 // Open opens (creating if needed) the job database at path and brings its schema up to date.
 // It fails with a [*SchemaError] when the database comes from a newer ssr.
 func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
-	cfg := config{busyTimeout: 10 * time.Second, readers: 4, syncMode: "FULL", now: time.Now, migrations: migrations}
+	cfg := config{busyTimeout: 10 * time.Second, busyRetry: 2 * time.Minute, readers: 4, syncMode: "FULL", now: time.Now, migrations: migrations}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -99,10 +124,18 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		cfg.readers = 1
 	}
 	base := (&url.URL{Scheme: "file", Path: abs}).String()
+	if cfg.mustExist {
+		if _, err := os.Stat(abs); errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("store: open %s: %w: check the path (this command reads an existing job database and never creates one)", path, ErrNoDatabase)
+		}
+		base += "?mode=rw" // and if it vanishes now, SQLite still does not create it
+	} else {
+		base += "?mode=rwc"
+	}
 	busy := strconv.FormatInt(cfg.busyTimeout.Milliseconds(), 10)
-	wdsn := base + "?_txlock=immediate&_pragma=busy_timeout(" + busy + ")&_pragma=journal_mode(WAL)" +
+	wdsn := base + "&_txlock=immediate&_pragma=busy_timeout(" + busy + ")&_pragma=journal_mode(WAL)" +
 		"&_pragma=foreign_keys(1)&_pragma=synchronous(" + cfg.syncMode + ")"
-	rdsn := base + "?_pragma=busy_timeout(" + busy + ")&_pragma=foreign_keys(1)&_query_only=1"
+	rdsn := base + "&_pragma=busy_timeout(" + busy + ")&_pragma=foreign_keys(1)&_query_only=1"
 
 	w, err := sql.Open("sqlite", wdsn)
 	if err != nil {
@@ -116,7 +149,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		w.Close()
 		return nil, openError(abs, err)
 	}
-	s := &Store{path: abs, w: w, now: cfg.now}
+	s := &Store{path: abs, w: w, now: cfg.now, busyRetry: cfg.busyRetry, sleep: sleepCtx}
 	if err := s.migrate(ctx, cfg.migrations); err != nil {
 		w.Close()
 		return nil, err
@@ -167,8 +200,13 @@ func (s *Store) Close() error {
 }
 
 // write runs fn in one IMMEDIATE transaction on the writer connection and commits it.
-// Any error rolls the whole transaction back.
+// Any error rolls the whole transaction back. While another process holds the database locked,
+// the whole transaction is retried (see [WithBusyRetry]); fn must therefore only act through tx.
 func (s *Store) write(ctx context.Context, op string, fn func(tx *sql.Tx) error) error {
+	return s.retry(ctx, op, func() error { return s.writeOnce(ctx, op, fn) })
+}
+
+func (s *Store) writeOnce(ctx context.Context, op string, fn func(tx *sql.Tx) error) error {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: %s: begin: %w", op, err)
@@ -185,6 +223,10 @@ func (s *Store) write(ctx context.Context, op string, fn func(tx *sql.Tx) error)
 
 // read runs fn in one read-only transaction, so that every query in it sees the same snapshot.
 func (s *Store) read(ctx context.Context, op string, fn func(tx *sql.Tx) error) error {
+	return s.retry(ctx, op, func() error { return s.readOnce(ctx, op, fn) })
+}
+
+func (s *Store) readOnce(ctx context.Context, op string, fn func(tx *sql.Tx) error) error {
 	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return fmt.Errorf("store: %s: begin: %w", op, err)

@@ -17,7 +17,8 @@ func init() {
 		if dbPath == "" {
 			dbPath = defaultDB()
 		}
-		return store.Open(cmd.Context(), dbPath)
+		// Listing and showing only read: a mistyped --db must not leave an empty database behind.
+		return store.Open(cmd.Context(), dbPath, store.MustExist())
 	}
 	jobs.AddCommand(&cobra.Command{
 		Use:   "ls",

@@ -96,6 +96,7 @@ func TestContainerHardeningAndLabels(t *testing.T) {
 		{"memory limit, no swap", hc.Memory == 256<<20 && hc.MemorySwap == 256<<20},
 		{"cpu limit", hc.NanoCPUs == 500_000_000},
 		{"tmpfs /tmp", strings.Contains(hc.Tmpfs["/tmp"], "size=")},
+		{"tmpfs /var/tmp", strings.Contains(hc.Tmpfs["/var/tmp"], "size=")},
 		{"init", hc.Init != nil && *hc.Init},
 		{"not privileged", !hc.Privileged},
 	}
@@ -106,12 +107,9 @@ func TestContainerHardeningAndLabels(t *testing.T) {
 	}
 }
 
-func TestReapKilledOwner(t *testing.T) {
-	cli := dockertest.Client(t)
-	image := dockertest.BaseImage(t)
-	job := dockertest.Job(t)
-	ctx := context.Background()
-
+// startHelper starts a helper process that owns two sandboxes of job and waits until they run.
+func startHelper(t *testing.T, job, image string) *exec.Cmd {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), helperEnv+"="+job, "SSR_DOCKER_TEST_IMAGE="+image)
 	out, err := cmd.StdoutPipe()
@@ -126,6 +124,15 @@ func TestReapKilledOwner(t *testing.T) {
 	if strings.TrimSpace(line) != "READY" {
 		t.Fatalf("helper said %q, want READY", line)
 	}
+	return cmd
+}
+
+func TestReapKilledOwner(t *testing.T) {
+	cli := dockertest.Client(t)
+	image := dockertest.BaseImage(t)
+	job := dockertest.Job(t)
+	ctx := context.Background()
+	cmd := startHelper(t, job, image)
 	// A live owner's containers are not reaped, nor are this process's.
 	mine := startSandbox(t, newProvider(t), sandbox.Spec{Image: image, Job: job, Role: "bystander"})
 	if _, err := docker.Reap(ctx, cli); err != nil {
@@ -156,6 +163,89 @@ func TestReapKilledOwner(t *testing.T) {
 	}
 	if len(infos) != 1 || infos[0].ID != mine.ID() {
 		t.Errorf("after Reap, job %s has %+v; want only this process's sandbox %.12s", job, infos, mine.ID())
+	}
+}
+
+// TestReapZombieOwner is issue 11's item 4: right after kill -9 the owner is a zombie until its parent
+// waits for it (here: this test, which does not), and its containers must be reaped all the same.
+func TestReapZombieOwner(t *testing.T) {
+	cli := dockertest.Client(t)
+	image := dockertest.BaseImage(t)
+	job := dockertest.Job(t)
+	ctx := context.Background()
+	cmd := startHelper(t, job, image)
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", cmd.Process.Pid))
+		if err != nil {
+			t.Fatalf("the killed helper is gone although nobody waited for it: %v", err)
+		}
+		if f := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:])); f[0] == "Z" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the killed helper is not a zombie after 10s: %s", stat)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	n, err := docker.Reap(ctx, cli)
+	if err != nil {
+		t.Fatal(err)
+	}
+	infos, err := docker.List(ctx, cli, job)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n < 2 || len(infos) != 0 {
+		t.Errorf("Reap removed %d containers and left %+v; want the zombie owner's 2 removed", n, infos)
+	}
+}
+
+// TestReapLapsedOwner: an owner that is alive by /proc but has lost its job's lease in the store is
+// dead to the reaper when the job wires WithLapsed.
+func TestReapLapsedOwner(t *testing.T) {
+	cli := dockertest.Client(t)
+	image := dockertest.BaseImage(t)
+	job := dockertest.Job(t)
+	ctx := context.Background()
+	sb := startSandbox(t, newProvider(t), sandbox.Spec{Image: image, Job: job, Role: "lapsed"})
+	self, _ := docker.Self()
+	var asked []string
+	lapsed := func(lapsed bool, err error) docker.ReapOption {
+		return docker.WithLapsed(func(_ context.Context, j, owner string) (bool, error) {
+			if j == job {
+				asked = append(asked, owner)
+				return lapsed, err
+			}
+			return false, nil
+		})
+	}
+	for _, c := range []struct {
+		name   string
+		opt    docker.ReapOption
+		remain int
+	}{
+		{"lease held", lapsed(false, nil), 1},
+		{"store error", lapsed(true, errors.New("store down")), 1},
+		{"lease lapsed", lapsed(true, nil), 0},
+	} {
+		_, err := docker.Reap(ctx, cli, c.opt)
+		if (err != nil) != (c.name == "store error") {
+			t.Errorf("%s: Reap error %v", c.name, err)
+		}
+		infos, _ := docker.List(ctx, cli, job)
+		if len(infos) != c.remain {
+			t.Errorf("%s: %d containers remain, want %d", c.name, len(infos), c.remain)
+		}
+	}
+	if len(asked) == 0 || asked[0] != self.String() {
+		t.Errorf("the lapsed check was asked about %v, want this process's owner %s", asked, self)
+	}
+	if _, err := sb.Exec(ctx, sandbox.ExecRequest{Cmd: []string{"true"}}); err == nil {
+		t.Errorf("exec in a reaped sandbox succeeded")
 	}
 }
 

@@ -91,20 +91,21 @@ func (s *container_) ReadFile(ctx context.Context, p string) ([]byte, error) {
 	if !stat.Mode.IsRegular() {
 		return nil, fmt.Errorf("read %s in sandbox %.12s: not a regular file (mode %v)", abs, s.id, stat.Mode)
 	}
+	// The archive of one regular file holds exactly that file, named by its base name. Anything else
+	// (another name, a link, a "../" path) is refused; its content only ever goes to memory, never to
+	// a path on the host.
 	tr := tar.NewReader(rc)
-	for {
-		hdr, err := tr.Next()
-		if err != nil {
-			return nil, fmt.Errorf("read %s in sandbox %.12s: archive: %w", abs, s.id, err)
-		}
-		if hdr.Typeflag != tar.TypeReg {
-			continue
-		}
-		if hdr.Size > maxReadFile {
-			return nil, fmt.Errorf("read %s in sandbox %.12s: %d bytes: %w (limit %d)", abs, s.id, hdr.Size, sandbox.ErrOutputTooLarge, maxReadFile)
-		}
-		return io.ReadAll(tr)
+	hdr, err := tr.Next()
+	if err != nil {
+		return nil, fmt.Errorf("read %s in sandbox %.12s: archive: %w", abs, s.id, err)
 	}
+	if hdr.Typeflag != tar.TypeReg || hdr.Name != path.Base(abs) {
+		return nil, fmt.Errorf("read %s in sandbox %.12s: the engine's archive holds %q (type %q), not the file", abs, s.id, hdr.Name, hdr.Typeflag)
+	}
+	if hdr.Size > maxReadFile {
+		return nil, fmt.Errorf("read %s in sandbox %.12s: %d bytes: %w (limit %d)", abs, s.id, hdr.Size, sandbox.ErrOutputTooLarge, maxReadFile)
+	}
+	return io.ReadAll(io.LimitReader(tr, maxReadFile))
 }
 
 // abs resolves p against the workdir.
@@ -122,9 +123,16 @@ func (s *container_) abs(p string) (string, error) {
 	return p, nil
 }
 
-// onTmpfs reports whether p is on the sandbox's tmpfs, which the engine's archive API cannot reach (it
-// reads and writes the container's own layer under the mount).
-func onTmpfs(p string) bool { return p == "/tmp" || strings.HasPrefix(p, "/tmp/") }
+// onTmpfs reports whether p is on one of the sandbox's tmpfs mounts, which the engine's archive API
+// cannot reach (it reads and writes the container's own layer under the mount).
+func onTmpfs(p string) bool {
+	for _, d := range tmpfsDirs {
+		if p == d || strings.HasPrefix(p, d+"/") {
+			return true
+		}
+	}
+	return false
+}
 
 // writeFileScript writes standard input to $1 with mode $2, creating parent directories.
 const writeFileScript = `set -e; mkdir -p "$(dirname "$1")"; cat > "$1"; chmod "$2" "$1"`

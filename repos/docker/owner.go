@@ -73,39 +73,64 @@ func Self() (Owner, error) {
 	return selfOwner, selfErr
 }
 
-// Alive reports whether the owner process still runs on this host. It answers true for an owner on another
-// host, which this host cannot judge.
+// Alive reports whether the owner process still runs on this host. A zombie (killed, but not yet
+// waited for by its parent) is dead: it runs no code and will never clean up. It answers true for an
+// owner on another host, which this host cannot judge.
 func (o Owner) Alive(host string) bool {
 	if o.Host != host {
 		return true
 	}
-	start, err := processStart(o.PID)
+	st, err := readProcStat(o.PID)
 	if err != nil {
 		return false // no such process
 	}
-	return start == o.Start // a different start time means the pid was reused
+	if st.state == 'Z' || st.state == 'X' {
+		return false // exited: a zombie, or dead and being reaped
+	}
+	return st.start == o.Start // a different start time means the pid was reused
+}
+
+// procStat is what the owner check reads from /proc/<pid>/stat.
+type procStat struct {
+	state byte   // field 3: R, S, D, Z (zombie), X (dead), ...
+	start uint64 // field 22: start time in clock ticks since boot
 }
 
 // processStart reads field 22 (starttime) of /proc/<pid>/stat.
 func processStart(pid int) (uint64, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, err
-	}
-	return parseStatStart(string(b))
+	st, err := readProcStat(pid)
+	return st.start, err
 }
 
-// parseStatStart extracts starttime from a /proc/<pid>/stat line. The command name (field 2) is in
-// parentheses and may hold spaces or parentheses, so fields are counted from the last ')'.
+func readProcStat(pid int) (procStat, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return procStat{}, err
+	}
+	return parseStat(string(b))
+}
+
+// parseStatStart extracts starttime from a /proc/<pid>/stat line.
 func parseStatStart(stat string) (uint64, error) {
+	st, err := parseStat(stat)
+	return st.start, err
+}
+
+// parseStat extracts the state and starttime from a /proc/<pid>/stat line. The command name (field 2)
+// is in parentheses and may hold spaces or parentheses, so fields are counted from the last ')'.
+func parseStat(stat string) (procStat, error) {
 	i := strings.LastIndexByte(stat, ')')
 	if i < 0 {
-		return 0, fmt.Errorf("malformed /proc stat line %.40q", stat)
+		return procStat{}, fmt.Errorf("malformed /proc stat line %.40q", stat)
 	}
 	fields := strings.Fields(stat[i+1:])
 	// fields[0] is field 3 (state); starttime is field 22.
-	if len(fields) < 20 {
-		return 0, fmt.Errorf("malformed /proc stat line %.40q: %d fields", stat, len(fields)+2)
+	if len(fields) < 20 || len(fields[0]) != 1 {
+		return procStat{}, fmt.Errorf("malformed /proc stat line %.40q: %d fields", stat, len(fields)+2)
 	}
-	return strconv.ParseUint(fields[19], 10, 64)
+	start, err := strconv.ParseUint(fields[19], 10, 64)
+	if err != nil {
+		return procStat{}, fmt.Errorf("malformed /proc stat line %.40q: start time: %w", stat, err)
+	}
+	return procStat{state: fields[0][0], start: start}, nil
 }

@@ -3,7 +3,9 @@ package docker
 import (
 	"errors"
 	"os"
+	"os/exec"
 	"testing"
+	"time"
 )
 
 func TestParseOwner(t *testing.T) {
@@ -100,6 +102,51 @@ func TestOwnerAlive(t *testing.T) {
 	for name, c := range cases {
 		if got := c.o.Alive(host); got != c.want {
 			t.Errorf("%s: Alive = %v, want %v", name, got, c.want)
+		}
+	}
+}
+
+// TestOwnerAliveZombie: a process that has exited but was not waited for (state Z) is dead.
+func TestOwnerAliveZombie(t *testing.T) {
+	cmd := exec.Command("true")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Wait()
+	pid := cmd.Process.Pid
+	host, _ := os.Hostname()
+	var st procStat
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var err error
+		if st, err = readProcStat(pid); err != nil {
+			t.Fatalf("the exited child is gone although nobody waited for it: %v", err)
+		}
+		if st.state == 'Z' {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("child %d not a zombie after 10s (state %c)", pid, st.state)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if (Owner{PID: pid, Host: host, Start: st.start}).Alive(host) {
+		t.Errorf("a zombie owner (pid %d, state Z) counts as alive", pid)
+	}
+}
+
+func TestParseStatState(t *testing.T) {
+	cases := map[string]struct {
+		stat string
+		want procStat
+	}{
+		"sleeping": {stat: "42 (sleep) S 1 42 42 0 -1 4194560 100 0 0 0 0 0 0 0 20 0 1 0 777 1000 100", want: procStat{'S', 777}},
+		"zombie":   {stat: "42 (ssr) Z 1 42 42 0 -1 4194560 100 0 0 0 0 0 0 0 20 0 1 0 778 0 0", want: procStat{'Z', 778}},
+		"dead":     {stat: "42 (a) Z) X 1 42 42 0 -1 4194560 100 0 0 0 0 0 0 0 20 0 1 0 779 0 0", want: procStat{'X', 779}},
+	}
+	for name, c := range cases {
+		if got, err := parseStat(c.stat); err != nil || got != c.want {
+			t.Errorf("%s: parseStat = %+v, %v; want %+v", name, got, err, c.want)
 		}
 	}
 }

@@ -138,8 +138,15 @@ func (p *Provider) removeContainer(ctx context.Context, id string) error {
 }
 
 // ContainerConfig is the hardened container configuration for spec (defaults filled), labelled for owner:
-// no network, all capabilities dropped, no-new-privileges, pids, memory (swap included) and CPU limits, a
-// writable tmpfs at /tmp, an init process as PID 1 that reaps orphans, and an idle main process.
+// no network, all capabilities dropped, no-new-privileges, pids, memory (swap included) and CPU limits,
+// writable tmpfs mounts at /tmp and /var/tmp (each of Limits.TmpfsSize, and counted against the memory
+// limit), an init process as PID 1 that reaps orphans, and an idle main process.
+//
+// The rest of the container's writable layer has no size limit of its own: the engine can only cap it
+// (--storage-opt size) on overlay2 over xfs with pquota, btrfs or zfs, and the machines ssr is built on
+// use other drivers (fuse-overlayfs, overlay2 on ext4). The two temporary directories, where tools
+// write large scratch files, are therefore tmpfs mounts whose size is capped, and /repo is bounded
+// by the engine's disk.
 func ContainerConfig(spec sandbox.Spec, owner Owner) (*container.Config, *container.HostConfig) {
 	spec = spec.WithDefaults()
 	l := spec.Limits
@@ -163,7 +170,7 @@ func ContainerConfig(spec sandbox.Spec, owner Owner) (*container.Config, *contai
 		CapAdd:      l.CapAdd,
 		SecurityOpt: []string{"no-new-privileges"},
 		Init:        &init,
-		Tmpfs:       map[string]string{"/tmp": fmt.Sprintf("rw,exec,nosuid,nodev,size=%d", l.TmpfsSize)},
+		Tmpfs:       tmpfsMounts(l.TmpfsSize),
 		LogConfig:   container.LogConfig{Type: "none"},
 		Resources: container.Resources{
 			Memory:     l.Memory,
@@ -179,6 +186,17 @@ func ContainerConfig(spec sandbox.Spec, owner Owner) (*container.Config, *contai
 		host.SecurityOpt = nil
 	}
 	return cfg, host
+}
+
+// tmpfsDirs are the sandbox's capped tmpfs mounts; the engine's archive API cannot reach them.
+var tmpfsDirs = []string{"/tmp", "/var/tmp"}
+
+func tmpfsMounts(size int64) map[string]string {
+	m := make(map[string]string, len(tmpfsDirs))
+	for _, d := range tmpfsDirs {
+		m[d] = fmt.Sprintf("rw,exec,nosuid,nodev,size=%d", size)
+	}
+	return m
 }
 
 // imageRemover is the engine call behind RemoveImage.

@@ -28,7 +28,7 @@ type Limits struct {
 	Memory      int64         // bytes of memory (swap included); default 2 GiB
 	NanoCPUs    int64         // CPU quota in 1e-9 CPUs; default 1 CPU
 	Pids        int64         // processes and threads; default 512
-	TmpfsSize   int64         // bytes of the writable tmpfs at /tmp (counts against Memory); default 512 MiB
+	TmpfsSize   int64         // bytes of each writable tmpfs, /tmp and /var/tmp (counts against Memory); default 512 MiB
 	ExecTimeout time.Duration // per exec unless the request says otherwise; default 10 minutes
 	MaxOutput   int64         // bytes kept per stream per exec; default 8 MiB
 

@@ -97,6 +97,14 @@ CREATE TABLE jobs (
 	updated TEXT NOT NULL
 ) STRICT;
 
+CREATE TABLE leases (
+	job       TEXT PRIMARY KEY,
+	owner     TEXT NOT NULL,
+	acquired  TEXT NOT NULL,
+	heartbeat TEXT NOT NULL,
+	ttl_ns    INTEGER NOT NULL CHECK (ttl_ns > 0)
+) STRICT;
+
 CREATE TABLE policy_versions (
 	version    INTEGER PRIMARY KEY,
 	created    TEXT NOT NULL,

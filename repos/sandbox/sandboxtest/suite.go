@@ -57,9 +57,11 @@ func Run(t *testing.T, p sandbox.Provider, image string, opts ...Option) {
 		{"Exec/ContextCancel", s.testContextCancel},
 		{"Exec/OutputCap", s.testOutputCap},
 		{"Files", s.testFiles},
+		{"Files/Links", s.testFileLinks},
 		{"Security", s.testSecurity},
 		{"Limits/ForkBomb", s.testForkBomb},
 		{"Limits/Memory", s.testMemoryHog},
+		{"Limits/ScratchSpace", s.testScratchSpace},
 		{"Git/DiffReset", s.testDiffReset},
 		{"Git/CommitAndBase", s.testCommit},
 		{"Git/SameSizeEditAfterCommit", s.testSameSizeEdit},
@@ -373,6 +375,49 @@ func (s *suite) testFiles(t *testing.T) {
 	}
 	if err := sb.WriteFiles(ctx, sandbox.File{Path: ""}); !errors.Is(err, sandbox.ErrInvalidSpec) {
 		t.Errorf("WriteFiles with an empty path: error %v, want ErrInvalidSpec", err)
+	}
+}
+
+// testFileLinks: links made inside a sandbox never lead file transfer to the host. The sandbox links
+// names to a directory of the host (which it cannot see) and to its own root; writing and reading
+// through them touches nothing on the host and reads nothing from it.
+func (s *suite) testFileLinks(t *testing.T) {
+	ctx := context.Background()
+	host := t.TempDir()
+	if err := os.WriteFile(host+"/secret.txt", []byte("host secret"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sb := s.start(t, func(sp *sandbox.Spec) { sp.Workdir = "/work/links" })
+	mustSh(t, sb, "ln -s "+host+" hostdir && ln -s / rootdir && ln -s ../../.. up && ln -s "+host+"/secret.txt secret")
+	for _, p := range []string{"hostdir/pwned.txt", "up" + host + "/pwned.txt", "hostdir/new/dir/pwned.txt"} {
+		err := sb.WriteFiles(ctx, sandbox.File{Path: p, Data: []byte("pwned")})
+		t.Logf("WriteFiles(%s): %v", p, err)
+	}
+	if entries, _ := os.ReadDir(host); len(entries) != 1 {
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		t.Errorf("writes through links made in the sandbox reached the host directory %s: %v", host, names)
+	}
+	for _, p := range []string{"hostdir/secret.txt", "secret", "up" + host + "/secret.txt"} {
+		if got, err := sb.ReadFile(ctx, p); err == nil && bytes.Contains(got, []byte("host secret")) {
+			t.Errorf("ReadFile(%s) read the host's file", p)
+		}
+	}
+}
+
+// testScratchSpace: the temporary directories are capped, so that a test cannot fill the host's
+// disk through them: writing 1 GiB to /tmp or /var/tmp fails (issue 11, item 10).
+func (s *suite) testScratchSpace(t *testing.T) {
+	sb := s.start(t, nil)
+	for _, dir := range []string{"/tmp", "/var/tmp"} {
+		res := sh(t, sb, "head -c 1G /dev/zero > "+dir+"/big; rc=$?; du -sm "+dir+"/big | cut -f1; rm -f "+dir+"/big; exit $rc",
+			func(r *sandbox.ExecRequest) { r.Timeout = 2 * time.Minute })
+		t.Logf("1 GiB to %s: exit %d, %s MiB written, stderr %q", dir, res.ExitCode, strings.TrimSpace(string(res.Stdout)), short(res.Stderr))
+		if res.ExitCode == 0 {
+			t.Errorf("writing 1 GiB to %s succeeded: the directory has no size limit", dir)
+		}
 	}
 }
 
