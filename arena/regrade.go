@@ -19,16 +19,13 @@ import (
 // repeat at twice the limit), the weakened run, then one inverse run per bug file in the bug diff's order.
 func (a *Arena) Regrade(ctx context.Context, repo *Repo, art *artifact.Artifact, logs []store.RawLog) (*Report, error) {
 	rep := &Report{Durations: map[string]time.Duration{}}
-	rep.Step = "static"
-	diffs, err := artifact.Check(art, repo.Dir, artifact.CheckOptions{MinChangedFiles: a.cfg.MinChangedFiles, Parsers: repo.Parsers, IsTestFile: repo.IsTestFile})
-	if r, ok := artifact.IsRejection(err); ok {
-		rep.Rejection = r
-		return rep, nil
-	}
+	diffs, err := a.staticStep(repo, art, rep)
 	if err != nil {
 		return nil, err
 	}
-	rep.Diffs = diffs
+	if rep.Rejection != nil {
+		return rep, nil
+	}
 	byKind := map[string][]*TestRun{}
 	for _, l := range logs {
 		run, err := a.runFromLog(ctx, repo, art, l)
@@ -37,70 +34,36 @@ func (a *Arena) Regrade(ctx context.Context, repo *Repo, art *artifact.Artifact,
 		}
 		byKind[run.Kind] = append(byKind[run.Kind], run)
 	}
-	orig := byKind["original"]
+	orig, bugs, weak, inv := byKind["original"], byKind["bug"], byKind["weaken"], byKind["inverse"]
 	if len(orig) == 0 {
 		return nil, fmt.Errorf("regrade: no original run among %d log(s): the job did not record this artifact's validation runs", len(logs))
 	}
-	rep.addRuns(orig...)
 	passing, flaky := originalVerdict(orig)
-	rep.Notes.FlakyOriginal = flaky
-	rep.Step = "parser"
-	if pe := orig[0].ParseErr; pe != "" {
-		return rep.reject("parser", "%s", pe), nil
+	if a.originalStep(rep, art, orig, passing, flaky) {
+		return rep, nil
 	}
-	if len(orig[0].Results) == 0 {
-		return rep.reject("parser", "the parser (%s) found no test results in the original run's output (the run %s)", art.Parser, orig[0].Ending()), nil
-	}
-	rep.Step = "original"
-	if len(passing) < a.cfg.MinPassingTests {
-		return rep.reject("original", "only %d test(s) pass on the original code in every one of %d runs (need at least %d; %d flaky)",
-			len(passing), len(orig), a.cfg.MinPassingTests, len(flaky)), nil
-	}
-	rep.Step = "bug"
-	bugs := byKind["bug"]
 	if len(bugs) == 0 {
-		return nil, fmt.Errorf("regrade: no bug run recorded")
+		return nil, fmt.Errorf("regrade: no bug run among %d log(s)", len(logs))
 	}
 	rep.addRuns(bugs...)
-	bv := judgeBug(a.cfg, passing, countedBugRuns(bugs))
-	rep.F2P, rep.P2P, rep.Notes.NotRun, rep.Notes.FlakyBug = bv.F2P, bv.P2P, bv.NotRun, bv.Flaky
-	if bv.Rejection != "" {
-		return rep.reject("bug", "%s", bv.Rejection), nil
+	if a.bugStep(rep, passing, countedBugRuns(bugs)) {
+		return rep, nil
 	}
-	rep.Step = "weaken"
-	weak := byKind["weaken"]
-	if len(weak) != 1 {
-		return nil, fmt.Errorf("regrade: %d weakened runs recorded, want 1", len(weak))
+	files := diffs.Bug.Paths()
+	if len(weak) != 1 || (len(files) > 1 && len(inv) != len(files)) {
+		return nil, fmt.Errorf("regrade: %d weakened and %d inverse run(s) recorded for a bug over %d file(s)", len(weak), len(inv), len(files))
 	}
 	rep.addRuns(weak...)
+	rep.addRuns(inv...)
 	state, err := repo.overlayOf(diffs.Bug, diffs.Weaken)
 	if err != nil {
 		return rep.reject("weaken", "test_weaken.diff does not apply on top of the bug: %v", err), nil
 	}
-	removed, err := definitionsRemoved(ctx, repo, state, rep.F2P)
-	if err != nil {
-		return nil, err
+	inverse := map[string]*TestRun{}
+	for i, run := range inv {
+		inverse[files[i]] = run // recorded in the bug diff's file order
 	}
-	wv := judgeWeaken(a.cfg, rep.F2P, weak[0], removed)
-	rep.Notes.Hidden, rep.Notes.Unhidden = wv.Hidden, wv.Unhidden
-	if wv.Rejection != "" {
-		return rep.reject("weaken", "%s", wv.Rejection), nil
-	}
-	rep.Step = "inverse"
-	inv := byKind["inverse"]
-	rep.addRuns(inv...)
-	if files := diffs.Bug.Paths(); len(files) > 1 {
-		if len(inv) != len(files) {
-			return nil, fmt.Errorf("regrade: %d inverse runs recorded for %d bug files", len(inv), len(files))
-		}
-		for i, f := range files {
-			if why := judgeInverse(rep.F2P, f, inv[i]); why != "" {
-				return rep.reject("inverse", "%s", why), nil
-			}
-		}
-	}
-	rep.Valid = true
-	return rep, nil
+	return a.weakenAndInverseSteps(ctx, repo, rep, state, weak[0], inverse)
 }
 
 // countedBugRuns drops each bug run that was repeated: a run killed at its limit and followed by a run at

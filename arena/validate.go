@@ -74,21 +74,14 @@ func (a *Arena) Validate(ctx context.Context, repo *Repo, art *artifact.Artifact
 
 	// 1. Static.
 	start := time.Now()
-	rep.Step = "static"
-	diffs, err := artifact.Check(art, repo.Dir, artifact.CheckOptions{
-		MinChangedFiles: a.cfg.MinChangedFiles,
-		Parsers:         repo.Parsers,
-		IsTestFile:      repo.IsTestFile,
-	})
+	diffs, err := a.staticStep(repo, art, rep)
 	timed("static", start)
-	if r, ok := artifact.IsRejection(err); ok {
-		rep.Rejection = r
-		return rep, nil
-	}
 	if err != nil {
 		return nil, err
 	}
-	rep.Diffs = diffs
+	if rep.Rejection != nil {
+		return rep, nil
+	}
 
 	// 2. Parser and 3. original run (cached, flake_runs times).
 	start = time.Now()
@@ -97,20 +90,8 @@ func (a *Arena) Validate(ctx context.Context, repo *Repo, art *artifact.Artifact
 	if err != nil {
 		return nil, err
 	}
-	rep.addRuns(orig.runs...)
-	rep.Notes.FlakyOriginal = orig.flaky
-	rep.Step = "parser"
-	if pe := orig.runs[0].ParseErr; pe != "" {
-		return rep.reject("parser", "%s", pe), nil
-	}
-	if len(orig.runs[0].Results) == 0 {
-		return rep.reject("parser", "the parser (%s) found no test results in the original run's output (the run %s, exit %d; output ends %q)",
-			art.Parser, orig.runs[0].Ending(), orig.runs[0].ExitCode, tail(orig.runs[0].Output, 200)), nil
-	}
-	rep.Step = "original"
-	if n := len(orig.passing); n < a.cfg.MinPassingTests {
-		return rep.reject("original", "only %d test(s) pass on the original code in every one of %d runs (need at least %d; %d flaky)",
-			n, len(orig.runs), a.cfg.MinPassingTests, len(orig.flaky)), nil
+	if a.originalStep(rep, art, orig.runs, orig.passing, orig.flaky) {
+		return rep, nil
 	}
 
 	// 4. Bug runs: flake_runs of them, so that a test the bug makes fail only sometimes is caught.
@@ -126,11 +107,8 @@ func (a *Arena) Validate(ctx context.Context, repo *Repo, art *artifact.Artifact
 		return nil, err
 	}
 	rep.addRuns(all...)
-	bv := judgeBug(a.cfg, orig.passing, bugRuns)
-	rep.F2P, rep.P2P = bv.F2P, bv.P2P
-	rep.Notes.NotRun, rep.Notes.FlakyBug = bv.NotRun, bv.Flaky
-	if bv.Rejection != "" {
-		return rep.reject("bug", "%s", bv.Rejection), nil
+	if a.bugStep(rep, orig.passing, bugRuns) {
+		return rep, nil
 	}
 
 	// 5. Weakening and 6. inverse mutation: independent runs, in parallel; verdicts in order.
@@ -170,23 +148,93 @@ func (a *Arena) Validate(ctx context.Context, repo *Repo, art *artifact.Artifact
 	if err != nil {
 		return nil, err
 	}
+	inverse := map[string]*TestRun{}
 	for _, j := range jobs {
 		rep.addRuns(j.run)
+		if j.kind == "inverse" {
+			inverse[j.file] = j.run
+		}
 	}
-	rep.Step = "weaken"
-	removed, err := definitionsRemoved(ctx, repo, weakenState, rep.F2P)
+	return a.weakenAndInverseSteps(ctx, repo, rep, weakenState, jobs[0].run, inverse)
+}
+
+// The steps' judgements, shared by Validate (on fresh runs) and Regrade (on recorded ones). Each records what
+// it decided in rep and reports whether it rejected the artifact.
+
+// staticStep is step 1; it returns the parsed diffs. A rejection is recorded in rep, not returned.
+func (a *Arena) staticStep(repo *Repo, art *artifact.Artifact, rep *Report) (*artifact.Diffs, error) {
+	rep.Step = "static"
+	diffs, err := artifact.Check(art, repo.Dir, artifact.CheckOptions{
+		MinChangedFiles: a.cfg.MinChangedFiles,
+		Parsers:         repo.Parsers,
+		IsTestFile:      repo.IsTestFile,
+	})
+	if r, ok := artifact.IsRejection(err); ok {
+		rep.Rejection = r
+		return nil, nil
+	}
 	if err != nil {
 		return nil, err
 	}
-	wv := judgeWeaken(a.cfg, rep.F2P, jobs[0].run, removed)
+	rep.Diffs = diffs
+	return diffs, nil
+}
+
+// originalStep is steps 2 and 3 over the original runs.
+func (a *Arena) originalStep(rep *Report, art *artifact.Artifact, runs []*TestRun, passing map[string]bool, flaky []string) bool {
+	rep.addRuns(runs...)
+	rep.Notes.FlakyOriginal = flaky
+	rep.Step = "parser"
+	if pe := runs[0].ParseErr; pe != "" {
+		rep.reject("parser", "%s", pe)
+		return true
+	}
+	if len(runs[0].Results) == 0 {
+		rep.reject("parser", "the parser (%s) found no test results in the original run's output (the run %s, exit %d; output ends %q)",
+			art.Parser, runs[0].Ending(), runs[0].ExitCode, tail(runs[0].Output, 200))
+		return true
+	}
+	rep.Step = "original"
+	if n := len(passing); n < a.cfg.MinPassingTests {
+		rep.reject("original", "only %d test(s) pass on the original code in every one of %d runs (need at least %d; %d flaky)",
+			n, len(runs), a.cfg.MinPassingTests, len(flaky))
+		return true
+	}
+	return false
+}
+
+// bugStep is step 4's judgement over the bug runs the verdict counts.
+func (a *Arena) bugStep(rep *Report, passing map[string]bool, counted []*TestRun) bool {
+	rep.Step = "bug"
+	bv := judgeBug(a.cfg, passing, counted)
+	rep.F2P, rep.P2P = bv.F2P, bv.P2P
+	rep.Notes.NotRun, rep.Notes.FlakyBug = bv.NotRun, bv.Flaky
+	if bv.Rejection != "" {
+		rep.reject("bug", "%s", bv.Rejection)
+		return true
+	}
+	return false
+}
+
+// weakenAndInverseSteps is the judgement of steps 5 and 6 and the verdict: inverse maps each bug file to
+// the run with that file restored alone (empty for a one-file bug).
+func (a *Arena) weakenAndInverseSteps(ctx context.Context, repo *Repo, rep *Report, weakened *overlay, weakenRun *TestRun, inverse map[string]*TestRun) (*Report, error) {
+	rep.Step = "weaken"
+	removed, err := definitionsRemoved(ctx, repo, weakened, rep.F2P)
+	if err != nil {
+		return nil, err
+	}
+	wv := judgeWeaken(a.cfg, rep.F2P, weakenRun, removed)
 	rep.Notes.Hidden, rep.Notes.Unhidden = wv.Hidden, wv.Unhidden
 	if wv.Rejection != "" {
 		return rep.reject("weaken", "%s", wv.Rejection), nil
 	}
 	rep.Step = "inverse"
-	for _, j := range jobs[1:] {
-		if why := judgeInverse(rep.F2P, j.file, j.run); why != "" {
-			return rep.reject("inverse", "%s", why), nil
+	for _, f := range rep.Diffs.Bug.Paths() {
+		if run, ok := inverse[f]; ok {
+			if why := judgeInverse(rep.F2P, f, run); why != "" {
+				return rep.reject("inverse", "%s", why), nil
+			}
 		}
 	}
 	rep.Valid = true

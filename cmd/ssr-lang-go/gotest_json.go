@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/selfplay-swe/ssr/repos/plugin"
 )
@@ -303,19 +302,7 @@ func (p *goTestParser) response() *plugin.ParseTestOutputResponse {
 			resp.Detail = "test binary died, the package re-run without that test: " + strings.Join(recovered, "; ")
 		}
 	}
-	resp.Detail = oneLine(resp.Detail, 400)
+	resp.Detail = plugin.OneLine(resp.Detail, 400)
 	return resp
 }
 
-// oneLine flattens s to one line of at most n bytes (cut at a rune boundary, marked with …).
-func oneLine(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) <= n {
-		return s
-	}
-	cut := n
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
-}

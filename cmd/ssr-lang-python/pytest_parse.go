@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/selfplay-swe/ssr/repos/plugin"
 )
@@ -92,21 +91,8 @@ func parsePytestRun(output []byte) *plugin.ParseTestOutputResponse {
 	case p.finished:
 		resp.End = plugin.RunCompleted
 	}
-	resp.Detail = oneLine(resp.Detail, 400)
+	resp.Detail = plugin.OneLine(resp.Detail, 400)
 	return resp
-}
-
-// oneLine flattens s to one line of at most n bytes (cut at a rune boundary, marked with …).
-func oneLine(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) <= n {
-		return s
-	}
-	cut := n
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
 }
 
 func readPytest(output []byte) *pytestParser {
