@@ -49,7 +49,8 @@ func (a *Arena) Regrade(ctx context.Context, repo *Repo, art *artifact.Artifact,
 		return rep.reject("parser", "%s", pe), nil
 	}
 	if len(orig[0].Results) == 0 {
-		return rep.reject("parser", "the parser (%s) found no test results in the original run's output (the run %s)", art.Parser, orig[0].Ending()), nil
+		return rep.reject("parser", "the parser (%s) found no test results in the original run's output (the run %s, exit %d; output ends %q)",
+			art.Parser, orig[0].Ending(), orig[0].ExitCode, tail(orig[0].Output, 200)), nil
 	}
 	rep.Step = "original"
 	if len(passing) < a.cfg.MinPassingTests {
