@@ -29,7 +29,7 @@ every new verdict is written in one transaction. An artifact that is now valid g
 'ssr run --resume JOB' runs its attempts; a bug whose artifact is now rejected is kept with its attempts.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := openDB(cmd.Context(), dbPath, apply)
+			st, err := openDB(cmd.Context(), dbPath)
 			if err != nil {
 				return err
 			}
@@ -44,11 +44,10 @@ every new verdict is written in one transaction. An artifact that is now valid g
 }
 
 // openDB opens an existing job database (never creating one).
-func openDB(ctx context.Context, path string, write bool) (*store.Store, error) {
+func openDB(ctx context.Context, path string) (*store.Store, error) {
 	if path == "" {
 		path = defaultDB()
 	}
-	_ = write // one store type serves both; MustExist keeps a typo from creating a file
 	return store.Open(ctx, path, store.MustExist())
 }
 
