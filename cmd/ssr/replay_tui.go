@@ -389,7 +389,11 @@ func (m *replayModel) View() string {
 		b.WriteString(titleStyle.Render(pad(title, m.width)) + "\n")
 		b.WriteString(pad(fmt.Sprintf("  %-22s %-8s %-10s %-9s %-2s %-8s %6s %5s %3s %4s", "EPISODE", "ROLE", "REPO", "STRATEGY", "O", "OUTCOME", "REWARD", "SOLVE", "PV", "TURN"), m.width) + "\n")
 		for i, r := range m.rows {
-			line := fmt.Sprintf("  %-22s %-8s %-10s %-9s %-2s %-8s %6s %5s %3d %4d", clip(r.Episode, 22), r.Role, clip(r.Repo, 10), clip(dash(r.Strategy), 9),
+			mark := "  "
+			if i == m.cursor {
+				mark = "▸ "
+			}
+			line := fmt.Sprintf(mark+"%-22s %-8s %-10s %-9s %-2s %-8s %6s %5s %3d %4d", clip(r.Episode, 22), r.Role, clip(r.Repo, 10), clip(dash(r.Strategy), 9),
 				orderText(r.Order), r.Outcome, rewardText(r.Reward), rateText(r.SolveRate), r.PolicyVersion, r.Turns)
 			line = pad(line, m.width)
 			if i == m.cursor {
