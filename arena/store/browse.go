@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -71,14 +72,36 @@ func SortKeys() []string {
 	return []string{"started", "reward", "solve_rate", "turns", "repo", "policy"}
 }
 
-const rowFrom = ` FROM episodes e
-	LEFT JOIN bugs sb ON sb.id = e.bug_id
-	LEFT JOIN artifacts a ON a.id = coalesce(e.artifact_id, sb.artifact_id)
-	LEFT JOIN bugs b ON b.artifact_id = a.id
-	LEFT JOIN validations v ON v.artifact_id = a.id
-	LEFT JOIN attempts t ON t.id = e.attempt_id`
+// The joins a row needs, in order; a query names only those its filters and sort use, so that counting
+// and paging a large job touch the episodes table (and its index) alone.
+var rowJoins = []struct{ name, sql string }{
+	{"sb", ` LEFT JOIN bugs sb ON sb.id = e.bug_id`},
+	{"a", ` LEFT JOIN artifacts a ON a.id = coalesce(e.artifact_id, sb.artifact_id)`},
+	{"b", ` LEFT JOIN bugs b ON b.artifact_id = a.id`},
+	{"v", ` LEFT JOIN validations v ON v.artifact_id = a.id`},
+	{"t", ` LEFT JOIN attempts t ON t.id = e.attempt_id`},
+}
 
-func (q Query) where(job string) (string, []any, error) {
+// from is the FROM clause with the joins that need names (a join's prerequisites come with it).
+func from(need map[string]bool) string {
+	if need["b"] || need["v"] {
+		need["a"] = true
+	}
+	if need["a"] {
+		need["sb"] = true
+	}
+	f := ` FROM episodes e`
+	for _, j := range rowJoins {
+		if need[j.name] {
+			f += j.sql
+		}
+	}
+	return f
+}
+
+var allJoins = map[string]bool{"sb": true, "a": true, "b": true, "v": true, "t": true}
+
+func (q Query) where(job string, need map[string]bool) (string, []any, error) {
 	var w strings.Builder
 	args := []any{job}
 	w.WriteString(" WHERE e.job = ?")
@@ -93,9 +116,11 @@ func (q Query) where(job string) (string, []any, error) {
 		add("e.repo = ?", q.Repo)
 	}
 	if q.Strategy != "" {
+		need["a"] = true
 		add("a.strategy = ?", q.Strategy)
 	}
 	if q.Order != 0 {
+		need["a"] = true
 		add("a.ord = ?", q.Order)
 	}
 	if q.PolicyVersion != nil {
@@ -108,10 +133,18 @@ func (q Query) where(job string) (string, []any, error) {
 		add("e.reward <= ?", *q.MaxReward)
 	}
 	if q.MinSolveRate != nil {
+		need["b"] = true
 		add("b.solve_rate >= ?", *q.MinSolveRate)
 	}
 	if q.MaxSolveRate != nil {
+		need["b"] = true
 		add("b.solve_rate <= ?", *q.MaxSolveRate)
+	}
+	switch q.Outcome {
+	case OutcomeValid, OutcomeRejected, OutcomePending:
+		need["v"] = true
+	case OutcomeSolved, OutcomeFailed:
+		need["t"] = true
 	}
 	switch q.Outcome {
 	case "":
@@ -129,6 +162,7 @@ func (q Query) where(job string) (string, []any, error) {
 		return "", nil, fmt.Errorf("store: query episodes: %w: outcome %q (want valid, rejected, pending, solved or failed)", ErrInvalid, q.Outcome)
 	}
 	if q.Text != "" {
+		need["a"], need["v"] = true, true
 		like := "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(q.Text) + "%"
 		add(`(e.id LIKE ? ESCAPE '\' OR coalesce(a.id, '') LIKE ? ESCAPE '\' OR coalesce(v.reason, '') LIKE ? ESCAPE '\'
 			OR e.turns LIKE ? ESCAPE '\')`, like, like, like, like)
@@ -137,14 +171,23 @@ func (q Query) where(job string) (string, []any, error) {
 }
 
 // Rows returns one page of a job's episodes, filtered and sorted as q asks, and how many episodes match.
+// The page's ids are found with only the joins its filters need, then its rows are read in full.
 func (s *Store) Rows(ctx context.Context, job string, q Query) ([]Row, int, error) {
-	where, args, err := q.where(job)
+	need := map[string]bool{}
+	where, args, err := q.where(job, need)
 	if err != nil {
 		return nil, 0, err
 	}
 	col, ok := sortCols[cmp.Or(q.Sort, "started")]
 	if !ok {
 		return nil, 0, fmt.Errorf("store: query episodes: %w: sort %q (want one of %s)", ErrInvalid, q.Sort, strings.Join(SortKeys(), ", "))
+	}
+	var total int
+	if err := s.r.QueryRowContext(ctx, `SELECT count(*)`+from(need)+where, args...).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("store: count episodes of job %s: %w", job, err)
+	}
+	if strings.HasPrefix(col, "b.") {
+		need["b"] = true
 	}
 	dir := "ASC"
 	if q.Desc {
@@ -154,16 +197,31 @@ func (s *Store) Rows(ctx context.Context, job string, q Query) ([]Row, int, erro
 	if limit <= 0 {
 		limit = 50
 	}
-	var total int
-	if err := s.r.QueryRowContext(ctx, `SELECT count(*)`+rowFrom+where, args...).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("store: count episodes of job %s: %w", job, err)
+	order := ` ORDER BY ` + col + ` ` + dir + `, e.started ` + dir + `, e.id ` + dir
+	ids, err := queryAll(ctx, s, "episodes of job "+job, func(r rowScanner) (string, error) {
+		var id string
+		return id, r.Scan(&id)
+	}, `SELECT e.id`+from(need)+where+order+` LIMIT ? OFFSET ?`, append(args, limit, q.Offset)...)
+	if err != nil || len(ids) == 0 {
+		return nil, total, err
+	}
+	inArgs := make([]any, len(ids))
+	for i, id := range ids {
+		inArgs[i] = id
 	}
 	rows, err := queryAll(ctx, s, "episodes of job "+job, scanRow,
 		`SELECT e.id, e.role, e.repo, e.agent, e.policy_version, e.n_turns, e.reward, e.started, e.finished,
 			coalesce(a.id, ''), coalesce(a.strategy, ''), coalesce(a.ord, 0), v.valid, coalesce(v.step, ''), coalesce(v.reason, ''),
-			coalesce(b.id, ''), b.solve_rate, t.success`+rowFrom+where+
-			` ORDER BY `+col+` `+dir+`, e.started `+dir+`, e.id `+dir+` LIMIT ? OFFSET ?`, append(args, limit, q.Offset)...)
-	return rows, total, err
+			coalesce(b.id, ''), b.solve_rate, t.success`+from(allJoins)+` WHERE e.id IN (?`+strings.Repeat(", ?", len(ids)-1)+`)`, inArgs...)
+	if err != nil {
+		return nil, 0, err
+	}
+	pos := make(map[string]int, len(ids))
+	for i, id := range ids {
+		pos[id] = i
+	}
+	slices.SortFunc(rows, func(x, y Row) int { return pos[x.Episode] - pos[y.Episode] })
+	return rows, total, nil
 }
 
 func scanRow(r rowScanner) (Row, error) {

@@ -71,7 +71,7 @@ func makeSynthJob(ctx context.Context, path string, n int) error {
 	for i := range n {
 		art, bug := fmt.Sprintf("art-%04d", i), fmt.Sprintf("bug-%04d", i)
 		if err := st.ProposeArtifact(ctx, store.Artifact{ID: art, Job: synthJob, Repo: "gokit", Strategy: []string{"mutation", "removal"}[i%2],
-			Order: 1, PolicyVersion: int64(i / 4), Agent: "native", Parts: parts}, &store.Episode{ID: fmt.Sprintf("ep-inj-%04d", i), Agent: "native",
+			Order: 1, PolicyVersion: int64(i / 4), Agent: "native", Parts: parts, Created: synthStart.Add(time.Duration(i) * time.Minute)}, &store.Episode{ID: fmt.Sprintf("ep-inj-%04d", i), Agent: "native",
 			PolicyVersion: int64(i / 4), Turns: synthTurns("injector", 3)}); err != nil {
 			return err
 		}
