@@ -41,7 +41,7 @@ type RoleBucket struct {
 	Key        string  `json:"key"`
 	Episodes   int     `json:"episodes"`
 	MeanReward float64 `json:"mean_reward"` // over rewarded episodes
-	SolveRate  float64 `json:"solve_rate"`  // solver: share of successful attempts; injector: share of valid artifacts
+	SolveRate  float64 `json:"solve_rate"`  // of rewarded episodes: solver, the share that succeeded; injector, the share whose artifact was valid
 }
 
 // DurationRow is the time spent on one kind of work.
@@ -80,9 +80,10 @@ func (s *Store) Stats(ctx context.Context, job string) (Stats, error) {
 			b.Role = Role(role)
 			return err
 		}
-		const rate = `CASE e.role WHEN 'solver' THEN coalesce(avg(t.success), 0) ELSE coalesce(avg(v.valid), 0) END`
-		const from = ` FROM episodes e LEFT JOIN attempts t ON t.id = e.attempt_id LEFT JOIN validations v ON v.artifact_id = e.artifact_id
-			WHERE e.job = ?`
+		// Without joins, from the rewards themselves: a solver episode succeeded exactly when its reward is +1,
+		// and a rewarded injector episode's artifact was valid exactly when its reward is above −1.
+		const rate = `coalesce(avg(CASE WHEN e.reward IS NULL THEN NULL WHEN e.role = 'solver' THEN e.reward >= 1 ELSE e.reward > -1 END), 0)`
+		const from = ` FROM episodes e WHERE e.job = ?`
 		if st.ByPolicy, err = collect(ctx, tx, bucket, `SELECT e.role, CAST(e.policy_version AS TEXT), count(*), coalesce(avg(e.reward), 0), `+rate+from+
 			` GROUP BY e.role, e.policy_version ORDER BY e.role, e.policy_version`, job); err != nil {
 			return err
