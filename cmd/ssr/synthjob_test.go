@@ -23,8 +23,8 @@ var synthStart = time.Date(2026, 11, 25, 17, 0, 0, 0, time.UTC)
 // synthArtifact is the artifact every synthetic bug uses.
 func synthArtifact() []byte {
 	a := &artifact.Artifact{TestScript: "#!/bin/sh\ncd /repo && go test -json ./ring\n", TestFiles: []string{"ring/ring_test.go"},
-		Parser: artifact.Parser{Builtin: "gotest-json"},
-		BugDiff: "--- a/ring/ring.go\n+++ b/ring/ring.go\n@@ -1,1 +1,1 @@\n-func (b *Buffer[T]) Len() int { return b.size }\n+func (b *Buffer[T]) Len() int { return b.size + 1 }\n",
+		Parser:     artifact.Parser{Builtin: "gotest-json"},
+		BugDiff:    "--- a/ring/ring.go\n+++ b/ring/ring.go\n@@ -1,1 +1,1 @@\n-func (b *Buffer[T]) Len() int { return b.size }\n+func (b *Buffer[T]) Len() int { return b.size + 1 }\n",
 		WeakenDiff: "--- a/ring/ring_test.go\n+++ b/ring/ring_test.go\n@@ -1,2 +1,1 @@\n func TestA(t *testing.T) {}\n-func TestPeek(t *testing.T) {}\n",
 		Meta:       artifact.Metadata{Repo: "gokit", Strategy: "mutation", Order: 1}}
 	data, _ := a.MarshalRecord()
@@ -147,7 +147,9 @@ func makeBigJob(ctx context.Context, path string, n int) error {
 	defer tx.Rollback() //nolint:errcheck
 	parts := string(synthArtifact())
 	turns := string(synthTurns("solver", 6))
-	ts := func(i int) string { return synthStart.Add(time.Duration(i) * time.Second).UTC().Format("2006-01-02T15:04:05.000000000Z") }
+	ts := func(i int) string {
+		return synthStart.Add(time.Duration(i) * time.Second).UTC().Format("2006-01-02T15:04:05.000000000Z")
+	}
 	for b := 0; b < n/4; b++ {
 		art, bug := fmt.Sprintf("art-%06d", b), fmt.Sprintf("bug-%06d", b)
 		if _, err := tx.ExecContext(ctx, `INSERT INTO artifacts (id, job, repo, strategy, ord, policy_version, agent, parts, created)
