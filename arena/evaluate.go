@@ -39,15 +39,21 @@ func (a *Arena) Evaluate(ctx context.Context, repo *Repo, bug *Bug, prediction *
 	if err != nil {
 		return nil, err
 	}
+	return judgeEvaluation(bug.F2P, bug.P2P, run), nil
+}
+
+// judgeEvaluation decides an evaluation from its parsed run: success means every F2P test passes and every
+// P2P test still passes. Regrade calls it on runs rebuilt from raw logs.
+func judgeEvaluation(f2p, p2p []string, run *TestRun) *Evaluation {
 	ev := &Evaluation{Run: run, Statuses: map[string]string{}}
 	status := run.Status // a test the run did not report (it timed out, crashed, did not build) is not passing
-	for _, id := range bug.F2P {
+	for _, id := range f2p {
 		ev.Statuses[id] = status(id)
 		if ev.Statuses[id] != plugin.StatusPassed {
 			ev.FailingF2P = append(ev.FailingF2P, id)
 		}
 	}
-	for _, id := range bug.P2P {
+	for _, id := range p2p {
 		ev.Statuses[id] = status(id)
 		if ev.Statuses[id] != plugin.StatusPassed {
 			ev.BrokenP2P = append(ev.BrokenP2P, id)
@@ -61,11 +67,11 @@ func (a *Arena) Evaluate(ctx context.Context, repo *Repo, bug *Bug, prediction *
 	case !run.Completed() && (len(ev.FailingF2P) > 0 || len(ev.BrokenP2P) > 0):
 		ev.Reason = fmt.Sprintf("the evaluation run %s; %d F2P and %d P2P test(s) not passing", run.Ending(), len(ev.FailingF2P), len(ev.BrokenP2P))
 	case len(ev.FailingF2P) > 0:
-		ev.Reason = fmt.Sprintf("%d of %d F2P test(s) still fail (%s)", len(ev.FailingF2P), len(bug.F2P), preview(ev.FailingF2P, 3))
+		ev.Reason = fmt.Sprintf("%d of %d F2P test(s) still fail (%s)", len(ev.FailingF2P), len(f2p), preview(ev.FailingF2P, 3))
 	case len(ev.BrokenP2P) > 0:
 		ev.Reason = fmt.Sprintf("%d P2P test(s) broke (%s)", len(ev.BrokenP2P), preview(ev.BrokenP2P, 3))
 	default:
 		ev.Success = true
 	}
-	return ev, nil
+	return ev
 }

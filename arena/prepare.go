@@ -19,28 +19,53 @@ func Prepare(ctx context.Context, b *repos.Builder, list []repos.Repo) ([]*Repo,
 		if err != nil {
 			return nil, fmt.Errorf("build %s: %w", r.Name, err)
 		}
-		lang, co, err := b.Language(ctx, r)
+		repo, err := hostRepo(ctx, b, r)
 		if err != nil {
 			return nil, err
 		}
-		if co == nil {
-			return nil, fmt.Errorf("%s: image-only repositories are not supported by the native agent yet (it needs the code on the host)", r.Name)
-		}
-		desc, err := lang.Describe(ctx, &plugin.DescribeRequest{})
-		if err != nil {
-			return nil, err
-		}
-		tf, err := lang.TestFiles(ctx, &plugin.TestFilesRequest{Files: co.Files})
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, &Repo{
-			Name: r.Name, Image: img.Ref, ImageID: img.ID, Dir: co.Dir, Commit: co.Commit, Files: co.Files,
-			Lang: lang, Language: desc.Name, Parsers: desc.Parsers, TestFiles: tf.TestFiles, Sources: tf.Sources, Warnings: tf.Warnings, Env: img.Env,
-			Limits: sandbox.Limits{Memory: r.Limits.Memory, NanoCPUs: int64(r.Limits.CPUs * 1e9), Pids: r.Limits.PIDs, ExecTimeout: r.Limits.Timeout},
-		})
+		repo.Image, repo.ImageID, repo.Env = img.Ref, img.ID, img.Env
+		out = append(out, repo)
 	}
 	return out, nil
+}
+
+// PrepareHost gives the arena's view of each repository without an image: its checkout on the host and its
+// language plugin, which is all that re-grading stored runs needs (no container engine is touched; the
+// builder may have none). Image, ImageID and Env stay empty.
+func PrepareHost(ctx context.Context, b *repos.Builder, list []repos.Repo) ([]*Repo, error) {
+	out := make([]*Repo, 0, len(list))
+	for _, r := range list {
+		repo, err := hostRepo(ctx, b, r)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, repo)
+	}
+	return out, nil
+}
+
+// hostRepo clones r (or reuses its cached checkout) and opens its language plugin.
+func hostRepo(ctx context.Context, b *repos.Builder, r repos.Repo) (*Repo, error) {
+	lang, co, err := b.Language(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	if co == nil {
+		return nil, fmt.Errorf("%s: image-only repositories are not supported by the native agent yet (it needs the code on the host)", r.Name)
+	}
+	desc, err := lang.Describe(ctx, &plugin.DescribeRequest{})
+	if err != nil {
+		return nil, err
+	}
+	tf, err := lang.TestFiles(ctx, &plugin.TestFilesRequest{Files: co.Files})
+	if err != nil {
+		return nil, err
+	}
+	return &Repo{
+		Name: r.Name, Dir: co.Dir, Commit: co.Commit, Files: co.Files,
+		Lang: lang, Language: desc.Name, Parsers: desc.Parsers, TestFiles: tf.TestFiles, Sources: tf.Sources, Warnings: tf.Warnings,
+		Limits: sandbox.Limits{Memory: r.Limits.Memory, NanoCPUs: int64(r.Limits.CPUs * 1e9), Pids: r.Limits.PIDs, ExecTimeout: r.Limits.Timeout},
+	}, nil
 }
 
 // ReposOf lists the repositories a job config names: its built-in examples, then its manifest's entries

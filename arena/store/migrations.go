@@ -179,6 +179,11 @@ CREATE TABLE leases (
 	ttl_ns    INTEGER NOT NULL CHECK (ttl_ns > 0)
 ) STRICT;
 `,
+	// 5: a job's episodes in start order whatever their role, so that the replay viewer pages through a large
+	// job without sorting it.
+	`
+CREATE INDEX episodes_job_started ON episodes(job, started, id);
+`,
 }
 
 // SchemaVersion is the schema version this build of ssr writes.

@@ -16,7 +16,8 @@ import (
 // TestMain lets testscript run "ssr" in scripts as this test binary, calling run in process.
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"ssr": func() { os.Exit(run(os.Args[1:])) },
+		"ssr":          func() { os.Exit(run(os.Args[1:])) },
+		"ssr-synthjob": synthJobCmd, // ssr-synthjob DB N: a small job database made through the store
 	})
 }
 
