@@ -284,7 +284,7 @@ func (b *Builder) Build(ctx context.Context, repo Repo) (*Image, error) {
 	}
 	fmt.Fprintf(log, "%s: base image %s (%s)\n", repo.Name, base, p.recipe.Summary())
 
-	limits := sandboxLimits(repo.Limits)
+	limits := repo.Limits.Sandbox()
 	limits.Network = repo.SetupNetwork // off unless the manifest asks: setup that downloads needs a reachable registry
 	sb, err := b.provider.Start(ctx, sandbox.Spec{Image: base, Workdir: p.workdir, Job: b.cfg.jobFor("build", repo.Name), Role: "build", Env: p.env, User: "root", Limits: limits})
 	if err != nil {
@@ -358,11 +358,6 @@ func lastLines(s string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
-}
-
-// sandboxLimits maps a manifest's limits onto a sandbox's (zero stays zero: the backend's default).
-func sandboxLimits(l Limits) sandbox.Limits {
-	return sandbox.Limits{Memory: l.Memory, NanoCPUs: int64(l.CPUs * 1e9), Pids: l.PIDs, ExecTimeout: l.Timeout}
 }
 
 // existingImage checks an image source and describes it.
