@@ -100,9 +100,26 @@ func (h HostLanguages) Language(ctx context.Context, name string, co *Checkout) 
 	}
 	res, err := h.Host.Detect(ctx, &plugin.DetectRequest{Root: co.Dir, Files: co.Files}, plugin.DefaultMinConfidence)
 	if err != nil {
-		return nil, err
+		if res == nil || !errors.Is(err, plugin.ErrNoMatch) {
+			return nil, err
+		}
+		return nil, noLanguageError(res, err)
 	}
 	return res.Best.Client, nil
+}
+
+// noLanguageError is Detect's failure as one line: what each plugin said and what to do.
+func noLanguageError(res *plugin.DetectResult, err error) error {
+	var said []string
+	for _, c := range res.Candidates {
+		said = append(said, fmt.Sprintf("%s %.2f: %s", c.Client.Name(), c.Confidence, c.Reason))
+	}
+	if len(said) == 0 {
+		return fmt.Errorf("%w: no language plugin answered (%s): install ssr-lang-go or ssr-lang-python beside ssr (make build), see 'ssr plugins list'",
+			plugin.ErrNoMatch, oneLine(err))
+	}
+	return fmt.Errorf("%w: no language detected (%s; a plugin needs %.2f): set 'language:' in the manifest, or install a plugin for its language",
+		plugin.ErrNoMatch, strings.Join(said, "; "), plugin.DefaultMinConfidence)
 }
 
 // Image is a built repo image: the dependencies installed and the code at Workdir as a git work tree.
@@ -172,7 +189,7 @@ func (b *Builder) Language(ctx context.Context, repo Repo) (plugin.Language, *Ch
 	}
 	lang, err := b.languages.Language(ctx, repo.Language, co)
 	if err != nil {
-		return nil, nil, fmt.Errorf("repo %s: %w", repo.Name, err)
+		return nil, nil, fmt.Errorf("repo %s (%s): %w", repo.Name, repo.Source, err)
 	}
 	return lang, co, nil
 }
