@@ -163,7 +163,8 @@ type buildPlan struct {
 	env      []string
 	workdir  string
 	inputs   string
-	recipeID string // hash of everything but the commit: the tag's second half
+	recipeID string     // hash of everything but the commit: the tag's second half
+	goMods   *goModules // a Go repository's modules, downloaded on the host; nil for others
 }
 
 // ImageRef is the reference a repo image gets: ssr-repo/<name>:<commit12>-<recipe12>.
@@ -219,11 +220,18 @@ func (b *Builder) plan(ctx context.Context, repo Repo) (*buildPlan, error) {
 		env:     envList(rec.Env),
 		workdir: repo.Source.WorkdirOrDefault(),
 	}
+	var modules []string
+	if needsGoModules(desc.Name, co) {
+		if p.goMods, err = b.cfg.downloadGoModules(ctx, repo.Name, co); err != nil {
+			return nil, err
+		}
+		modules = p.goMods.Modules
+	}
 	// The tag's recipe half covers everything but the commit; the inputs label covers everything.
 	recipeDoc, _ := json.Marshal(struct {
 		Format, Base, Workdir, Plugin string
-		Setup, Env                    []string
-	}{imageFormat, recipe.JSON(), p.workdir, desc.Name + "@" + desc.Version, p.setup, p.env})
+		Setup, Env, Modules           []string
+	}{imageFormat, recipe.JSON(), p.workdir, desc.Name + "@" + desc.Version, p.setup, p.env, modules})
 	p.recipeID = hashHex(recipeDoc)
 	p.inputs = hashHex([]byte(co.Commit + "\n" + string(recipeDoc)))
 	return p, nil
@@ -309,8 +317,19 @@ func (b *Builder) Build(ctx context.Context, repo Repo) (*Image, error) {
 	}
 	defer sb.Close(context.WithoutCancel(ctx))
 
-	if err := b.copyCheckout(ctx, sb.ID(), p.co.Dir, p.workdir); err != nil {
+	if err := b.copyDir(ctx, sb.ID(), p.co.Dir, p.workdir, nil); err != nil {
 		return nil, fmt.Errorf("build %s: copy the checkout into %s: %w", repo.Name, p.workdir, err)
+	}
+	var setupEnv []string
+	if p.goMods != nil {
+		dst := goModCacheIn(p.env)
+		fmt.Fprintf(log, "%s: copying %d Go modules into %s\n", repo.Name, len(p.goMods.Modules), dst)
+		if err := b.copyDir(ctx, sb.ID(), p.goMods.Dir, dst, keepInImage); err != nil {
+			return nil, fmt.Errorf("build %s: copy the Go module cache into %s: %w", repo.Name, dst, err)
+		}
+		if repo.SetupNetwork {
+			setupEnv = goSetupEnv(ctx)
+		}
 	}
 	unlock()
 	unlock = nil
@@ -318,7 +337,7 @@ func (b *Builder) Build(ctx context.Context, repo Repo) (*Image, error) {
 	steps := append([]string{"git -c safe.directory='*' update-index -q --refresh; git -c safe.directory='*' status --porcelain --untracked-files=no | head -20"}, p.setup...)
 	for i, step := range steps {
 		fmt.Fprintf(log, "$ %s\n", step)
-		res, err := sb.Exec(ctx, sandbox.ExecRequest{Cmd: []string{"bash", "-c", step + " 2>&1"}, Timeout: repo.Limits.Timeout})
+		res, err := sb.Exec(ctx, sandbox.ExecRequest{Cmd: []string{"bash", "-c", step + " 2>&1"}, Env: setupEnv, Timeout: repo.Limits.Timeout})
 		if err != nil {
 			return nil, fmt.Errorf("build %s: run %q: %w (log: %s)", repo.Name, step, err, img.Log)
 		}
@@ -404,11 +423,12 @@ func (b *Builder) existingImage(ctx context.Context, repo Repo, start time.Time)
 	}, nil
 }
 
-// copyCheckout sends the work tree and its .git directory to workdir in one tar stream.
-func (b *Builder) copyCheckout(ctx context.Context, containerID, dir, workdir string) error {
+// copyDir sends dir (for a checkout, the work tree and its .git directory) to dst in one tar stream; keep,
+// when set, picks the files by their path relative to dir.
+func (b *Builder) copyDir(ctx context.Context, containerID, dir, dst string, keep func(rel string) bool) error {
 	pr, pw := io.Pipe()
 	var wg conc.WaitGroup
-	wg.Go(func() { pw.CloseWithError(writeTar(ctx, pw, dir, strings.TrimPrefix(workdir, "/"))) })
+	wg.Go(func() { pw.CloseWithError(writeTar(ctx, pw, dir, strings.TrimPrefix(dst, "/"), keep)) })
 	err := b.engine.CopyToContainer(ctx, containerID, "/", pr, container.CopyToContainerOptions{})
 	pr.CloseWithError(err) // stops the writer when the copy failed half-way
 	wg.Wait()
@@ -416,8 +436,8 @@ func (b *Builder) copyCheckout(ctx context.Context, containerID, dir, workdir st
 }
 
 // writeTar writes dir's regular files, directories and symbolic links under prefix, owned by root, with
-// fixed times.
-func writeTar(ctx context.Context, w io.Writer, dir, prefix string) error {
+// fixed times; keep, when set, leaves out the files (not directories) it refuses.
+func writeTar(ctx context.Context, w io.Writer, dir, prefix string, keep func(rel string) bool) error {
 	tw := tar.NewWriter(w)
 	epoch := time.Unix(0, 0)
 	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
@@ -432,6 +452,9 @@ func writeTar(ctx context.Context, w io.Writer, dir, prefix string) error {
 			return err
 		}
 		name := filepath.ToSlash(filepath.Join(prefix, rel))
+		if keep != nil && !d.IsDir() && !keep(rel) {
+			return nil
+		}
 		info, err := d.Info()
 		if err != nil {
 			return err
