@@ -37,6 +37,7 @@ const (
 	LabelLanguage = "ssr.language" // plugin name
 	LabelPlugin   = "ssr.plugin"   // plugin name@version
 	LabelEnv      = "ssr.env"      // JSON object: the plugin's environment for every run
+	LabelWarnings = "ssr.warnings" // JSON list: the warnings the setup steps printed
 )
 
 // ImageRepository is the repository part of every repo image's reference.
@@ -129,12 +130,13 @@ type Image struct {
 	ID       string        `json:"id"`     // the engine's image ID
 	Commit   string        `json:"commit"` // the code's commit; empty for image sources
 	Workdir  string        `json:"workdir"`
-	Language string        `json:"language"` // plugin name
-	Plugin   string        `json:"plugin"`   // plugin name@version
-	Env      []string      `json:"env"`      // KEY=VALUE from the plugin, for every sandbox made from the image
-	Inputs   string        `json:"inputs"`   // hash over commit, base recipe, setup steps, environment, plugin
-	Cached   bool          `json:"cached"`   // an image with the same inputs existed and was reused
-	Log      string        `json:"log"`      // the build log on the host (empty when cached)
+	Language string        `json:"language"`           // plugin name
+	Plugin   string        `json:"plugin"`             // plugin name@version
+	Env      []string      `json:"env"`                // KEY=VALUE from the plugin, for every sandbox made from the image
+	Inputs   string        `json:"inputs"`             // hash over commit, base recipe, setup steps, environment, plugin
+	Cached   bool          `json:"cached"`             // an image with the same inputs existed and was reused
+	Warnings []string      `json:"warnings,omitempty"` // lines the setup steps printed that start with "warning: " (dependencies left out, …)
+	Log      string        `json:"log"`                // the build log on the host (empty when cached)
 	Duration time.Duration `json:"duration"`
 }
 
@@ -255,10 +257,12 @@ func envList(m map[string]string) []string {
 // recipe (default packages ∪ plugin packages ∪ manifest packages), the setup steps (plugin's, then the
 // manifest's), the plugin's environment and version. An image source is only checked to exist.
 //
-// Building clones the code, makes sure the base image exists (docker.EnsureBase), copies the checkout with
-// its history into the workdir through the engine's archive API, runs the setup steps in a sandbox and
-// commits it. The build log is kept under the cache directory; a failed step is a *SetupError with its last
-// lines.
+// Building clones the code, makes sure the shared base image exists (docker.EnsureBase) and, when the plugin
+// or the manifest needs packages beyond it, a package layer on it (see packages.go); copies the checkout with
+// its history into the workdir through the engine's archive API, and a Go repository's modules into the
+// image's module cache (see gomodules.go); runs the setup steps in a sandbox and commits it. The build log is
+// kept under the cache directory; a failed step is a *SetupError with its last lines; lines of setup output
+// that start with "warning: " become Image.Warnings.
 func (b *Builder) Build(ctx context.Context, repo Repo) (*Image, error) {
 	start := b.cfg.now()
 	if repo.Source.Kind() == SourceImage {
@@ -284,6 +288,7 @@ func (b *Builder) Build(ctx context.Context, repo Repo) (*Image, error) {
 	}
 	if insp, err := b.engine.ImageInspect(ctx, img.Ref); err == nil && insp.Config != nil && insp.Config.Labels[LabelInputs] == p.inputs {
 		img.ID, img.Cached, img.Duration = insp.ID, true, b.cfg.now().Sub(start)
+		json.Unmarshal([]byte(insp.Config.Labels[LabelWarnings]), &img.Warnings)
 		fmt.Fprintf(b.cfg.progress, "%s: image %s is up to date\n", repo.Name, img.Ref)
 		return img, nil
 	} else if err != nil && !errdefs.IsNotFound(err) {
@@ -303,11 +308,18 @@ func (b *Builder) Build(ctx context.Context, repo Repo) (*Image, error) {
 	log := io.MultiWriter(logf, b.cfg.progress)
 	fmt.Fprintf(log, "%s: building %s (%s at %s, plugin %s)\n", repo.Name, img.Ref, repo.Source, p.co.Commit, img.Plugin)
 
-	base, err := docker.EnsureBase(ctx, b.engine, p.recipe, docker.WithProgress(log), docker.WithLockDir(filepath.Join(b.cfg.cacheDir, "locks")))
+	// One shared base; the packages beyond it go into a package layer shared by repos that need the same.
+	baseRecipe := docker.DefaultRecipe()
+	base, err := docker.EnsureBase(ctx, b.engine, baseRecipe, docker.WithProgress(log), docker.WithLockDir(filepath.Join(b.cfg.cacheDir, "locks")))
 	if err != nil {
 		return nil, fmt.Errorf("build %s: base image: %w (log: %s)", repo.Name, err, img.Log)
 	}
-	fmt.Fprintf(log, "%s: base image %s (%s)\n", repo.Name, base, p.recipe.Summary())
+	fmt.Fprintf(log, "%s: base image %s (%s)\n", repo.Name, base, baseRecipe.Summary())
+	if extra := extraPackages(baseRecipe, p.recipe.Packages); len(extra) > 0 {
+		if base, err = b.ensurePackages(ctx, repo, baseRecipe, base, extra, log, logf, img.Log); err != nil {
+			return nil, fmt.Errorf("build %s: %w", repo.Name, err)
+		}
+	}
 
 	limits := repo.Limits.Sandbox()
 	limits.Network = repo.SetupNetwork // off unless the manifest asks: setup that downloads needs a reachable registry
@@ -350,6 +362,10 @@ func (b *Builder) Build(ctx context.Context, repo Repo) (*Image, error) {
 			return nil, &SetupError{Repo: repo.Name, Step: step, ExitCode: res.ExitCode, TimedOut: res.TimedOut,
 				Tail: lastLines(string(res.Stdout)+string(res.Stderr), 20), Log: img.Log}
 		}
+		for _, w := range setupWarnings(string(res.Stdout) + string(res.Stderr)) {
+			fmt.Fprintf(b.cfg.progress, "%s: %s\n", repo.Name, w)
+			img.Warnings = append(img.Warnings, w)
+		}
 	}
 
 	envJSON, _ := json.Marshal(rec(p.env))
@@ -357,6 +373,10 @@ func (b *Builder) Build(ctx context.Context, repo Repo) (*Image, error) {
 		"WORKDIR " + p.workdir,
 		label(LabelRepo, repo.Name), label(LabelInputs, p.inputs), label(LabelCommit, p.co.Commit),
 		label(LabelLanguage, p.plugin.Name), label(LabelPlugin, img.Plugin), label(LabelEnv, string(envJSON)),
+	}
+	if len(img.Warnings) > 0 {
+		warnJSON, _ := json.Marshal(img.Warnings)
+		changes = append(changes, label(LabelWarnings, string(warnJSON)))
 	}
 	for _, kv := range p.env {
 		k, v, _ := strings.Cut(kv, "=")
@@ -523,4 +543,16 @@ func FindImages(ctx context.Context, engine Engine, name string) ([]ImageStatus,
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Created.After(out[j].Created) })
 	return out, nil
+}
+
+// setupWarnings picks the lines of a setup step's output that start with "warning: ": what a plugin's step
+// could not do and the user should know (a dependency left out, say), without failing the build.
+func setupWarnings(out string) []string {
+	var ws []string
+	for _, l := range strings.Split(out, "\n") {
+		if l = strings.TrimSpace(l); strings.HasPrefix(l, "warning: ") {
+			ws = append(ws, l)
+		}
+	}
+	return ws
 }
