@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/selfplay-swe/ssr/repos/plugin"
@@ -21,8 +22,46 @@ const DefaultFlakeRuns = 2
 // baselineFormat is bumped when the cached JSON changes shape.
 const baselineFormat = 1
 
-// ErrNoTests means a test run's output named no tests: the command or the parser does not fit the repo.
-var ErrNoTests = errors.New("no tests in the output")
+// Sentinel errors of baselines, wrapped by the *BaselineError a failed baseline gives.
+var (
+	// ErrNoTests means a test run's output named no tests: the command or the parser does not fit the repo.
+	ErrNoTests = errors.New("no tests in the output")
+	// ErrNoPassingTests means tests ran but none passed in every run: nothing could become a bug's test.
+	ErrNoPassingTests = errors.New("no test passed")
+)
+
+// BaselineError is a baseline that gave nothing to work with: the command that ran, how it ended and the last
+// lines of its output; the full output is kept in Log.
+type BaselineError struct {
+	Repo     string
+	Run      int    // 1-based run that failed; 0 when the runs together failed (no test passed in all)
+	Command  string // the manifest's test_command, or a description of the plugin's script
+	ExitCode int
+	TimedOut bool
+	Counts   string // e.g. "3 failed, 1 error"; empty when no tests were found
+	Tail     string // the last lines of the output
+	Log      string // the script and its full output on the host
+	Err      error  // ErrNoTests or ErrNoPassingTests
+}
+
+func (e *BaselineError) Error() string {
+	what := e.Err.Error()
+	if e.Counts != "" {
+		what += " (" + e.Counts + ")"
+	}
+	if e.Run > 0 {
+		what += fmt.Sprintf(" in run %d", e.Run)
+	}
+	how := fmt.Sprintf("exit status %d", e.ExitCode)
+	if e.TimedOut {
+		how = "timed out: raise limits.timeout"
+	}
+	return fmt.Sprintf("baseline %s: %s running %s (%s; full output: %s): check test_command and the dependencies the image needs; last lines:\n%s",
+		e.Repo, what, e.Command, how, e.Log, e.Tail)
+}
+
+// Unwrap returns ErrNoTests or ErrNoPassingTests.
+func (e *BaselineError) Unwrap() error { return e.Err }
 
 // WithFlakeRuns sets how many times Baseline runs the tests (default 2); tests whose status differs between
 // runs are flaky.
@@ -152,14 +191,17 @@ func (b *Builder) Baseline(ctx context.Context, repo Repo, img *Image) (*Baselin
 		if err != nil {
 			return nil, fmt.Errorf("baseline %s, run %d: parse with %s: %w", repo.Name, i+1, parser, err)
 		}
-		if len(parsed.Tests) == 0 {
-			return nil, fmt.Errorf("baseline %s, run %d: %w (exit status %d; check test_command; last lines:\n%s)",
-				repo.Name, i+1, ErrNoTests, run.ExitCode, lastLines(run.Output, 20))
-		}
 		run.Tests = parsed.Tests
+		if len(parsed.Tests) == 0 {
+			return nil, b.baselineError(repo, img, script, i+1, run, ErrNoTests, "")
+		}
 		bl.Runs = append(bl.Runs, run)
 	}
 	bl.summarise()
+	if len(bl.Passing()) == 0 {
+		last := bl.Runs[len(bl.Runs)-1]
+		return nil, b.baselineError(repo, img, script, 0, last, ErrNoPassingTests, countsLine(bl.Counts()))
+	}
 	if err := writeBaseline(path, bl); err != nil {
 		return nil, err
 	}
@@ -169,7 +211,7 @@ func (b *Builder) Baseline(ctx context.Context, repo Repo, img *Image) (*Baselin
 
 // runTests runs the script once in a fresh sandbox made from img.
 func (b *Builder) runTests(ctx context.Context, repo Repo, img *Image, script string) (TestRun, error) {
-	sb, err := b.provider.Start(ctx, sandbox.Spec{Image: img.ID, Workdir: img.Workdir, Job: b.cfg.jobFor("baseline", repo.Name), Role: "baseline", Env: img.Env, Limits: sandboxLimits(repo.Limits)})
+	sb, err := b.provider.Start(ctx, sandbox.Spec{Image: img.ID, Workdir: img.Workdir, Job: b.cfg.jobFor("baseline", repo.Name), Role: "baseline", Env: img.Env, Limits: repo.Limits.Sandbox()})
 	if err != nil {
 		return TestRun{}, err
 	}
@@ -252,4 +294,32 @@ func writeBaseline(path string, bl *Baseline) error {
 		return err
 	}
 	return writeFileAtomic(path, data, 0o644)
+}
+
+// baselineError keeps the script and the run's output in a log file and describes the failure.
+func (b *Builder) baselineError(repo Repo, img *Image, script string, n int, run TestRun, cause error, counts string) error {
+	cmd := fmt.Sprintf("the %s plugin's test script", img.Language)
+	if repo.TestCommand != "" {
+		cmd = fmt.Sprintf("test_command %q", repo.TestCommand)
+	}
+	e := &BaselineError{Repo: repo.Name, Run: n, Command: cmd, ExitCode: run.ExitCode, TimedOut: run.TimedOut,
+		Counts: counts, Tail: lastLines(run.Output, 20), Err: cause}
+	dir := filepath.Join(b.cfg.cacheDir, "logs")
+	e.Log = filepath.Join(dir, fmt.Sprintf("baseline-%s-%s.log", repo.Name, b.cfg.now().UTC().Format("20060102T150405.000")))
+	data := "# image " + img.Ref + "\n# script:\n" + script + "\n# output:\n" + run.Output
+	if err := os.MkdirAll(dir, 0o755); err != nil || os.WriteFile(e.Log, []byte(data), 0o644) != nil {
+		e.Log = "not kept"
+	}
+	return e
+}
+
+// countsLine writes status counts as "3 failed, 1 error", in a fixed order.
+func countsLine(counts map[string]int) string {
+	var parts []string
+	for _, st := range []string{plugin.StatusPassed, plugin.StatusFailed, plugin.StatusError, plugin.StatusSkipped, StatusFlaky} {
+		if counts[st] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", counts[st], st))
+		}
+	}
+	return strings.Join(parts, ", ")
 }

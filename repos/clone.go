@@ -102,7 +102,7 @@ func (c *config) cloneGit(ctx context.Context, url, commit, branch string) (*Che
 	if err != nil {
 		fmt.Fprintf(c.progress, "cloning %s\n", url)
 		if repo, err = cloneInto(ctx, url, dir); err != nil {
-			return nil, fmt.Errorf("clone %s: %w", url, err)
+			return nil, sourceError("clone", url, err)
 		}
 		fresh = true
 	}
@@ -114,7 +114,7 @@ func (c *config) cloneGit(ctx context.Context, url, commit, branch string) (*Che
 		if err != nil && !fresh {
 			fmt.Fprintf(c.progress, "fetching %s for commit %s\n", url, commit)
 			if ferr := fetch(ctx, repo); ferr != nil {
-				return nil, fmt.Errorf("fetch %s: %w", url, ferr)
+				return nil, sourceError("fetch", url, ferr)
 			}
 			h, err = resolveCommit(repo, commit)
 		}
@@ -126,7 +126,7 @@ func (c *config) cloneGit(ctx context.Context, url, commit, branch string) (*Che
 		if !fresh {
 			fmt.Fprintf(c.progress, "fetching %s\n", url)
 			if err := fetch(ctx, repo); err != nil {
-				return nil, fmt.Errorf("fetch %s: %w", url, err)
+				return nil, sourceError("fetch", url, err)
 			}
 		}
 		name := branch

@@ -37,6 +37,7 @@ const (
 	LabelLanguage = "ssr.language" // plugin name
 	LabelPlugin   = "ssr.plugin"   // plugin name@version
 	LabelEnv      = "ssr.env"      // JSON object: the plugin's environment for every run
+	LabelWarnings = "ssr.warnings" // JSON list: the warnings the setup steps printed
 )
 
 // ImageRepository is the repository part of every repo image's reference.
@@ -100,9 +101,26 @@ func (h HostLanguages) Language(ctx context.Context, name string, co *Checkout) 
 	}
 	res, err := h.Host.Detect(ctx, &plugin.DetectRequest{Root: co.Dir, Files: co.Files}, plugin.DefaultMinConfidence)
 	if err != nil {
-		return nil, err
+		if res == nil || !errors.Is(err, plugin.ErrNoMatch) {
+			return nil, err
+		}
+		return nil, noLanguageError(res, err)
 	}
 	return res.Best.Client, nil
+}
+
+// noLanguageError is Detect's failure as one line: what each plugin said and what to do.
+func noLanguageError(res *plugin.DetectResult, err error) error {
+	var said []string
+	for _, c := range res.Candidates {
+		said = append(said, fmt.Sprintf("%s %.2f: %s", c.Client.Name(), c.Confidence, c.Reason))
+	}
+	if len(said) == 0 {
+		return fmt.Errorf("%w: no language plugin answered (%s): install ssr-lang-go or ssr-lang-python beside ssr (make build), see 'ssr plugins list'",
+			plugin.ErrNoMatch, oneLine(err))
+	}
+	return fmt.Errorf("%w: no language detected (%s; a plugin needs %.2f): set 'language:' in the manifest, or install a plugin for its language",
+		plugin.ErrNoMatch, strings.Join(said, "; "), plugin.DefaultMinConfidence)
 }
 
 // Image is a built repo image: the dependencies installed and the code at Workdir as a git work tree.
@@ -112,12 +130,13 @@ type Image struct {
 	ID       string        `json:"id"`     // the engine's image ID
 	Commit   string        `json:"commit"` // the code's commit; empty for image sources
 	Workdir  string        `json:"workdir"`
-	Language string        `json:"language"` // plugin name
-	Plugin   string        `json:"plugin"`   // plugin name@version
-	Env      []string      `json:"env"`      // KEY=VALUE from the plugin, for every sandbox made from the image
-	Inputs   string        `json:"inputs"`   // hash over commit, base recipe, setup steps, environment, plugin
-	Cached   bool          `json:"cached"`   // an image with the same inputs existed and was reused
-	Log      string        `json:"log"`      // the build log on the host (empty when cached)
+	Language string        `json:"language"`           // plugin name
+	Plugin   string        `json:"plugin"`             // plugin name@version
+	Env      []string      `json:"env"`                // KEY=VALUE from the plugin, for every sandbox made from the image
+	Inputs   string        `json:"inputs"`             // hash over commit, base recipe, setup steps, environment, plugin
+	Cached   bool          `json:"cached"`             // an image with the same inputs existed and was reused
+	Warnings []string      `json:"warnings,omitempty"` // lines the setup steps printed that start with "warning: " (dependencies left out, …)
+	Log      string        `json:"log"`                // the build log on the host (empty when cached)
 	Duration time.Duration `json:"duration"`
 }
 
@@ -146,7 +165,8 @@ type buildPlan struct {
 	env      []string
 	workdir  string
 	inputs   string
-	recipeID string // hash of everything but the commit: the tag's second half
+	recipeID string     // hash of everything but the commit: the tag's second half
+	goMods   *goModules // a Go repository's modules, downloaded on the host; nil for others
 }
 
 // ImageRef is the reference a repo image gets: ssr-repo/<name>:<commit12>-<recipe12>.
@@ -172,7 +192,7 @@ func (b *Builder) Language(ctx context.Context, repo Repo) (plugin.Language, *Ch
 	}
 	lang, err := b.languages.Language(ctx, repo.Language, co)
 	if err != nil {
-		return nil, nil, fmt.Errorf("repo %s: %w", repo.Name, err)
+		return nil, nil, fmt.Errorf("repo %s (%s): %w", repo.Name, repo.Source, err)
 	}
 	return lang, co, nil
 }
@@ -202,11 +222,18 @@ func (b *Builder) plan(ctx context.Context, repo Repo) (*buildPlan, error) {
 		env:     envList(rec.Env),
 		workdir: repo.Source.WorkdirOrDefault(),
 	}
+	var modules []string
+	if needsGoModules(desc.Name, co) {
+		if p.goMods, err = b.cfg.downloadGoModules(ctx, repo.Name, co); err != nil {
+			return nil, err
+		}
+		modules = p.goMods.Modules
+	}
 	// The tag's recipe half covers everything but the commit; the inputs label covers everything.
 	recipeDoc, _ := json.Marshal(struct {
 		Format, Base, Workdir, Plugin string
-		Setup, Env                    []string
-	}{imageFormat, recipe.JSON(), p.workdir, desc.Name + "@" + desc.Version, p.setup, p.env})
+		Setup, Env, Modules           []string
+	}{imageFormat, recipe.JSON(), p.workdir, desc.Name + "@" + desc.Version, p.setup, p.env, modules})
 	p.recipeID = hashHex(recipeDoc)
 	p.inputs = hashHex([]byte(co.Commit + "\n" + string(recipeDoc)))
 	return p, nil
@@ -230,10 +257,12 @@ func envList(m map[string]string) []string {
 // recipe (default packages ∪ plugin packages ∪ manifest packages), the setup steps (plugin's, then the
 // manifest's), the plugin's environment and version. An image source is only checked to exist.
 //
-// Building clones the code, makes sure the base image exists (docker.EnsureBase), copies the checkout with
-// its history into the workdir through the engine's archive API, runs the setup steps in a sandbox and
-// commits it. The build log is kept under the cache directory; a failed step is a *SetupError with its last
-// lines.
+// Building clones the code, makes sure the shared base image exists (docker.EnsureBase) and, when the plugin
+// or the manifest needs packages beyond it, a package layer on it (see packages.go); copies the checkout with
+// its history into the workdir through the engine's archive API, and a Go repository's modules into the
+// image's module cache (see gomodules.go); runs the setup steps in a sandbox and commits it. The build log is
+// kept under the cache directory; a failed step is a *SetupError with its last lines; lines of setup output
+// that start with "warning: " become Image.Warnings.
 func (b *Builder) Build(ctx context.Context, repo Repo) (*Image, error) {
 	start := b.cfg.now()
 	if repo.Source.Kind() == SourceImage {
@@ -259,6 +288,7 @@ func (b *Builder) Build(ctx context.Context, repo Repo) (*Image, error) {
 	}
 	if insp, err := b.engine.ImageInspect(ctx, img.Ref); err == nil && insp.Config != nil && insp.Config.Labels[LabelInputs] == p.inputs {
 		img.ID, img.Cached, img.Duration = insp.ID, true, b.cfg.now().Sub(start)
+		json.Unmarshal([]byte(insp.Config.Labels[LabelWarnings]), &img.Warnings)
 		fmt.Fprintf(b.cfg.progress, "%s: image %s is up to date\n", repo.Name, img.Ref)
 		return img, nil
 	} else if err != nil && !errdefs.IsNotFound(err) {
@@ -278,13 +308,20 @@ func (b *Builder) Build(ctx context.Context, repo Repo) (*Image, error) {
 	log := io.MultiWriter(logf, b.cfg.progress)
 	fmt.Fprintf(log, "%s: building %s (%s at %s, plugin %s)\n", repo.Name, img.Ref, repo.Source, p.co.Commit, img.Plugin)
 
-	base, err := docker.EnsureBase(ctx, b.engine, p.recipe, docker.WithProgress(log), docker.WithLockDir(filepath.Join(b.cfg.cacheDir, "locks")))
+	// One shared base; the packages beyond it go into a package layer shared by repos that need the same.
+	baseRecipe := docker.DefaultRecipe()
+	base, err := docker.EnsureBase(ctx, b.engine, baseRecipe, docker.WithProgress(log), docker.WithLockDir(filepath.Join(b.cfg.cacheDir, "locks")))
 	if err != nil {
 		return nil, fmt.Errorf("build %s: base image: %w (log: %s)", repo.Name, err, img.Log)
 	}
-	fmt.Fprintf(log, "%s: base image %s (%s)\n", repo.Name, base, p.recipe.Summary())
+	fmt.Fprintf(log, "%s: base image %s (%s)\n", repo.Name, base, baseRecipe.Summary())
+	if extra := extraPackages(baseRecipe, p.recipe.Packages); len(extra) > 0 {
+		if base, err = b.ensurePackages(ctx, repo, baseRecipe, base, extra, log, logf, img.Log); err != nil {
+			return nil, fmt.Errorf("build %s: %w", repo.Name, err)
+		}
+	}
 
-	limits := sandboxLimits(repo.Limits)
+	limits := repo.Limits.Sandbox()
 	limits.Network = repo.SetupNetwork // off unless the manifest asks: setup that downloads needs a reachable registry
 	sb, err := b.provider.Start(ctx, sandbox.Spec{Image: base, Workdir: p.workdir, Job: b.cfg.jobFor("build", repo.Name), Role: "build", Env: p.env, User: "root", Limits: limits})
 	if err != nil {
@@ -292,8 +329,19 @@ func (b *Builder) Build(ctx context.Context, repo Repo) (*Image, error) {
 	}
 	defer sb.Close(context.WithoutCancel(ctx))
 
-	if err := b.copyCheckout(ctx, sb.ID(), p.co.Dir, p.workdir); err != nil {
+	if err := b.copyDir(ctx, sb.ID(), p.co.Dir, p.workdir, nil); err != nil {
 		return nil, fmt.Errorf("build %s: copy the checkout into %s: %w", repo.Name, p.workdir, err)
+	}
+	var setupEnv []string
+	if p.goMods != nil {
+		dst := goModCacheIn(p.env)
+		fmt.Fprintf(log, "%s: copying %d Go modules into %s\n", repo.Name, len(p.goMods.Modules), dst)
+		if err := b.copyDir(ctx, sb.ID(), p.goMods.Dir, dst, keepInImage); err != nil {
+			return nil, fmt.Errorf("build %s: copy the Go module cache into %s: %w", repo.Name, dst, err)
+		}
+		if repo.SetupNetwork {
+			setupEnv = goSetupEnv(ctx)
+		}
 	}
 	unlock()
 	unlock = nil
@@ -301,7 +349,7 @@ func (b *Builder) Build(ctx context.Context, repo Repo) (*Image, error) {
 	steps := append([]string{"git -c safe.directory='*' update-index -q --refresh; git -c safe.directory='*' status --porcelain --untracked-files=no | head -20"}, p.setup...)
 	for i, step := range steps {
 		fmt.Fprintf(log, "$ %s\n", step)
-		res, err := sb.Exec(ctx, sandbox.ExecRequest{Cmd: []string{"bash", "-c", step + " 2>&1"}, Timeout: repo.Limits.Timeout})
+		res, err := sb.Exec(ctx, sandbox.ExecRequest{Cmd: []string{"bash", "-c", step + " 2>&1"}, Env: setupEnv, Timeout: repo.Limits.Timeout})
 		if err != nil {
 			return nil, fmt.Errorf("build %s: run %q: %w (log: %s)", repo.Name, step, err, img.Log)
 		}
@@ -314,6 +362,10 @@ func (b *Builder) Build(ctx context.Context, repo Repo) (*Image, error) {
 			return nil, &SetupError{Repo: repo.Name, Step: step, ExitCode: res.ExitCode, TimedOut: res.TimedOut,
 				Tail: lastLines(string(res.Stdout)+string(res.Stderr), 20), Log: img.Log}
 		}
+		for _, w := range setupWarnings(string(res.Stdout) + string(res.Stderr)) {
+			fmt.Fprintf(b.cfg.progress, "%s: %s\n", repo.Name, w)
+			img.Warnings = append(img.Warnings, w)
+		}
 	}
 
 	envJSON, _ := json.Marshal(rec(p.env))
@@ -321,6 +373,10 @@ func (b *Builder) Build(ctx context.Context, repo Repo) (*Image, error) {
 		"WORKDIR " + p.workdir,
 		label(LabelRepo, repo.Name), label(LabelInputs, p.inputs), label(LabelCommit, p.co.Commit),
 		label(LabelLanguage, p.plugin.Name), label(LabelPlugin, img.Plugin), label(LabelEnv, string(envJSON)),
+	}
+	if len(img.Warnings) > 0 {
+		warnJSON, _ := json.Marshal(img.Warnings)
+		changes = append(changes, label(LabelWarnings, string(warnJSON)))
 	}
 	for _, kv := range p.env {
 		k, v, _ := strings.Cut(kv, "=")
@@ -360,11 +416,6 @@ func lastLines(s string, n int) string {
 	return strings.Join(lines, "\n")
 }
 
-// sandboxLimits maps a manifest's limits onto a sandbox's (zero stays zero: the backend's default).
-func sandboxLimits(l Limits) sandbox.Limits {
-	return sandbox.Limits{Memory: l.Memory, NanoCPUs: int64(l.CPUs * 1e9), Pids: l.PIDs, ExecTimeout: l.Timeout}
-}
-
 // existingImage checks an image source and describes it.
 func (b *Builder) existingImage(ctx context.Context, repo Repo, start time.Time) (*Image, error) {
 	insp, err := b.engine.ImageInspect(ctx, repo.Source.Image)
@@ -392,11 +443,12 @@ func (b *Builder) existingImage(ctx context.Context, repo Repo, start time.Time)
 	}, nil
 }
 
-// copyCheckout sends the work tree and its .git directory to workdir in one tar stream.
-func (b *Builder) copyCheckout(ctx context.Context, containerID, dir, workdir string) error {
+// copyDir sends dir (for a checkout, the work tree and its .git directory) to dst in one tar stream; keep,
+// when set, picks the files by their path relative to dir.
+func (b *Builder) copyDir(ctx context.Context, containerID, dir, dst string, keep func(rel string) bool) error {
 	pr, pw := io.Pipe()
 	var wg conc.WaitGroup
-	wg.Go(func() { pw.CloseWithError(writeTar(ctx, pw, dir, strings.TrimPrefix(workdir, "/"))) })
+	wg.Go(func() { pw.CloseWithError(writeTar(ctx, pw, dir, strings.TrimPrefix(dst, "/"), keep)) })
 	err := b.engine.CopyToContainer(ctx, containerID, "/", pr, container.CopyToContainerOptions{})
 	pr.CloseWithError(err) // stops the writer when the copy failed half-way
 	wg.Wait()
@@ -404,8 +456,8 @@ func (b *Builder) copyCheckout(ctx context.Context, containerID, dir, workdir st
 }
 
 // writeTar writes dir's regular files, directories and symbolic links under prefix, owned by root, with
-// fixed times.
-func writeTar(ctx context.Context, w io.Writer, dir, prefix string) error {
+// fixed times; keep, when set, leaves out the files (not directories) it refuses.
+func writeTar(ctx context.Context, w io.Writer, dir, prefix string, keep func(rel string) bool) error {
 	tw := tar.NewWriter(w)
 	epoch := time.Unix(0, 0)
 	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
@@ -420,6 +472,9 @@ func writeTar(ctx context.Context, w io.Writer, dir, prefix string) error {
 			return err
 		}
 		name := filepath.ToSlash(filepath.Join(prefix, rel))
+		if keep != nil && !d.IsDir() && !keep(rel) {
+			return nil
+		}
 		info, err := d.Info()
 		if err != nil {
 			return err
@@ -488,4 +543,16 @@ func FindImages(ctx context.Context, engine Engine, name string) ([]ImageStatus,
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Created.After(out[j].Created) })
 	return out, nil
+}
+
+// setupWarnings picks the lines of a setup step's output that start with "warning: ": what a plugin's step
+// could not do and the user should know (a dependency left out, say), without failing the build.
+func setupWarnings(out string) []string {
+	var ws []string
+	for _, l := range strings.Split(out, "\n") {
+		if l = strings.TrimSpace(l); strings.HasPrefix(l, "warning: ") {
+			ws = append(ws, l)
+		}
+	}
+	return ws
 }

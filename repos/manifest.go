@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/selfplay-swe/ssr/repos/sandbox"
 )
 
 // Sentinel errors callers branch on; the errors returned wrap them with the input that failed.
@@ -23,8 +25,8 @@ var (
 	ErrDuplicateRepo = errors.New("duplicate repo")
 )
 
-// DefaultWorkdir is where a repo's code lives inside its image.
-const DefaultWorkdir = "/repo"
+// DefaultWorkdir is where a repo's code lives inside its image: the sandbox's default, defined there once.
+const DefaultWorkdir = sandbox.DefaultWorkdir
 
 // Manifest is a parsed manifest file: the repositories a user works with.
 type Manifest struct {
@@ -122,6 +124,12 @@ type Limits struct {
 
 // IsZero reports whether no limit is set.
 func (l Limits) IsZero() bool { return l == Limits{} }
+
+// Sandbox maps the manifest's limits onto a sandbox's: the one place the two vocabularies meet. A zero field
+// stays zero, which the sandbox reads as its default.
+func (l Limits) Sandbox() sandbox.Limits {
+	return sandbox.Limits{Memory: l.Memory, NanoCPUs: int64(l.CPUs * 1e9), Pids: l.PIDs, ExecTimeout: l.Timeout}
+}
 
 // MarshalYAML writes limits in the manifest's notation (memory "2g", timeout "10m").
 func (l Limits) MarshalYAML() (any, error) {
@@ -593,8 +601,8 @@ func (p *parser) limits(n *yaml.Node, field string) (Limits, error) {
 			if err != nil {
 				return Limits{}, p.errf(v, f, "%q is not a size (use e.g. 512m or 2g)", v.Value)
 			}
-			if l.Memory < minMemory {
-				return Limits{}, p.errf(v, f, "%q is too small (at least 6m)", v.Value)
+			if l.Memory < sandbox.MinMemory {
+				return Limits{}, p.errf(v, f, "%q is too small (a sandbox needs at least %s)", v.Value, FormatSize(sandbox.MinMemory))
 			}
 		case "cpus":
 			l.CPUs, err = strconv.ParseFloat(v.Value, 64)
@@ -606,6 +614,9 @@ func (p *parser) limits(n *yaml.Node, field string) (Limits, error) {
 			if err != nil || l.PIDs <= 0 {
 				return Limits{}, p.errf(v, f, "%q is not a process count (use a positive integer, e.g. 512)", v.Value)
 			}
+			if l.PIDs < sandbox.MinPids {
+				return Limits{}, p.errf(v, f, "%q is too few (a sandbox needs at least %d to run a shell and a command)", v.Value, sandbox.MinPids)
+			}
 		case "timeout":
 			l.Timeout, err = time.ParseDuration(v.Value)
 			if err != nil || l.Timeout <= 0 {
@@ -613,11 +624,12 @@ func (p *parser) limits(n *yaml.Node, field string) (Limits, error) {
 			}
 		}
 	}
+	// The sandbox's own rule is the last word, so that a manifest that loads can start its sandboxes.
+	if err := l.Sandbox().Validate(); err != nil {
+		return Limits{}, p.errf(n, field, "%v", err)
+	}
 	return l, nil
 }
-
-// minMemory is the smallest memory limit the Docker Engine accepts.
-const minMemory = 6 << 20
 
 var sizeRE = regexp.MustCompile(`^([0-9]+(?:\.[0-9]+)?)\s*([kmgt]?)(?:i?b)?$`)
 

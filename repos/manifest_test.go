@@ -6,9 +6,12 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/selfplay-swe/ssr/repos/sandbox"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files under testdata/")
@@ -226,4 +229,30 @@ func FuzzParseManifest(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestLimitsSandbox: the manifest's limits map onto the sandbox's in one place, and every minimum the
+// manifest accepts is one the sandbox starts with.
+func TestLimitsSandbox(t *testing.T) {
+	for name, c := range map[string]struct {
+		in   Limits
+		want sandbox.Limits
+	}{
+		"zero is the default":  {Limits{}, sandbox.Limits{}},
+		"all set":              {Limits{Memory: 1 << 30, CPUs: 1.5, PIDs: 64, Timeout: time.Minute}, sandbox.Limits{Memory: 1 << 30, NanoCPUs: 1_500_000_000, Pids: 64, ExecTimeout: time.Minute}},
+		"the sandbox minimums": {Limits{Memory: sandbox.MinMemory, PIDs: sandbox.MinPids}, sandbox.Limits{Memory: sandbox.MinMemory, Pids: sandbox.MinPids}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			got := c.in.Sandbox()
+			if !reflect.DeepEqual(got, c.want) {
+				t.Fatalf("Sandbox() = %+v, want %+v", got, c.want)
+			}
+			if err := got.Validate(); err != nil {
+				t.Fatalf("limits the manifest accepts do not validate as a sandbox's: %v", err)
+			}
+		})
+	}
+	if DefaultWorkdir != sandbox.DefaultWorkdir {
+		t.Fatalf("DefaultWorkdir %q differs from the sandbox's %q", DefaultWorkdir, sandbox.DefaultWorkdir)
+	}
 }

@@ -69,9 +69,11 @@ const goVersionCheck = `need=$(awk '$1 == "go" { print $2; exit }' go.mod 2>/dev
 	`if [ -n "$need" ] && [ "$(printf '%s\n%s\n' "$need" "$have" | sort -V | head -n1)" != "$need" ]; then ` +
 	`echo "ssr-lang-go: go.mod needs Go $need but the image has Go $have: use a base image with a newer Go (ssr image bootstrap --suite), or a repository commit that supports Go $have" >&2; exit 1; fi`
 
-// Recipe: Debian's Go, no cgo (no gcc in the image), no network (GOPROXY=off: dependencies must be
-// vendored or already in the module cache), and a warmed build cache so each fresh sandbox does not
-// recompile the world.
+// Recipe: Debian's Go, no cgo (no gcc in the image), no network (GOPROXY=off: ssr downloads go.mod's
+// modules on the host, with the user's own GOPROXY, and copies them into GOMODCACHE before these steps run;
+// a vendor/ directory is used as it is), and a warmed build cache so each fresh sandbox does not recompile
+// the world. When the manifest gives the build a network, ssr runs the setup steps with the host's proxy
+// settings instead of GOPROXY=off.
 func (goLanguage) Recipe(context.Context, *plugin.RecipeRequest) (*plugin.RecipeResponse, error) {
 	return &plugin.RecipeResponse{
 		Packages: []string{"golang-go", "git", "ca-certificates"},

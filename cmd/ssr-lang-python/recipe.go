@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"path"
 	"regexp"
 	"sort"
@@ -11,35 +12,72 @@ import (
 	"github.com/selfplay-swe/ssr/repos/plugin"
 )
 
-// basePackages are what every Python repository's image needs: the interpreter, Debian's pytest (7.2 on
-// bookworm) and git (ssr diffs the working tree).
+// basePackages are what every Python repository's image needs: the interpreter, Debian's pytest (8.3 on
+// trixie) and git (ssr diffs the working tree).
 var basePackages = []string{"python3", "python3-pytest", "git"}
 
-// testExtras are the optional-dependency groups that tests usually need, by the names projects give them.
-var testExtras = []string{"test", "tests", "testing", "dev"}
+// testExtras are the optional-dependency and dependency-group names that hold what tests need. Dev and docs
+// groups are left out: they hold linters, type checkers and doc builders (sphinx, mypy, build) that no test
+// imports, and each one costs image size and a chance of a failed install.
+var testExtras = []string{"test", "tests", "testing"}
 
-// Recipe lists Debian packages (the base ones plus the repository's declared dependencies that have a known
-// Debian package, see debianPackages), no setup steps, and the environment pytest runs with.
+// toolOnly are projects that a test never imports even when a test group lists them: linters, formatters,
+// type checkers, doc and packaging tools, task runners. pytest is in every image already.
+var toolOnly = map[string]bool{
+	"pytest": true, "mypy": true, "black": true, "ruff": true, "flake8": true, "pylint": true, "isort": true,
+	"pre-commit": true, "tox": true, "nox": true, "build": true, "twine": true, "wheel": true, "pip": true,
+	"sphinx": true, "codespell": true, "pyright": true, "bandit": true, "check-manifest": true,
+}
+
+// pipSetup is the setup step for requirements without a Debian package: pip installs them when the image
+// build has a network (the manifest's setup_network), else, or when pip fails, one warning line lists them.
+// Either way the step succeeds: the baseline shows what their absence breaks. ssr prints lines that start
+// with "warning: " from setup output to the user.
+const pipSetup = `reqs=(%s)
+if python3 -m pip install --break-system-packages --no-input --disable-pip-version-check --retries 0 --timeout 20 -q "${reqs[@]}" >/tmp/ssr-pip.log 2>&1; then
+  echo "installed with pip: ${reqs[*]}"
+else
+  echo "warning: not installed (no Debian package in ssr-lang-python's table, and pip could not install them; pip needs setup_network: true and a reachable package index, or add Debian packages with packages:): ${reqs[*]}"
+  tail -n 3 /tmp/ssr-pip.log
+fi`
+
+// Recipe lists Debian packages (the base ones plus the repository's runtime and test dependencies that have a
+// known Debian package, see debianPackages), a pip step for the dependencies that have none (see pipSetup),
+// and the environment pytest runs with.
 //
 // Dependencies are read from requirements*.txt (at the root or in a root requirements/ directory, following
-// -r includes; files about docs are skipped), pyproject.toml ([project] dependencies and the test/dev
-// optional-dependencies, [dependency-groups], Poetry's tables), setup.cfg (install_requires, tests_require,
-// the test extras) and, best effort, literal install_requires/tests_require lists in setup.py. The containers
-// have no network, so there is no pip step: a dependency without a Debian package is left out.
+// -r includes; files about docs, dev or lint are skipped), pyproject.toml ([project] dependencies, the test
+// optional-dependencies and [dependency-groups], Poetry's dependencies and test groups), setup.cfg
+// (install_requires, tests_require, the test extras) and, best effort, literal install_requires/tests_require
+// lists in setup.py. Tools that tests never import (toolOnly) are left out wherever they are listed.
 func (*python) Recipe(ctx context.Context, req *plugin.RecipeRequest) (*plugin.RecipeResponse, error) {
 	v := newRepoView(req.Root, req.Files)
-	names := declaredDependencies(v)
 	pkgs := append([]string(nil), basePackages...)
 	seen := map[string]bool{}
 	for _, p := range pkgs {
 		seen[p] = true
 	}
-	var extra []string
-	for _, n := range names {
-		if p, ok := debianPackages[normaliseName(n)]; ok && !seen[p] {
-			seen[p] = true
-			extra = append(extra, p)
+	var extra, viaPip []string
+	done := map[string]bool{}
+	for _, r := range declaredDependencies(v) {
+		n := normaliseName(requirementName(r))
+		if done[n] || toolOnly[n] || strings.HasPrefix(n, "sphinx") || strings.HasPrefix(n, "types-") || strings.HasPrefix(n, "flake8") {
+			continue
 		}
+		done[n] = true
+		if p, ok := debianPackages[n]; ok {
+			if !seen[p] {
+				seen[p] = true
+				extra = append(extra, p)
+			}
+			continue
+		}
+		viaPip = append(viaPip, pipRequirement(r))
+	}
+	setup := []string{}
+	if len(viaPip) > 0 {
+		extra = append(extra, "python3-pip")
+		setup = append(setup, fmt.Sprintf(pipSetup, strings.Join(quoteAll(viaPip), " ")))
 	}
 	sort.Strings(extra)
 	pythonPath := "/repo"
@@ -48,13 +86,21 @@ func (*python) Recipe(ctx context.Context, req *plugin.RecipeRequest) (*plugin.R
 	}
 	return &plugin.RecipeResponse{
 		Packages: append(pkgs, extra...),
-		Setup:    []string{},
+		Setup:    setup,
 		Env: map[string]string{
 			"PYTHONPATH":              pythonPath,
 			"PYTHONDONTWRITEBYTECODE": "1",
 			"PYTHONHASHSEED":          "0",
 		},
 	}, nil
+}
+
+// pipRequirement is a requirement as pip takes it on the command line: a trailing comment dropped.
+func pipRequirement(r string) string {
+	if i := strings.Index(r, " #"); i >= 0 {
+		r = r[:i]
+	}
+	return strings.TrimSpace(r)
 }
 
 // srcLayout reports a src/ layout: Python code under src/ that is not itself a package.
@@ -102,20 +148,20 @@ func requirementName(line string) string {
 	return requirementNameRE.FindString(line)
 }
 
-// declaredDependencies returns the project names a repository declares, in the order found.
+// declaredDependencies returns the requirements (PEP 508 strings that name a project) a repository declares
+// for running and testing it, in the order found.
 func declaredDependencies(v *repoView) []string {
 	var names []string
 	add := func(reqs ...string) {
 		for _, r := range reqs {
 			if n := requirementName(r); n != "" {
-				names = append(names, n)
+				names = append(names, strings.TrimSpace(r))
 			}
 		}
 	}
 	visited := map[string]bool{}
 	for _, f := range v.files {
-		if isRequirementsFile(f) && (path.Dir(f) == "." || path.Dir(f) == "requirements") &&
-			!strings.Contains(strings.ToLower(path.Base(f)), "doc") {
+		if isRequirementsFile(f) && (path.Dir(f) == "." || path.Dir(f) == "requirements") && !devRequirements(f) {
 			add(requirementsLines(v, f, visited, 0)...)
 		}
 	}
@@ -138,6 +184,17 @@ func declaredDependencies(v *repoView) []string {
 		add(setupPyLists(b)...)
 	}
 	return names
+}
+
+// devRequirements reports a requirements file for docs, development or linting, by its name.
+func devRequirements(f string) bool {
+	base := strings.ToLower(path.Base(f))
+	for _, w := range []string{"doc", "dev", "lint", "style", "typing", "mypy", "release", "build"} {
+		if strings.Contains(base, w) {
+			return true
+		}
+	}
+	return false
 }
 
 // requirementsLines reads a pip requirements file, following -r includes within the repository.
@@ -181,14 +238,10 @@ func pyprojectDependencies(b []byte) []string {
 		return nil // a pyproject.toml that does not parse declares nothing we can use
 	}
 	out := append([]string(nil), doc.Project.Dependencies...)
-	poetry := []map[string]any{doc.Tool.Poetry.Dependencies, doc.Tool.Poetry.DevDependencies}
+	poetry := []map[string]any{doc.Tool.Poetry.Dependencies}
 	for _, extra := range testExtras {
 		out = append(out, doc.Project.OptionalDependencies[extra]...)
-		for _, d := range doc.DependencyGroups[extra] {
-			if s, ok := d.(string); ok {
-				out = append(out, s)
-			}
-		}
+		out = append(out, dependencyGroup(doc.DependencyGroups, extra, 0)...)
 		poetry = append(poetry, doc.Tool.Poetry.Group[extra].Dependencies)
 	}
 	for _, m := range poetry {
@@ -200,6 +253,25 @@ func pyprojectDependencies(b []byte) []string {
 		}
 		sort.Strings(keys)
 		out = append(out, keys...)
+	}
+	return out
+}
+
+// dependencyGroup lists a PEP 735 group's requirements, following {include-group = "…"} entries.
+func dependencyGroup(groups map[string][]any, name string, depth int) []string {
+	if depth > 5 {
+		return nil
+	}
+	var out []string
+	for _, d := range groups[name] {
+		switch d := d.(type) {
+		case string:
+			out = append(out, d)
+		case map[string]any:
+			if inc, ok := d["include-group"].(string); ok {
+				out = append(out, dependencyGroup(groups, inc, depth+1)...)
+			}
+		}
 	}
 	return out
 }

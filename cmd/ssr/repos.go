@@ -299,6 +299,11 @@ func reposBuildCmd() *cobra.Command {
 					how = "up to date"
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "%s\t%s\t%s\n", r.Name, img.Ref, how)
+				if img.Cached { // a fresh build printed them as they came
+					for _, w := range img.Warnings {
+						fmt.Fprintf(cmd.ErrOrStderr(), "ssr: %s: %s\n", r.Name, w)
+					}
+				}
 			}
 			if failed > 0 {
 				return exitError{1}

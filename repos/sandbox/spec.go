@@ -48,6 +48,8 @@ const (
 
 	// MinMemory is the smallest memory limit that leaves room for the sandbox's own processes.
 	MinMemory = 16 << 20
+	// MinPids is the smallest process limit that lets a sandbox run a shell and a command.
+	MinPids = 8
 )
 
 // DefaultLimits are the hardened defaults.
@@ -83,8 +85,8 @@ func (l Limits) Validate() error {
 		return bad("nano_cpus", l.NanoCPUs, "want a positive number, or 0 for the default")
 	case l.Pids < 0:
 		return bad("pids", l.Pids, "want a positive number, or 0 for the default")
-	case l.Pids > 0 && l.Pids < 8:
-		return bad("pids", l.Pids, "want at least 8 so that a sandbox can run a shell and a command")
+	case l.Pids > 0 && l.Pids < MinPids:
+		return bad("pids", l.Pids, fmt.Sprintf("want at least %d so that a sandbox can run a shell and a command", MinPids))
 	case l.TmpfsSize < 0:
 		return bad("tmpfs_size", l.TmpfsSize, "want a positive number, or 0 for the default")
 	case l.ExecTimeout < 0:
