@@ -7,7 +7,6 @@ import (
 
 	"github.com/selfplay-swe/ssr/repos"
 	"github.com/selfplay-swe/ssr/repos/plugin"
-	"github.com/selfplay-swe/ssr/repos/sandbox"
 )
 
 // Prepare builds (or reuses) each repository's image with the builder and opens its language plugin,
@@ -64,7 +63,7 @@ func hostRepo(ctx context.Context, b *repos.Builder, r repos.Repo) (*Repo, error
 	return &Repo{
 		Name: r.Name, Dir: co.Dir, Commit: co.Commit, Files: co.Files,
 		Lang: lang, Language: desc.Name, Parsers: desc.Parsers, TestFiles: tf.TestFiles, Sources: tf.Sources, Warnings: tf.Warnings,
-		Limits: sandbox.Limits{Memory: r.Limits.Memory, NanoCPUs: int64(r.Limits.CPUs * 1e9), Pids: r.Limits.PIDs, ExecTimeout: r.Limits.Timeout},
+		Limits: r.Limits.Sandbox(),
 	}, nil
 }
 
