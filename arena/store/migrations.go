@@ -179,6 +179,10 @@ CREATE TABLE leases (
 	ttl_ns    INTEGER NOT NULL CHECK (ttl_ns > 0)
 ) STRICT;
 `,
+	// 5: why a job failed, so that 'ssr jobs ls' says it (empty unless the status is failed).
+	`
+ALTER TABLE jobs ADD COLUMN reason TEXT NOT NULL DEFAULT '';
+`,
 }
 
 // SchemaVersion is the schema version this build of ssr writes.
