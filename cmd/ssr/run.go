@@ -108,6 +108,10 @@ func runJob(ctx context.Context, out io.Writer, dbPath, resume string, args []st
 		}
 	}
 	fmt.Fprintf(out, "job %s (%s), database %s\n", job.ID, cfg.Name, dbPath)
+	list, err := arena.ReposOf(cfg)
+	if err != nil {
+		return err
+	}
 
 	cli, err := docker.Connect(ctx)
 	if err != nil {
@@ -129,10 +133,6 @@ func runJob(ctx context.Context, out io.Writer, dbPath, resume string, args []st
 	host := plugin.NewHost()
 	defer host.Close()
 
-	list, err := arena.ReposOf(cfg)
-	if err != nil {
-		return err
-	}
 	builder := repos.NewBuilder(cli, provider, repos.HostLanguages{Host: host}, repos.WithProgress(out))
 	prepared, err := arena.Prepare(ctx, builder, list)
 	if err != nil {
