@@ -47,7 +47,7 @@ func ParseJobConfig(name string, data []byte) (*JobConfig, error) {
 		if errors.Is(err, io.EOF) {
 			return nil, fmt.Errorf("%s: the job config is empty: give at least examples or a manifest, and limits", name)
 		}
-		return nil, fmt.Errorf("%s: %v", name, err)
+		return nil, yamlError(name, data, err)
 	}
 	if err := c.Validate(); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
@@ -99,7 +99,7 @@ func (c *JobConfig) Validate() error {
 	if s := c.Arena.Order2Share; s < 0 || s > 1 {
 		return fmt.Errorf("arena.order2_share: %v is outside [0, 1]", s)
 	}
-	return nil
+	return c.validateValues()
 }
 
 // YAML renders the config (stored with the job so that --resume needs no file).

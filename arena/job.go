@@ -86,13 +86,25 @@ func (r *Runner) Run(ctx context.Context) error {
 	}
 	failures := 0
 	for {
-		if done, err := r.limitReached(ctx); err != nil || done {
+		done, err := r.limitReached(ctx)
+		if err != nil {
 			return err
 		}
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		unit, err := r.step(ctx)
+		var unit string
+		if done {
+			// Limits count finished work: open work (an artifact without a verdict, a bug missing attempts
+			// or its injector reward) is finished before the job ends, so that a job stopped just after
+			// reaching its limit resumes and finishes it instead of leaving it open forever.
+			var did bool
+			if unit, did, err = r.leftover(ctx); !did && err == nil {
+				return nil
+			}
+		} else {
+			unit, err = r.step(ctx)
+		}
 		switch {
 		case err == nil:
 			failures = 0

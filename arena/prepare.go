@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/selfplay-swe/ssr/repos"
+	"github.com/selfplay-swe/ssr/repos/examples"
 	"github.com/selfplay-swe/ssr/repos/plugin"
 )
 
@@ -72,6 +74,9 @@ func hostRepo(ctx context.Context, b *repos.Builder, r repos.Repo) (*Repo, error
 func ReposOf(cfg *JobConfig) ([]repos.Repo, error) {
 	var list []repos.Repo
 	for _, name := range cfg.Examples {
+		if known := examples.Names(); !slices.Contains(known, name) {
+			return nil, fmt.Errorf("examples: %q is not a built-in example (there are %s): fix the name", name, strings.Join(known, ", "))
+		}
 		list = append(list, repos.Repo{Name: name, Source: repos.Source{Example: name}})
 	}
 	if cfg.Manifest == "" {
@@ -81,9 +86,17 @@ func ReposOf(cfg *JobConfig) ([]repos.Repo, error) {
 	if err != nil {
 		return nil, err
 	}
+	names := make([]string, 0, len(m.Repos))
 	for _, r := range m.Repos {
+		names = append(names, r.Name)
 		if len(cfg.Repos) == 0 || slices.Contains(cfg.Repos, r.Name) {
 			list = append(list, r)
+		}
+	}
+	for _, want := range cfg.Repos {
+		if !slices.Contains(names, want) {
+			return nil, fmt.Errorf("repos: %q is not an entry of manifest %s (it has %s): fix the name or drop it from repos",
+				want, cfg.Manifest, strings.Join(names, ", "))
 		}
 	}
 	return list, nil

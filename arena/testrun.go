@@ -163,7 +163,27 @@ func (a *Arena) runScriptFor(ctx context.Context, sb sandbox.Sandbox, repo *Repo
 	if run.TimedOut && run.Detail == "" {
 		run.Detail = fmt.Sprintf("killed at the %s limit", timeout)
 	}
+	if res.Flooded {
+		run.End, run.Detail = plugin.RunCrashed, "its output was cut at the sandbox's cap and the script killed for flooding it"
+	}
 	return run, nil
+}
+
+// parserTimeout bounds a script parser's run.
+const parserTimeout = time.Minute
+
+// execEnding says how a command that did not succeed ended, in words: the time limit, the output flood
+// guard and the memory limit are named rather than left as exit status 137.
+func execEnding(res sandbox.ExecResult, timeout time.Duration) string {
+	switch {
+	case res.TimedOut:
+		return fmt.Sprintf("timed out after %s (limit %s) and was killed", res.Duration.Round(100*time.Millisecond), timeout)
+	case res.Flooded:
+		return "was killed for flooding its output (cut at the sandbox's cap)"
+	case res.OOMKilled:
+		return "was killed: out of memory (the sandbox's memory limit)"
+	}
+	return fmt.Sprintf("failed (exit %d)", res.ExitCode)
 }
 
 // parsedOutput is what a builtin parser read from one run's output.
@@ -222,13 +242,13 @@ func (a *Arena) parseInSandbox(ctx context.Context, sb sandbox.Sandbox, p artifa
 	res, err := sb.Exec(ctx, sandbox.ExecRequest{
 		Cmd:     append([]string{"sh", "-c", `exec "$@" < ` + runOutputPath, "parser"}, cmd...),
 		Dir:     sandbox.DefaultWorkdir,
-		Timeout: time.Minute,
+		Timeout: parserTimeout,
 	})
 	if err != nil {
 		return nil, "", err
 	}
 	if !res.OK() {
-		return nil, fmt.Sprintf("script parser %s failed (exit %d): %s", name, res.ExitCode, tail(res.Stderr, 300)), nil
+		return nil, fmt.Sprintf("script parser %s %s: %s", name, execEnding(res, parserTimeout), tail(res.Stderr, 300)), nil
 	}
 	return decodeParserJSON(name, res.Stdout)
 }

@@ -32,22 +32,35 @@ func (s *Store) CreateJob(ctx context.Context, j Job) error {
 	}
 	return s.write(ctx, "create job "+j.ID, func(tx *sql.Tx) error {
 		_, err := execTx(ctx, tx, "create job "+j.ID,
-			`INSERT INTO jobs (id, name, config, status, owner, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			j.ID, j.Name, j.Config, string(j.Status), j.Owner, formatTime(j.Created), formatTime(j.Updated))
+			`INSERT INTO jobs (id, name, config, status, owner, reason, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			j.ID, j.Name, j.Config, string(j.Status), j.Owner, j.Reason, formatTime(j.Created), formatTime(j.Updated))
 		return err
 	})
 }
 
 // SetJobStatus records a job's status and the process that set it (a resumed job sets running
-// with its own owner string).
+// with its own owner string). It clears the reason of an earlier failure; record a failure with
+// [Store.FailJob].
 func (s *Store) SetJobStatus(ctx context.Context, id string, status JobStatus, owner string) error {
+	return s.setJobStatus(ctx, id, status, owner, "")
+}
+
+// FailJob records that a job failed, why, and the process that ran it.
+func (s *Store) FailJob(ctx context.Context, id, owner, reason string) error {
+	if reason == "" {
+		return fmt.Errorf("store: fail job %s: %w: give the reason", id, ErrInvalid)
+	}
+	return s.setJobStatus(ctx, id, JobFailed, owner, reason)
+}
+
+func (s *Store) setJobStatus(ctx context.Context, id string, status JobStatus, owner, reason string) error {
 	if !status.valid() {
 		return fmt.Errorf("store: set status of job %s: %w: status %q (want running, stopped, finished or failed)", id, ErrInvalid, status)
 	}
 	return s.write(ctx, "set status of job "+id, func(tx *sql.Tx) error {
 		res, err := execTx(ctx, tx, "set status of job "+id,
-			`UPDATE jobs SET status = ?, owner = ?, updated = ? WHERE id = ?`,
-			string(status), owner, formatTime(s.now()), id)
+			`UPDATE jobs SET status = ?, owner = ?, reason = ?, updated = ? WHERE id = ?`,
+			string(status), owner, reason, formatTime(s.now()), id)
 		if err != nil {
 			return err
 		}
@@ -58,12 +71,12 @@ func (s *Store) SetJobStatus(ctx context.Context, id string, status JobStatus, o
 	})
 }
 
-const jobCols = `id, name, config, status, owner, created, updated`
+const jobCols = `id, name, config, status, owner, reason, created, updated`
 
 func scanJob(r rowScanner) (Job, error) {
 	var j Job
 	var status, created, updated string
-	if err := r.Scan(&j.ID, &j.Name, &j.Config, &status, &j.Owner, &created, &updated); err != nil {
+	if err := r.Scan(&j.ID, &j.Name, &j.Config, &status, &j.Owner, &j.Reason, &created, &updated); err != nil {
 		return j, err
 	}
 	j.Status = JobStatus(status)

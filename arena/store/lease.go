@@ -41,6 +41,20 @@ func (e *LeaseError) Unwrap() error { return ErrLeased }
 // holder's lease has expired (taking it over); otherwise it fails with a [*LeaseError] wrapping
 // [ErrLeased] that names the holder and its last heartbeat. The job need not exist yet.
 func (s *Store) AcquireLease(ctx context.Context, job, owner string, ttl time.Duration) error {
+	return s.acquireLease(ctx, job, owner, "", ttl)
+}
+
+// TakeLease is [Store.AcquireLease] that also takes the lease from dead, a holder the caller knows to
+// be dead (a process on this host that is gone), without waiting for its lease to expire. If the
+// lease has meanwhile passed to another live holder, it fails with a [*LeaseError] naming that one.
+func (s *Store) TakeLease(ctx context.Context, job, owner, dead string, ttl time.Duration) error {
+	if dead == "" {
+		return fmt.Errorf("store: take lease on job %q for %q: %w: name the dead holder", job, owner, ErrInvalid)
+	}
+	return s.acquireLease(ctx, job, owner, dead, ttl)
+}
+
+func (s *Store) acquireLease(ctx context.Context, job, owner, dead string, ttl time.Duration) error {
 	if job == "" || owner == "" || ttl <= 0 {
 		return fmt.Errorf("store: acquire lease on job %q for %q: %w: want a job, an owner and a positive ttl (got %v)", job, owner, ErrInvalid, ttl)
 	}
@@ -55,7 +69,7 @@ func (s *Store) AcquireLease(ctx context.Context, job, owner string, ttl time.Du
 			return err
 		case err != nil:
 			return fmt.Errorf("store: %s: %w", op, err)
-		case held.Owner != owner && !held.Expired(now):
+		case held.Owner != owner && held.Owner != dead && !held.Expired(now):
 			return &LeaseError{Path: s.path, Holder: held, Now: now}
 		}
 		acquired := held.Acquired

@@ -40,6 +40,7 @@ func TestLease(t *testing.T) {
 		d       time.Duration
 		wantErr error
 		holder  string // the holder named by a LeaseError, or the holder after the step
+		dead    string // take: the holder known to be dead
 	}
 	tests := map[string][]step{
 		"free job is taken": {
@@ -80,6 +81,16 @@ func TestLease(t *testing.T) {
 			{op: "release", owner: "A"},
 			{op: "acquire", owner: "B", holder: "B"},
 		},
+		"a dead holder's lease is taken at once": {
+			{op: "acquire", owner: "A"},
+			{op: "take", owner: "B", dead: "A", holder: "B"},
+			{op: "heartbeat", owner: "A", wantErr: ErrLeased, holder: "B"},
+		},
+		"taking from a dead holder that already lost the lease to a live one": {
+			{op: "acquire", owner: "A"},
+			{op: "take", owner: "B", dead: "A", holder: "B"},
+			{op: "take", owner: "C", dead: "A", wantErr: ErrLeased, holder: "B"},
+		},
 		"heartbeat without a lease": {
 			{op: "heartbeat", owner: "A", wantErr: ErrNotFound},
 		},
@@ -94,6 +105,8 @@ func TestLease(t *testing.T) {
 				switch st.op {
 				case "acquire":
 					err = s.AcquireLease(ctx, "job-1", st.owner, ttl)
+				case "take":
+					err = s.TakeLease(ctx, "job-1", st.owner, st.dead, ttl)
 				case "heartbeat":
 					err = s.Heartbeat(ctx, "job-1", st.owner)
 				case "release":

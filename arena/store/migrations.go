@@ -184,6 +184,10 @@ CREATE TABLE leases (
 	`
 CREATE INDEX episodes_job_started ON episodes(job, started, id);
 `,
+	// 6: why a job failed, so that 'ssr jobs ls' says it (empty unless the status is failed).
+	`
+ALTER TABLE jobs ADD COLUMN reason TEXT NOT NULL DEFAULT '';
+`,
 }
 
 // SchemaVersion is the schema version this build of ssr writes.

@@ -38,6 +38,18 @@ func TestRoundTrip(t *testing.T) {
 	if j, _ := s.GetJob(ctx, job.ID); j.Status != JobStopped || j.Owner != "43@box:1700000100" || j.Updated.Equal(job.Updated) {
 		t.Errorf("after SetJobStatus: %+v", j)
 	}
+	if err := s.FailJob(ctx, job.ID, "43@box:1700000100", "repo calc: clone: host unreachable"); err != nil {
+		t.Fatal(err)
+	}
+	if j, _ := s.GetJob(ctx, job.ID); j.Status != JobFailed || j.Reason != "repo calc: clone: host unreachable" {
+		t.Errorf("after FailJob: %+v", j)
+	}
+	if err := s.SetJobStatus(ctx, job.ID, JobRunning, "44@box:1700000200"); err != nil {
+		t.Fatal(err)
+	}
+	if j, _ := s.GetJob(ctx, job.ID); j.Status != JobRunning || j.Reason != "" {
+		t.Errorf("a resumed job keeps the old failure's reason: %+v", j)
+	}
 	if jobs, err := s.ListJobs(ctx); err != nil || len(jobs) != 1 || jobs[0].ID != job.ID {
 		t.Errorf("ListJobs = %v, %v", jobs, err)
 	}
@@ -253,6 +265,7 @@ func TestInvalidRecords(t *testing.T) {
 		},
 		"bugs per n 0":         func() error { _, err := s.BugsNeedingAttempts(ctx, "job-1", 0); return err },
 		"set status bad value": func() error { return s.SetJobStatus(ctx, "job-1", "paused", "") },
+		"fail without reason":  func() error { return s.FailJob(ctx, "job-1", "", "") },
 	} {
 		err := f()
 		if !errors.Is(err, ErrInvalid) {

@@ -82,7 +82,11 @@ func TestOpenMigratesOlderDatabase(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	seedJob(t, s)
+	// A row as the first schema holds it (CreateJob writes the columns of the latest schema).
+	if _, err := s.w.ExecContext(ctx, `INSERT INTO jobs (id, name, config, status, owner, created, updated)
+		VALUES ('job-1', 'test', 'n_attempts: 8', 'running', '1@host:0', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')`); err != nil {
+		t.Fatal(err)
+	}
 	s.Close()
 
 	s, err = Open(ctx, path, withMigrations(append(migrations[:1:1], v2)))

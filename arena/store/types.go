@@ -56,7 +56,8 @@ type Job struct {
 	Name    string    `json:"name"`
 	Config  string    `json:"config"` // the job's configuration as given (YAML or JSON text)
 	Status  JobStatus `json:"status"`
-	Owner   string    `json:"owner"` // the process that last ran it, e.g. pid@host:start
+	Owner   string    `json:"owner"`            // the process that last ran it, e.g. pid@host:start
+	Reason  string    `json:"reason,omitempty"` // why it failed (status failed only)
 	Created time.Time `json:"created"`
 	Updated time.Time `json:"updated"`
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -35,14 +36,14 @@ func init() {
 				return err
 			}
 			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-			fmt.Fprintln(w, "JOB\tNAME\tSTATUS\tPROPOSED\tVALID\tBUGS\tORDER-2\tATTEMPTS\tSOLVED\tUPDATED")
+			fmt.Fprintln(w, "JOB\tNAME\tSTATUS\tPROPOSED\tVALID\tBUGS\tORDER-2\tATTEMPTS\tSOLVED\tUPDATED\tREASON")
 			for _, j := range list {
 				c, err := st.Counts(cmd.Context(), j.ID)
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n", j.ID, j.Name, j.Status, c.Artifacts, c.Valid, c.Bugs, c.Order2,
-					c.Attempts, c.Solved, j.Updated.Local().Format("2006-01-02 15:04:05"))
+				fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%s\n", j.ID, j.Name, j.Status, c.Artifacts, c.Valid, c.Bugs, c.Order2,
+					c.Attempts, c.Solved, j.Updated.Local().Format("2006-01-02 15:04:05"), oneLine(j.Reason))
 			}
 			return w.Flush()
 		},
@@ -67,6 +68,9 @@ func init() {
 			}
 			out := cmd.OutOrStdout()
 			fmt.Fprintf(out, "job %s (%s): %s, owner %s\n", j.ID, j.Name, j.Status, j.Owner)
+			if j.Reason != "" {
+				fmt.Fprintf(out, "failed: %s\n", j.Reason)
+			}
 			fmt.Fprintf(out, "artifacts: %d proposed, %d valid, %d rejected, %d pending\n", c.Artifacts, c.Valid, c.Rejected, c.Pending)
 			fmt.Fprintf(out, "bugs: %d (%d order-2), %d done\n", c.Bugs, c.Order2, c.BugsDone)
 			rate := 0.0
@@ -92,3 +96,6 @@ func init() {
 	})
 	rootCmd.AddCommand(jobs)
 }
+
+// oneLine keeps a table row on one line whatever an error message holds.
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -31,7 +31,7 @@ var pluginsLsCmd = &cobra.Command{
 		"A plugin that fails to start is listed with its error, and ssr exits 1.",
 	Args: exactArgs(0),
 	RunE: func(cmd *cobra.Command, args []string) error {
-		h := plugin.NewHost(plugin.WithCallTimeout(pluginsTimeout))
+		h := plugin.NewHost(plugin.WithCallTimeout(pluginsTimeout), plugin.WithStartTimeout(pluginsTimeout))
 		defer h.Close()
 		progs := h.Programs()
 		if len(progs) == 0 {
@@ -81,7 +81,7 @@ var pluginsTestCmd = &cobra.Command{
 				return usageError{err}
 			}
 		}
-		h := plugin.NewHost(plugin.WithCallTimeout(pluginsTimeout))
+		h := plugin.NewHost(plugin.WithCallTimeout(pluginsTimeout), plugin.WithStartTimeout(pluginsTimeout))
 		defer h.Close()
 		results, err := plugintest.CheckBinary(cmd.Context(), h, args[0], fx)
 		if err != nil {
@@ -109,7 +109,7 @@ var pluginsTestCmd = &cobra.Command{
 }
 
 func init() {
-	pluginsCmd.PersistentFlags().DurationVar(&pluginsTimeout, "timeout", plugin.DefaultCallTimeout, "limit for each call to a plugin")
+	pluginsCmd.PersistentFlags().DurationVar(&pluginsTimeout, "timeout", plugin.DefaultCallTimeout, "limit for starting a plugin and for each call to it")
 	pluginsTestCmd.Flags().StringVar(&pluginsTestFixture, "fixture", "", "fixture directory (fixture.json and repo/)")
 	pluginsCmd.AddCommand(pluginsLsCmd, pluginsTestCmd)
 	rootCmd.AddCommand(pluginsCmd)

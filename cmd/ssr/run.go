@@ -49,7 +49,7 @@ cleanly; 'ssr run --resume JOB' continues it where it stopped, after a crash too
 
 func defaultDB() string { return filepath.Join(repos.DefaultCacheDir(), "jobs.db") }
 
-func runJob(ctx context.Context, out io.Writer, dbPath, resume string, args []string) error {
+func runJob(ctx context.Context, out io.Writer, dbPath, resume string, args []string) (err error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -76,9 +76,6 @@ func runJob(ctx context.Context, out io.Writer, dbPath, resume string, args []st
 		if err != nil {
 			return fmt.Errorf("resume %s: %w (list jobs with 'ssr jobs ls --db %s')", resume, err, dbPath)
 		}
-		if cfg, err = arena.ParseJobConfig("job "+job.ID, []byte(job.Config)); err != nil {
-			return err
-		}
 	} else {
 		if len(args) == 1 {
 			cfg, err = arena.LoadJobConfig(args[0])
@@ -91,18 +88,37 @@ func runJob(ctx context.Context, out io.Writer, dbPath, resume string, args []st
 		}
 		job = store.Job{ID: "job-" + time.Now().UTC().Format("20060102-150405") + "-" + fmt.Sprintf("%04x", os.Getpid()&0xffff),
 			Name: cfg.Name, Config: cfg.YAML(), Status: store.JobRunning, Owner: owner.String()}
+	}
+	// One process per job: a second one stops here, before touching the job.
+	lease, ctx, err := holdLease(ctx, st, job.ID, owner, out)
+	if err != nil {
+		return err
+	}
+	defer lease.release()
+	if resume == "" {
 		if err := st.CreateJob(ctx, job); err != nil {
 			return err
 		}
 	}
+	// From here on every way out records how the job ended: finished, stopped, or failed and why.
+	defer func() { err = settleJob(ctx, out, st, job.ID, owner.String(), dbPath, err) }()
+	if resume != "" {
+		if cfg, err = arena.ParseJobConfig("job "+job.ID, []byte(job.Config)); err != nil {
+			return err
+		}
+	}
 	fmt.Fprintf(out, "job %s (%s), database %s\n", job.ID, cfg.Name, dbPath)
+	list, err := arena.ReposOf(cfg)
+	if err != nil {
+		return err
+	}
 
 	cli, err := docker.Connect(ctx)
 	if err != nil {
 		return err
 	}
 	defer cli.Close()
-	if n, err := docker.Reap(ctx, cli); err != nil {
+	if n, err := docker.Reap(ctx, cli, docker.WithLapsed(st.OwnerLapsed)); err != nil {
 		return fmt.Errorf("reap sandboxes of dead processes: %w", err)
 	} else if n > 0 {
 		fmt.Fprintf(out, "removed %d sandbox(es) left by processes that are gone\n", n)
@@ -117,10 +133,6 @@ func runJob(ctx context.Context, out io.Writer, dbPath, resume string, args []st
 	host := plugin.NewHost()
 	defer host.Close()
 
-	list, err := arena.ReposOf(cfg)
-	if err != nil {
-		return err
-	}
 	builder := repos.NewBuilder(cli, provider, repos.HostLanguages{Host: host}, repos.WithProgress(out))
 	prepared, err := arena.Prepare(ctx, builder, list)
 	if err != nil {
@@ -152,20 +164,8 @@ func runJob(ctx context.Context, out io.Writer, dbPath, resume string, args []st
 	start := time.Now()
 	runErr := runner.Run(ctx)
 	bg := context.WithoutCancel(ctx)
-	status := store.JobFinished
-	switch {
-	case runErr != nil && ctx.Err() != nil:
-		status = store.JobStopped
-		fmt.Fprintf(out, "stopped; continue with: ssr run --resume %s --db %s\n", job.ID, dbPath)
-		runErr = nil
-	case runErr != nil:
-		status = store.JobFailed
-	}
-	if err := st.SetJobStatus(bg, job.ID, status, owner.String()); err != nil && runErr == nil {
-		runErr = err
-	}
-	c, err := st.Counts(bg, job.ID)
-	if err == nil {
+	status, _ := jobOutcome(ctx, runErr)
+	if c, err := st.Counts(bg, job.ID); err == nil {
 		m := runner.Arena.Metrics()
 		fmt.Fprintf(out, "job %s %s after %s: %d proposed, %d valid, %d rejected, %d bugs (%d order-2), %d attempts, %d solved; %d test runs took %s\n",
 			job.ID, status, time.Since(start).Round(time.Second), c.Artifacts, c.Valid, c.Rejected, c.Bugs, c.Order2, c.Attempts, c.Solved,

@@ -133,6 +133,7 @@ func (s *container_) exec(ctx context.Context, req sandbox.ExecRequest, o execOp
 	case <-timer.C:
 		res.TimedOut = true
 	case <-overflow:
+		res.Flooded = true
 	case <-ctx.Done():
 		ctxErr = ctx.Err()
 	}
@@ -154,6 +155,9 @@ func (s *container_) exec(ctx context.Context, req sandbox.ExecRequest, o execOp
 	wg.Wait()
 	res.Stdout, res.Stderr = stdout.Bytes(), stderr.Bytes()
 	res.Truncated = stdout.Truncated() || stderr.Truncated()
+	if res.Flooded {
+		res.Stderr = append(res.Stderr, sandbox.FloodMarker(maxOut, maxOut*overflowFactor)...)
+	}
 
 	ictx, cancel := context.WithTimeout(context.WithoutCancel(ctx), killTimeout)
 	defer cancel()

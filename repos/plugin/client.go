@@ -7,7 +7,6 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -36,6 +35,7 @@ var _ Language = (*Client)(nil)
 // process is one running plugin process.
 type process struct {
 	gp     *goplugin.Client
+	cmd    *exec.Cmd
 	lang   Language
 	stderr *tail
 	exit   *exitSink
@@ -57,7 +57,7 @@ func (c *Client) Close() error {
 	c.proc, c.closed = nil, true
 	c.mu.Unlock()
 	if p != nil {
-		p.gp.Kill()
+		p.kill(true)
 	}
 	return nil
 }
@@ -73,7 +73,7 @@ func (c *Client) conn(ctx context.Context, op string) (*process, error) {
 		return c.proc, nil
 	}
 	if c.proc != nil { // it died between calls
-		c.proc.gp.Kill()
+		c.proc.kill(false)
 		c.proc = nil
 		c.restarts++
 	}
@@ -93,7 +93,7 @@ func (c *Client) conn(ctx context.Context, op string) (*process, error) {
 }
 
 func (c *Client) start(op string) (*process, error) {
-	p := &process{stderr: newTail(4096), exit: &exitSink{}}
+	p := &process{stderr: newTail(4096), exit: &exitSink{}, cmd: pluginCommand(c.prog.Path)}
 	logger := hclog.NewInterceptLogger(&hclog.LoggerOptions{Name: c.program(), Level: hclog.Trace, Output: discard{}})
 	logger.RegisterSink(p.exit)
 	if c.cfg.logger != nil {
@@ -102,7 +102,7 @@ func (c *Client) start(op string) (*process, error) {
 	p.gp = goplugin.NewClient(&goplugin.ClientConfig{
 		HandshakeConfig:  Handshake,
 		Plugins:          pluginSet(nil, false, nil),
-		Cmd:              exec.Command(c.prog.Path),
+		Cmd:              p.cmd,
 		AllowedProtocols: []goplugin.Protocol{goplugin.ProtocolGRPC},
 		Managed:          true,
 		StartTimeout:     c.cfg.startTimeout,
@@ -112,7 +112,7 @@ func (c *Client) start(op string) (*process, error) {
 			grpc.MaxCallRecvMsgSize(maxMessageSize), grpc.MaxCallSendMsgSize(maxMessageSize))},
 	})
 	fail := func(err error) (*process, error) {
-		p.gp.Kill()
+		p.kill(false)
 		return nil, &Error{Plugin: c.program(), Op: op, Kind: ErrStart, Err: err, Stderr: p.stderr.String()}
 	}
 	rpc, err := p.gp.Client()
@@ -132,12 +132,10 @@ func (c *Client) start(op string) (*process, error) {
 }
 
 // stop kills a process that misbehaved, if it is still the current one, so the next call starts afresh.
-// It returns once the process is gone and its stderr has been read to the end.
+// It returns once the process is gone and its stderr has been read to the end, or after a bounded wait
+// (see kill).
 func (c *Client) stop(p *process, crashed bool) {
-	if pid := reattachPid(p.gp); pid > 0 && !p.gp.Exited() {
-		_ = syscall.Kill(pid, syscall.SIGKILL) // a hung plugin would make a graceful stop wait
-	}
-	p.gp.Kill()
+	p.kill(false) // a hung plugin would make a graceful stop wait
 	c.mu.Lock()
 	if c.proc == p {
 		c.proc = nil
@@ -146,13 +144,6 @@ func (c *Client) stop(p *process, crashed bool) {
 		}
 	}
 	c.mu.Unlock()
-}
-
-func reattachPid(gp *goplugin.Client) int {
-	if rc := gp.ReattachConfig(); rc != nil {
-		return rc.Pid
-	}
-	return 0
 }
 
 // invoke runs one call with the timeout and turns every failure into an *Error naming the plugin.

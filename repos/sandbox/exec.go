@@ -38,10 +38,17 @@ type ExecResult struct {
 	TimedOut  bool          // the timeout passed and the process tree was killed
 	Truncated bool          // stdout or stderr went past MaxOutput
 	OOMKilled bool          // the sandbox's memory limit killed a process of this command
+	Flooded   bool          // it printed far past MaxOutput, so its process tree was killed (FloodMarker ends Stderr)
 }
 
 // OK reports whether the command exited 0 within its limits.
 func (r ExecResult) OK() bool { return r.ExitCode == 0 && !r.TimedOut && !r.OOMKilled }
+
+// FloodMarker ends the stderr of a command killed for printing far past its output cap: limit bytes
+// were kept, and the command printed at least printed bytes before it was killed.
+func FloodMarker(limit, printed int64) string {
+	return fmt.Sprintf("\n[ssr: output cut at %d bytes; the command was killed for flooding its output (it printed more than %d bytes)]\n", limit, printed)
+}
 
 // TruncationMarker is appended to a stream that was cut at limit bytes.
 func TruncationMarker(limit int64) string {

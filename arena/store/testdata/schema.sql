@@ -97,7 +97,7 @@ CREATE TABLE jobs (
 	owner   TEXT NOT NULL,
 	created TEXT NOT NULL,
 	updated TEXT NOT NULL
-) STRICT;
+, reason TEXT NOT NULL DEFAULT '') STRICT;
 
 CREATE TABLE leases (
 	job       TEXT PRIMARY KEY,

@@ -288,6 +288,9 @@ func (s *suite) testOutputCap(t *testing.T) {
 	if !bytes.Equal(res.Stdout[:limit], bytes.Repeat([]byte("y\n"), int(limit/2))) {
 		t.Errorf("the kept output is not the command's first %d bytes", limit)
 	}
+	if !res.Flooded || !bytes.Contains(res.Stderr, []byte("killed for flooding its output")) {
+		t.Errorf("flooded %v, stderr ends %q: want the command killed for flooding, and stderr saying so", res.Flooded, res.Stderr[max(0, len(res.Stderr)-120):])
+	}
 	t.Logf("2 GiB of output: %v, exit %d, host RSS peak %d MiB", res.Duration.Round(time.Millisecond), res.ExitCode, peak>>20)
 	if peak > s.maxRSS {
 		t.Errorf("host RSS peaked at %d MiB, want under %d MiB", peak>>20, s.maxRSS>>20)
@@ -298,8 +301,8 @@ func (s *suite) testOutputCap(t *testing.T) {
 	if want := "0123456789" + sandbox.TruncationMarker(10); string(res.Stderr) != want {
 		t.Errorf("stderr %q, want %q", res.Stderr, want)
 	}
-	if !res.Truncated || res.ExitCode != 5 {
-		t.Errorf("truncated %v exit %d, want true and 5", res.Truncated, res.ExitCode)
+	if !res.Truncated || res.ExitCode != 5 || res.Flooded {
+		t.Errorf("truncated %v exit %d flooded %v, want true, 5 and false", res.Truncated, res.ExitCode, res.Flooded)
 	}
 	// Output exactly at the cap is not truncated.
 	res = sh(t, sb, "printf 0123456789", func(r *sandbox.ExecRequest) { r.MaxOutput = 10 })
