@@ -39,7 +39,7 @@ func (a *Arena) Solve(ctx context.Context, repo *Repo, bug *Bug, ag agent.Agent,
 		}
 		e := &episode{
 			id: newID("ep"), ag: ag, sb: sb, rules: &solverRules{a: a, repo: repo, bug: bug, cache: siteCache{}},
-			ws: newWorkspace(sb, hostBase(repo, st)), maxTurns: a.solverTurns(), tools: defaultToolLimits,
+			ws: newWorkspace(sb, hostBase(repo, st)), maxTurns: a.solverTurns(ag), tools: defaultToolLimits,
 			task: agent.Task{Role: agent.Solver, Repo: repo.Name, Language: repo.Language, Workdir: sandbox.DefaultWorkdir,
 				Spec: bug.Spec(), Text: bug.TaskText()},
 		}
