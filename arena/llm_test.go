@@ -115,7 +115,7 @@ func (m *modelServer) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	task := fmt.Sprint(req.Messages[1].Content)
 	role := agent.Injector
-	if strings.Contains(task, "must pass") {
+	if strings.Contains(task, "fix the code (not the tests)") {
 		role = agent.Solver
 	}
 	n := 0
@@ -221,7 +221,8 @@ var (
 	fixingSolver = []modelTurn{
 		call("bash", "command", "python3 -m pytest -q -p no:cacheprovider tests/test_money.py 2>&1 | tail -5"),
 		call("view", "path", moneyPy),
-		call("replace", "path", moneyPy, "old", addBug, "new", addLine),
+		// The buggy line reads like __sub__'s: the model includes what follows to make it unique.
+		call("replace", "path", moneyPy, "old", addBug+"\n\n    def __sub__", "new", addLine+"\n\n    def __sub__"),
 		call("submit"),
 	}
 	idleSolver = []modelTurn{
@@ -280,7 +281,7 @@ func TestLLMJob(t *testing.T) {
 	checkBookkeeping(t, st, f.job, 2)
 	c, _ := st.Counts(ctx, f.job)
 	if c.Valid != 1 || c.Attempts != 2 || c.Solved != 1 {
-		t.Fatalf("counts %+v: want one valid bug, two attempts, one solved", c)
+		t.Errorf("counts %+v: want one valid bug, two attempts, one solved", c)
 	}
 	eps, err := st.ListEpisodes(ctx, f.job, store.EpisodeFilter{})
 	if err != nil {
@@ -302,8 +303,11 @@ func TestLLMJob(t *testing.T) {
 		if err := json.Unmarshal(raw, &turns); err != nil {
 			t.Fatal(err)
 		}
+		for _, turn := range turns {
+			t.Logf("%s %s turn %d %s: %s%s %s", e.Role, e.ID, turn.N, turn.Action.Tool, turn.Result.Error, turn.Action.Invalid, firstLine(turn.Result.Output))
+		}
 		chat := llm.Transcript(agent.Task{Role: agent.Role(e.Role)}, turns)
-		if len(chat) != 2+2*len(turns) || chat[0].Role != "system" || !strings.Contains(chat[1].Content, "pyledger") {
+		if len(chat) != 2+2*len(turns) || chat[0].Role != "system" || !strings.Contains(chat[1].Content, "/repo") {
 			t.Errorf("episode %s: %d turns give %d messages (want system, task and two per turn)", e.ID, len(turns), len(chat))
 		}
 		if e.Role == store.RoleInjector {
@@ -445,11 +449,11 @@ func TestLLMEndpointGoneAndResume(t *testing.T) {
 	if ferr != nil {
 		t.Fatal(ferr)
 	}
-	if len(fails) == 0 || !strings.Contains(fails[0].Unit, "attempts") || !strings.Contains(fails[0].Error, "endpoint unavailable") {
-		t.Fatalf("failures %+v: want the solver attempt first, failed with the endpoint unavailable", fails)
-	}
 	for _, fl := range fails {
 		t.Logf("failure: %s: %s", fl.Unit, fl.Error)
+	}
+	if len(fails) == 0 || !strings.Contains(fails[0].Unit, "attempts") || !strings.Contains(fails[0].Error, "endpoint unavailable") {
+		t.Fatalf("failures %+v: want the solver attempt first, failed with the endpoint unavailable", fails)
 	}
 	c, _ := st.Counts(ctx, f.job)
 	if c.Valid != 1 || c.Attempts != 1 {

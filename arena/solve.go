@@ -121,11 +121,14 @@ func (a *Arena) attempt(ctx context.Context, repo *Repo, bug *Bug, index int, ac
 
 	budget, cancel := context.WithTimeout(ctx, a.cfg.SolverTime)
 	err = act(budget, sb, att)
+	outOfTime := budget.Err() != nil // read before cancel, which sets it
 	cancel()
 	switch {
 	case ctx.Err() != nil:
 		return nil, ctx.Err() // the job is stopping: this attempt is not finished and will run again on resume
-	case err != nil && budget.Err() == nil:
+	case err != nil && !outOfTime:
+		// The agent failed (its endpoint is gone): the attempt is not finished, the job records the
+		// failure and a later step (or --resume) runs it again.
 		return nil, err
 	}
 	// The prediction is whatever the work tree holds now, even when the budget ran out mid-way.
