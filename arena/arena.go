@@ -34,6 +34,13 @@ type Config struct {
 	// AllowBuildErrors accepts bugs whose run does not build or collect (off by default: the paper's prompts
 	// forbid them, and a compile error makes every test of the package fail at once).
 	AllowBuildErrors bool `yaml:"allow_build_errors,omitempty" json:"allow_build_errors,omitempty"`
+
+	// Budgets of agents that write code (agent: llm): their turns per episode. The native agent's turns
+	// follow from SolverTurns and InjectorTurns instead. A solver's wall clock is SolverTime for every agent.
+	InjectorMaxTurns int `yaml:"injector_max_turns,omitempty" json:"injector_max_turns,omitempty"` // default 40
+	SolverMaxTurns   int `yaml:"solver_max_turns,omitempty" json:"solver_max_turns,omitempty"`     // default 40
+	// InjectorTime is an injector episode's wall clock, for every agent (default 30m).
+	InjectorTime time.Duration `yaml:"injector_time,omitempty" json:"injector_time,omitempty"`
 }
 
 // Choices of Config.Hide.
@@ -57,6 +64,11 @@ func (c Config) WithDefaults() Config {
 	def(&c.Containers, 2)
 	def(&c.SolverTurns, 6)
 	def(&c.InjectorTurns, 4)
+	def(&c.InjectorMaxTurns, 40)
+	def(&c.SolverMaxTurns, 40)
+	if c.InjectorTime <= 0 {
+		c.InjectorTime = 30 * time.Minute
+	}
 	if c.Alpha == 0 {
 		c.Alpha = 0.8
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -17,11 +18,53 @@ type JobConfig struct {
 	Manifest   string             `yaml:"manifest,omitempty" json:"manifest,omitempty"` // a repos manifest file
 	Examples   []string           `yaml:"examples,omitempty" json:"examples,omitempty"` // built-in example repositories
 	Repos      []string           `yaml:"repos,omitempty" json:"repos,omitempty"`       // only these manifest entries (all when empty)
-	Agent      string             `yaml:"agent" json:"agent"`                           // native (the LLM agent comes later)
+	Agent      string             `yaml:"agent" json:"agent"`                           // native (default) or llm
 	Seed       uint64             `yaml:"seed" json:"seed"`
-	Strategies map[string]float64 `yaml:"strategies" json:"strategies"` // injector strategy → share
+	Strategies map[string]float64 `yaml:"strategies" json:"strategies"` // injector strategy → share; empty: the agent's default mix
 	Limits     Limits             `yaml:"limits" json:"limits"`
 	Arena      Config             `yaml:"arena" json:"arena"`
+	// LLM is the `llm:` section (agent: llm), kept as raw YAML: cmd/ssr decodes it into agent/llm's Config,
+	// so that the arena knows no concrete agent while a job's one config file (and the copy stored for
+	// --resume) still holds it. See docs/llm.md.
+	LLM yaml.Node `yaml:"llm,omitempty" json:"-"`
+}
+
+// Agents a job config may name.
+const (
+	AgentNative = "native" // structured actions scored by the shared policy (agent/native)
+	AgentLLM    = "llm"    // a model behind an OpenAI-compatible endpoint (agent/llm)
+)
+
+// strategyAgents says which agents play each injector strategy: mutation acts over plugin mutation sites
+// (structured only), direct needs an agent that writes code, removal and history are played by both.
+var strategyAgents = map[string][]string{
+	StrategyMutation: {AgentNative},
+	StrategyDirect:   {AgentLLM},
+	StrategyRemoval:  {AgentNative, AgentLLM},
+	StrategyHistory:  {AgentNative, AgentLLM},
+}
+
+// DefaultStrategies is the strategy mix a job gets when its config sets none.
+func DefaultStrategies(agentName string) map[string]float64 {
+	if agentName == AgentLLM {
+		return map[string]float64{StrategyDirect: 0.5, StrategyRemoval: 0.25, StrategyHistory: 0.25}
+	}
+	return map[string]float64{StrategyMutation: 0.6, StrategyRemoval: 0.2, StrategyHistory: 0.2}
+}
+
+// StrategyShares is the job's strategy mix: the config's, or the agent's default when it sets none.
+func (c *JobConfig) StrategyShares() map[string]float64 {
+	if len(c.Strategies) > 0 {
+		return c.Strategies
+	}
+	return DefaultStrategies(c.agent())
+}
+
+func (c *JobConfig) agent() string {
+	if c.Agent == "" {
+		return AgentNative
+	}
+	return c.Agent
 }
 
 // DefaultJobConfig is the short job `ssr run` runs with no arguments: every built-in example, the native
@@ -69,17 +112,32 @@ func (c *JobConfig) Validate() error {
 	if c.Manifest == "" && len(c.Examples) == 0 {
 		return errors.New("no repositories: set manifest (a repos manifest file) or examples (built-in example names)")
 	}
-	if c.Agent != "" && c.Agent != "native" {
-		return fmt.Errorf("agent %q is not available: use native", c.Agent)
+	ag := c.agent()
+	switch ag {
+	case AgentNative:
+		if !c.LLM.IsZero() {
+			return errors.New("llm: the section is set but the agent is native: set agent: llm, or remove the llm section")
+		}
+	case AgentLLM:
+		if c.LLM.IsZero() {
+			return errors.New("agent llm needs an llm section with at least base_url and model (see docs/llm.md)")
+		}
+		if c.LLM.Kind != yaml.MappingNode {
+			return errors.New("llm: the section must be a mapping (base_url: ..., model: ...; see docs/llm.md)")
+		}
+	default:
+		return fmt.Errorf("agent %q is not available: use native or llm", c.Agent)
 	}
 	for s, w := range c.Strategies {
-		switch s {
-		case StrategyMutation, StrategyRemoval, StrategyHistory:
-		default:
-			return fmt.Errorf("strategies: unknown strategy %q (use mutation, removal or history)", s)
+		agents, ok := strategyAgents[s]
+		if !ok {
+			return fmt.Errorf("strategies: unknown strategy %q (use direct, removal, history or mutation)", s)
 		}
 		if w < 0 {
 			return fmt.Errorf("strategies.%s: share %v is negative", s, w)
+		}
+		if w > 0 && !slices.Contains(agents, ag) {
+			return fmt.Errorf("strategies.%s: the %s agent does not play it (direct: llm only; removal, history: both; mutation: native only)", s, ag)
 		}
 	}
 	if c.Limits == (Limits{}) {
@@ -95,6 +153,9 @@ func (c *JobConfig) Validate() error {
 	case "", HideAll, HideSome:
 	default:
 		return fmt.Errorf("arena.hide: %q is not a choice (use all or some)", c.Arena.Hide)
+	}
+	if c.Arena.InjectorMaxTurns < 0 || c.Arena.SolverMaxTurns < 0 || c.Arena.InjectorTime < 0 {
+		return errors.New("arena: injector_max_turns, solver_max_turns and injector_time must not be negative")
 	}
 	if s := c.Arena.Order2Share; s < 0 || s > 1 {
 		return fmt.Errorf("arena.order2_share: %v is outside [0, 1]", s)

@@ -31,16 +31,24 @@ arena: {n_attempts: 4, flake_runs: 3, test_timeout: 2m}
 
 func TestParseJobConfigErrors(t *testing.T) {
 	for name, tc := range map[string]struct{ src, want string }{
-		"empty":          {"", "the job config is empty"},
-		"no repos":       {"limits: {bugs: 1}", "no repositories"},
-		"no limits":      {"examples: [x]", "limits: set at least one"},
-		"unknown field":  {"examples: [x]\nlimits: {bugs: 1}\nattempts: 3", `unknown field "attempts"`},
-		"bad strategy":   {"examples: [x]\nlimits: {bugs: 1}\nstrategies: {direct: 1}", `unknown strategy "direct"`},
-		"bad agent":      {"examples: [x]\nlimits: {bugs: 1}\nagent: gpt", `agent "gpt" is not available`},
-		"bad alpha":      {"examples: [x]\nlimits: {bugs: 1}\narena: {alpha: 2}", "arena.alpha"},
-		"not yaml":       {"examples: [x\n", "job.yaml"},
-		"negative limit": {"examples: [x]\nlimits: {bugs: -1}", "must not be negative"},
-		"bad duration":   {"examples: [x]\nlimits: {wall_time: soon}", "job.yaml"},
+		"empty":         {"", "the job config is empty"},
+		"no repos":      {"limits: {bugs: 1}", "no repositories"},
+		"no limits":     {"examples: [x]", "limits: set at least one"},
+		"unknown field": {"examples: [x]\nlimits: {bugs: 1}\nattempts: 3", `unknown field "attempts"`},
+		"bad strategy":  {"examples: [x]\nlimits: {bugs: 1}\nstrategies: {guess: 1}", `unknown strategy "guess"`},
+		"bad agent":     {"examples: [x]\nlimits: {bugs: 1}\nagent: gpt", `agent "gpt" is not available: use native or llm`},
+		"direct needs llm": {"examples: [x]\nlimits: {bugs: 1}\nstrategies: {direct: 1}",
+			"strategies.direct: the native agent does not play it (direct: llm only"},
+		"mutation needs native": {"examples: [x]\nlimits: {bugs: 1}\nagent: llm\nllm: {base_url: http://h/v1, model: m}\nstrategies: {mutation: 1}",
+			"strategies.mutation: the llm agent does not play it"},
+		"llm without section":    {"examples: [x]\nlimits: {bugs: 1}\nagent: llm", "agent llm needs an llm section"},
+		"llm section not a map":  {"examples: [x]\nlimits: {bugs: 1}\nagent: llm\nllm: yes", "llm: the section must be a mapping"},
+		"llm section for native": {"examples: [x]\nlimits: {bugs: 1}\nllm: {model: m}", "llm: the section is set but the agent is native"},
+		"negative turns":         {"examples: [x]\nlimits: {bugs: 1}\narena: {solver_max_turns: -1}", "must not be negative"},
+		"bad alpha":              {"examples: [x]\nlimits: {bugs: 1}\narena: {alpha: 2}", "arena.alpha"},
+		"not yaml":               {"examples: [x\n", "job.yaml"},
+		"negative limit":         {"examples: [x]\nlimits: {bugs: -1}", "must not be negative"},
+		"bad duration":           {"examples: [x]\nlimits: {wall_time: soon}", "job.yaml"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := ParseJobConfig("job.yaml", []byte(tc.src))
@@ -51,6 +59,53 @@ func TestParseJobConfigErrors(t *testing.T) {
 				t.Errorf("error %q does not name the file", err)
 			}
 		})
+	}
+}
+
+// TestJobConfigLLM: the llm section stays raw YAML in the arena (cmd/ssr decodes it), survives the round
+// trip through the copy stored for --resume, and the LLM agent's default strategy mix is direct, removal
+// and history.
+func TestJobConfigLLM(t *testing.T) {
+	c, err := ParseJobConfig("job.yaml", []byte(`
+examples: [pyledger]
+agent: llm
+llm:
+  base_url: http://localhost:8000/v1
+  model: qwen
+  solver: {temperature: 0}
+limits: {bugs: 1}
+arena: {injector_max_turns: 12, solver_max_turns: 8, injector_time: 10m}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := ParseJobConfig("again", []byte(c.YAML()))
+	if err != nil {
+		t.Fatalf("re-parse own YAML: %v\n%s", err, c.YAML())
+	}
+	var sec struct {
+		BaseURL string `yaml:"base_url"`
+		Model   string `yaml:"model"`
+		Solver  struct {
+			Temperature *float64 `yaml:"temperature"`
+		} `yaml:"solver"`
+	}
+	if err := again.LLM.Decode(&sec); err != nil {
+		t.Fatal(err)
+	}
+	if sec.BaseURL != "http://localhost:8000/v1" || sec.Model != "qwen" || sec.Solver.Temperature == nil || *sec.Solver.Temperature != 0 {
+		t.Fatalf("llm section after the round trip: %+v", sec)
+	}
+	a := again.Arena.WithDefaults()
+	if a.InjectorMaxTurns != 12 || a.SolverMaxTurns != 8 || a.InjectorTime != 10*time.Minute {
+		t.Fatalf("budgets %+v", a)
+	}
+	shares := again.StrategyShares()
+	if len(shares) != 3 || shares[StrategyDirect] == 0 || shares[StrategyRemoval] == 0 || shares[StrategyHistory] == 0 {
+		t.Fatalf("default llm strategies %v", shares)
+	}
+	if n := (&JobConfig{}).StrategyShares(); n[StrategyMutation] == 0 || n[StrategyDirect] != 0 {
+		t.Fatalf("default native strategies %v", n)
 	}
 }
 

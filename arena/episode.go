@@ -170,11 +170,18 @@ const (
 	closingTurns     = 2 // the best guess and submit
 )
 
-func (a *Arena) injectorTurns() int { return a.cfg.InjectorTurns*injectTryTurns + 1 }
-
-func (a *Arena) solverTurns() int {
-	return solverSetupTurns + a.cfg.SolverTurns*solverEditTurns + closingTurns
+// An agent that writes code gets the job's turn budgets as they are (arena.injector_max_turns,
+// arena.solver_max_turns).
+func (a *Arena) injectorTurns(ag agent.Agent) int {
+	if !agent.IsStructured(ag) {
+		return a.cfg.InjectorMaxTurns
+	}
+	return a.cfg.InjectorTurns*injectTryTurns + 1
 }
 
-// injectorTime is an injector episode's wall-clock budget.
-const injectorTime = 30 * time.Minute
+func (a *Arena) solverTurns(ag agent.Agent) int {
+	if !agent.IsStructured(ag) {
+		return a.cfg.SolverMaxTurns
+	}
+	return solverSetupTurns + a.cfg.SolverTurns*solverEditTurns + closingTurns
+}

@@ -19,7 +19,8 @@ import (
 
 // Injector strategies.
 const (
-	StrategyMutation = "mutation" // 1–3 plugin mutation sites
+	StrategyMutation = "mutation" // 1–3 plugin mutation sites (structured agents)
+	StrategyDirect   = "direct"   // a realistic mistake written by the agent (agents that write code)
 	StrategyRemoval  = "removal"  // a function body removed
 	StrategyHistory  = "history"  // one source file's change from a past commit reverted
 )
@@ -54,10 +55,19 @@ const artifactDir = "/ssr/artifact"
 // Task.ArtifactDir and handed to validation unchanged. An episode that ends without a submit hands in what
 // there is, so that its rejection is on record.
 func (a *Arena) Inject(ctx context.Context, repo *Repo, plan InjectPlan, ag agent.Agent) (*Injection, error) {
+	structured := agent.IsStructured(ag)
 	switch plan.Strategy {
-	case StrategyMutation, StrategyRemoval, StrategyHistory:
+	case StrategyRemoval, StrategyHistory:
+	case StrategyMutation:
+		if !structured {
+			return nil, fmt.Errorf("injector strategy mutation needs a structured agent (native); agent %s writes code: give it direct, removal or history", ag.Name())
+		}
+	case StrategyDirect:
+		if structured {
+			return nil, fmt.Errorf("injector strategy direct needs an agent that writes code (llm); agent %s plays mutation, removal or history", ag.Name())
+		}
 	default:
-		return nil, fmt.Errorf("unknown injector strategy %q (use mutation, removal or history)", plan.Strategy)
+		return nil, fmt.Errorf("unknown injector strategy %q (use direct, removal, history or mutation)", plan.Strategy)
 	}
 	inj := &Injection{Strategy: plan.Strategy, Started: time.Now()}
 	full, err := a.fullSuite(ctx, repo)
@@ -78,7 +88,7 @@ func (a *Arena) Inject(ctx context.Context, repo *Repo, plan InjectPlan, ag agen
 		strategy: plan.Strategy, rng: rand.New(rand.NewPCG(plan.Seed, plan.Seed^0x5851f42d4c957f2d)), cache: siteCache{}}
 	e := &episode{
 		id: newID("ep"), ag: ag, sb: sb, rules: rules, ws: newWorkspace(sb, hostBase(repo, nil)),
-		maxTurns: a.injectorTurns(), deadline: time.Now().Add(injectorTime), tools: defaultToolLimits,
+		maxTurns: a.injectorTurns(ag), deadline: time.Now().Add(a.cfg.InjectorTime), tools: defaultToolLimits,
 		task: agent.Task{Role: agent.Injector, Strategy: plan.Strategy, Repo: repo.Name, Language: repo.Language,
 			Workdir: sandbox.DefaultWorkdir, ArtifactDir: artifactDir, TestCommand: full.TestScript, Parser: full.Parser.Builtin,
 			MinPassingTests: a.cfg.MinPassingTests, MinFailingTests: a.cfg.MinFailingTests, MinChangedFiles: a.cfg.MinChangedFiles,

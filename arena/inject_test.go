@@ -198,3 +198,32 @@ func TestNativeInjectorRecordsEverySite(t *testing.T) {
 		}
 	}
 }
+
+// TestInjectStrategyNeedsAgent: a strategy the agent does not play is refused before any sandbox starts,
+// with a reason that names the agent the strategy needs; and the turn budget follows the agent's kind.
+func TestInjectStrategyNeedsAgent(t *testing.T) {
+	a := New(nil, "job", Config{InjectorMaxTurns: 9, SolverMaxTurns: 7}, nil)
+	for name, tc := range map[string]struct {
+		structured bool
+		strategy   string
+		want       string
+	}{
+		"mutation, code writer": {false, StrategyMutation, "mutation needs a structured agent"},
+		"direct, structured":    {true, StrategyDirect, "direct needs an agent that writes code"},
+		"unknown":               {false, "guess", `unknown injector strategy "guess"`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := a.Inject(context.Background(), nil, InjectPlan{Strategy: tc.strategy}, &scripted{structured: tc.structured})
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want %q", err, tc.want)
+			}
+		})
+	}
+	writer, native := &scripted{}, &scripted{structured: true}
+	if a.injectorTurns(writer) != 9 || a.solverTurns(writer) != 7 {
+		t.Errorf("code writer budgets %d/%d, want the config's 9/7", a.injectorTurns(writer), a.solverTurns(writer))
+	}
+	if a.injectorTurns(native) == 9 || a.solverTurns(native) == 7 {
+		t.Errorf("native budgets %d/%d: want them derived from injector_turns and solver_turns", a.injectorTurns(native), a.solverTurns(native))
+	}
+}

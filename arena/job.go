@@ -236,7 +236,11 @@ func (r *Runner) step(ctx context.Context) (unit string, err error) {
 	}
 	repo := r.Repos[r.next%len(r.Repos)]
 	r.next++
-	plan := InjectPlan{Strategy: r.gen.pick(r.Strategies, StrategyMutation), Sites: 1, Seed: r.gen.Uint64()}
+	fallback := StrategyDirect
+	if agent.IsStructured(r.Agent) {
+		fallback = StrategyMutation
+	}
+	plan := InjectPlan{Strategy: r.gen.pick(r.Strategies, fallback), Sites: 1, Seed: r.gen.Uint64()}
 	if plan.Strategy == StrategyMutation {
 		plan.Sites = 1 + r.gen.IntN(maxInjectSites)
 	}

@@ -39,7 +39,7 @@ func (a *Arena) Solve(ctx context.Context, repo *Repo, bug *Bug, ag agent.Agent,
 		}
 		e := &episode{
 			id: newID("ep"), ag: ag, sb: sb, rules: &solverRules{a: a, repo: repo, bug: bug, cache: siteCache{}},
-			ws: newWorkspace(sb, hostBase(repo, st)), maxTurns: a.solverTurns(), tools: defaultToolLimits,
+			ws: newWorkspace(sb, hostBase(repo, st)), maxTurns: a.solverTurns(ag), tools: defaultToolLimits,
 			task: agent.Task{Role: agent.Solver, Repo: repo.Name, Language: repo.Language, Workdir: sandbox.DefaultWorkdir,
 				Spec: bug.Spec(), Text: bug.TaskText()},
 		}
@@ -121,11 +121,14 @@ func (a *Arena) attempt(ctx context.Context, repo *Repo, bug *Bug, index int, ac
 
 	budget, cancel := context.WithTimeout(ctx, a.cfg.SolverTime)
 	err = act(budget, sb, att)
+	outOfTime := budget.Err() != nil // read before cancel, which sets it
 	cancel()
 	switch {
 	case ctx.Err() != nil:
 		return nil, ctx.Err() // the job is stopping: this attempt is not finished and will run again on resume
-	case err != nil && budget.Err() == nil:
+	case err != nil && !outOfTime:
+		// The agent failed (its endpoint is gone): the attempt is not finished, the job records the
+		// failure and a later step (or --resume) runs it again.
 		return nil, err
 	}
 	// The prediction is whatever the work tree holds now, even when the budget ran out mid-way.

@@ -13,8 +13,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/selfplay-swe/ssr/agent"
-	"github.com/selfplay-swe/ssr/agent/native"
 	"github.com/selfplay-swe/ssr/arena"
 	"github.com/selfplay-swe/ssr/arena/store"
 	"github.com/selfplay-swe/ssr/repos"
@@ -86,6 +84,9 @@ func runJob(ctx context.Context, out io.Writer, dbPath, resume string, args []st
 		if err != nil {
 			return err
 		}
+		if _, err := newAgent(cfg); err != nil { // a bad llm section fails before a job is recorded
+			return err
+		}
 		job = store.Job{ID: "job-" + time.Now().UTC().Format("20060102-150405") + "-" + fmt.Sprintf("%04x", os.Getpid()&0xffff),
 			Name: cfg.Name, Config: cfg.YAML(), Status: store.JobRunning, Owner: owner.String()}
 	}
@@ -109,6 +110,10 @@ func runJob(ctx context.Context, out io.Writer, dbPath, resume string, args []st
 	}
 	fmt.Fprintf(out, "job %s (%s), database %s\n", job.ID, cfg.Name, dbPath)
 	list, err := arena.ReposOf(cfg)
+	if err != nil {
+		return err
+	}
+	ag, err := newAgent(cfg) // one per job: every episode shares it (and the LLM agent's model-call limit)
 	if err != nil {
 		return err
 	}
@@ -146,17 +151,13 @@ func runJob(ctx context.Context, out io.Writer, dbPath, resume string, args []st
 	if err := st.SetJobStatus(ctx, job.ID, store.JobRunning, owner.String()); err != nil {
 		return err
 	}
-	ag, err := newAgent(cfg)
-	if err != nil {
-		return err
-	}
 	runner := &arena.Runner{
 		Arena:      arena.New(provider, job.ID, cfg.Arena, nil),
 		Store:      st,
 		Repos:      prepared,
 		Agent:      ag,
 		Seed:       cfg.Seed,
-		Strategies: cfg.Strategies,
+		Strategies: cfg.StrategyShares(),
 		Limits:     cfg.Limits,
 		Progress:   out,
 		Containers: budget.InUse,
@@ -172,13 +173,4 @@ func runJob(ctx context.Context, out io.Writer, dbPath, resume string, args []st
 			m.TestRuns(), m.TestTime().Round(time.Second))
 	}
 	return runErr
-}
-
-// newAgent is the agent a job config names; the arena knows none of them.
-func newAgent(cfg *arena.JobConfig) (agent.Agent, error) {
-	switch cfg.Agent {
-	case "", "native":
-		return native.New(native.Uniform{}, cfg.Seed), nil
-	}
-	return nil, fmt.Errorf("agent %q is not available: use native", cfg.Agent)
 }
