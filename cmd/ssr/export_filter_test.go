@@ -3,8 +3,8 @@ package main
 import (
 	"context"
 	"database/sql"
-	"strings"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/selfplay-swe/ssr/arena/store"
@@ -91,4 +91,3 @@ func TestNewExportFilter(t *testing.T) {
 		})
 	}
 }
-
