@@ -105,7 +105,9 @@ func TestRunMetricsNil(t *testing.T) {
 
 type fakeProvider struct{}
 
-func (fakeProvider) Start(context.Context, sandbox.Spec) (sandbox.Sandbox, error) { return fakeSandbox{}, nil }
+func (fakeProvider) Start(context.Context, sandbox.Spec) (sandbox.Sandbox, error) {
+	return fakeSandbox{}, nil
+}
 
 type fakeSandbox struct{ sandbox.Sandbox }
 
