@@ -42,6 +42,7 @@ type Runner struct {
 	Limits     Limits
 	Progress   io.Writer  // one line per finished unit; nil for none
 	Containers func() int // sandboxes running now, for progress lines (the provider's budget in use); nil: unknown
+	Observer   Observer   // told of episodes, verdicts and test runs as they happen (live metrics); nil for none
 
 	inUse   atomic.Int64   // sandboxes running units now (progress only)
 	logged  sync.Map       // *TestRun → log id: cached original runs are stored once and referenced after
@@ -67,6 +68,7 @@ func (r *Runner) Run(ctx context.Context) error {
 	defer r.Arena.Wait() // every sandbox is gone when Run returns
 	r.tries = map[string]int{}
 	r.gen = newJobGen(r.Seed)
+	r.observe(func(o Observer) { o.PolicyVersion(r.Agent.PolicyVersion()) })
 	if len(r.Repos) == 0 {
 		return errors.New("job has no repositories: add some to the job config")
 	}
@@ -315,6 +317,12 @@ func (r *Runner) validate(ctx context.Context, repo *Repo, artID string, art *ar
 		return "", err
 	}
 	r.remember(rep.Runs, logs)
+	r.observe(func(o Observer) {
+		o.Validation(rep.Step, rep.Valid)
+		if ep != nil && ep.Reward != nil {
+			o.Episode(store.RoleInjector, store.OutcomeRejected, *ep.Reward)
+		}
+	})
 	r.progress(ctx, fmt.Sprintf("%s on %s: %s", artID, repo.Name, verdict(rep)))
 	if bug == nil {
 		return "", nil
@@ -331,6 +339,10 @@ func (r *Runner) reject(ctx context.Context, repo *Repo, artID, step, reason str
 	if err := r.Store.RecordValidation(ctx, v, nil, ep); err != nil {
 		return err
 	}
+	r.observe(func(o Observer) {
+		o.Validation(step, false)
+		o.Episode(store.RoleInjector, store.OutcomeRejected, reward)
+	})
 	r.progress(ctx, fmt.Sprintf("%s on %s: rejected: %s", artID, repo.Name, reason))
 	return nil
 }
@@ -394,6 +406,7 @@ func (r *Runner) validateOrder2(ctx context.Context, repo *Repo, a store.Artifac
 	if err := r.Store.RecordValidation(ctx, v, bug, nil); err != nil {
 		return err
 	}
+	r.observe(func(o Observer) { o.Validation(v.Step, v.Valid) })
 	if bug == nil {
 		r.progress(ctx, fmt.Sprintf("order-2 %s: rejected: %s", a.ID, v.Reason))
 		return nil
@@ -491,6 +504,13 @@ func (r *Runner) recordAttempt(ctx context.Context, repo *Repo, bug *Bug, att *A
 	if err != nil {
 		return err
 	}
+	r.observe(func(o Observer) {
+		outcome := store.OutcomeSolved
+		if !success {
+			outcome = store.OutcomeFailed
+		}
+		o.Episode(store.RoleSolver, outcome, reward)
+	})
 	why := "solved"
 	if !success && att.Eval != nil {
 		why = att.Eval.Reason
@@ -517,7 +537,10 @@ func (r *Runner) finishBug(ctx context.Context, bugID string) error {
 	if err != nil {
 		return fmt.Errorf("bug %s: %w", bugID, err)
 	}
-	if err := r.Store.FinishBug(ctx, bugID, reward, rewards.SolveRate(solved, len(atts))); err != nil && !errors.Is(err, store.ErrDuplicate) {
+	switch err := r.Store.FinishBug(ctx, bugID, reward, rewards.SolveRate(solved, len(atts))); {
+	case err == nil:
+		r.observe(func(o Observer) { o.Episode(store.RoleInjector, store.OutcomeValid, reward) })
+	case !errors.Is(err, store.ErrDuplicate):
 		return err
 	}
 	adv := map[string]float64{}
@@ -546,6 +569,7 @@ func (r *Runner) newLogs(runs []*TestRun, ref string) (logs []store.RawLog, know
 			known = append(known, id.(string))
 			continue
 		}
+		r.observe(func(o Observer) { o.TestRun(run.Kind, run.Duration) })
 		res, _ := json.Marshal(run.Results)
 		logs = append(logs, store.RawLog{ID: newID("log"), Job: r.job(), Kind: store.LogKind(run.Kind), Ref: ref, Output: run.Output,
 			ExitCode: run.ExitCode, Duration: run.Duration, Results: res, End: run.End, TimedOut: run.TimedOut, Timeout: run.Timeout})

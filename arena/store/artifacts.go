@@ -72,21 +72,36 @@ func fillEpisode(e *Episode, role Role, job, repo string) {
 	}
 }
 
-const artifactCols = `id, job, repo, strategy, ord, coalesce(parent_bug, ''), coalesce(parent_attempt, ''),
-	policy_version, agent, parts, metadata, created`
+const artifactCols = `a.id, a.job, a.repo, a.strategy, a.ord, coalesce(a.parent_bug, ''), coalesce(a.parent_attempt, ''),
+	a.policy_version, a.agent, a.parts, a.metadata, a.created`
+
+// artifactRow holds the scan destinations of artifactCols.
+type artifactRow struct {
+	a              Artifact
+	parts, created string
+	metadata       sql.NullString
+}
+
+func (x *artifactRow) dest() []any {
+	a := &x.a
+	return []any{&a.ID, &a.Job, &a.Repo, &a.Strategy, &a.Order, &a.ParentBug, &a.ParentAttempt,
+		&a.PolicyVersion, &a.Agent, &x.parts, &x.metadata, &x.created}
+}
+
+func (x *artifactRow) artifact() (Artifact, error) {
+	a := x.a
+	a.Parts, a.Metadata = json.RawMessage(x.parts), rawJSON(x.metadata)
+	var err error
+	a.Created, err = parseTime(x.created)
+	return a, err
+}
 
 func scanArtifact(r rowScanner) (Artifact, error) {
-	var a Artifact
-	var parts, created string
-	var metadata sql.NullString
-	if err := r.Scan(&a.ID, &a.Job, &a.Repo, &a.Strategy, &a.Order, &a.ParentBug, &a.ParentAttempt,
-		&a.PolicyVersion, &a.Agent, &parts, &metadata, &created); err != nil {
-		return a, err
+	var x artifactRow
+	if err := r.Scan(x.dest()...); err != nil {
+		return x.a, err
 	}
-	a.Parts, a.Metadata = json.RawMessage(parts), rawJSON(metadata)
-	var err error
-	a.Created, err = parseTime(created)
-	return a, err
+	return x.artifact()
 }
 
 // GetArtifact returns the artifact with id.
@@ -95,7 +110,7 @@ func (s *Store) GetArtifact(ctx context.Context, id string) (Artifact, error) {
 }
 
 func getArtifact(ctx context.Context, q querier, id string) (Artifact, error) {
-	a, err := scanArtifact(q.QueryRowContext(ctx, `SELECT `+artifactCols+` FROM artifacts WHERE id = ?`, id))
+	a, err := scanArtifact(q.QueryRowContext(ctx, `SELECT `+artifactCols+` FROM artifacts a WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return a, fmt.Errorf("store: artifact %s: %w: propose it first", id, ErrNotFound)
 	}

@@ -260,7 +260,7 @@ func scanRow(r rowScanner) (Row, error) {
 // ChildArtifacts returns the order-2 artifacts built from a bug's failed attempts.
 func (s *Store) ChildArtifacts(ctx context.Context, bugID string) ([]Artifact, error) {
 	return queryAll(ctx, s, "order-2 artifacts of bug "+bugID, scanArtifact,
-		`SELECT `+artifactCols+` FROM artifacts WHERE parent_bug = ? ORDER BY created, id`, bugID)
+		`SELECT `+artifactCols+` FROM artifacts a WHERE parent_bug = ? ORDER BY created, id`, bugID)
 }
 
 // LogInfo is a raw log without its output.

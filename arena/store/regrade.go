@@ -11,7 +11,7 @@ import (
 // before the order-2 artifacts built from their attempts.
 func (s *Store) ListArtifacts(ctx context.Context, job string) ([]Artifact, error) {
 	return queryAll(ctx, s, "artifacts of job "+job, scanArtifact,
-		`SELECT `+artifactCols+` FROM artifacts WHERE job = ? ORDER BY created, id`, job)
+		`SELECT `+artifactCols+` FROM artifacts a WHERE job = ? ORDER BY created, id`, job)
 }
 
 // BugOfArtifact returns the bug a valid artifact became.

@@ -151,8 +151,13 @@ func runJob(ctx context.Context, out io.Writer, dbPath, resume string, args []st
 	if err := st.SetJobStatus(ctx, job.ID, store.JobRunning, owner.String()); err != nil {
 		return err
 	}
+	metrics, err := startMetrics(ctx, out, budget.InUse) // --metrics-addr (run_metrics.go); nil without it
+	if err != nil {
+		return err
+	}
 	runner := &arena.Runner{
-		Arena:      arena.New(provider, job.ID, cfg.Arena, nil),
+		Observer:   metrics.observer(),
+		Arena:      arena.New(metrics.provider(provider), job.ID, cfg.Arena, nil),
 		Store:      st,
 		Repos:      prepared,
 		Agent:      ag,

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -25,6 +27,9 @@ func TestMain(m *testing.M) {
 func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"ssr-plugins": buildPluginsCmd,
+		},
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("SSR_BASE", docker.DefaultRecipe().Ref()) // the shared base image's reference
 			return nil
@@ -48,4 +53,18 @@ func TestScripts(t *testing.T) {
 			return true, nil
 		},
 	})
+}
+
+// buildPluginsCmd is the script command "ssr-plugins DIR": it builds the first-party language plugins from
+// this tree into DIR (with the test's own Go environment; the build cache makes it quick after the first).
+func buildPluginsCmd(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: ssr-plugins DIR")
+	}
+	for _, p := range []string{"ssr-lang-go", "ssr-lang-python"} {
+		out, err := exec.Command("go", "build", "-o", filepath.Join(ts.MkAbs(args[0]), p), "../"+p).CombinedOutput()
+		if err != nil {
+			ts.Fatalf("go build %s: %v\n%s", p, err, out)
+		}
+	}
 }

@@ -14,8 +14,9 @@ import (
 func init() {
 	var dbPath string
 	var asJSON bool
+	var pngPath, svgPath string
 	cmd := &cobra.Command{
-		Use:   "stats JOB",
+		Use:   "stats JOB [--png FILE | --svg FILE]",
 		Short: "Tables of a job: valid-artifact yield, rejection reasons, rewards and solve rates per role over time and per policy version, mixes, container time",
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -24,12 +25,38 @@ func init() {
 				return err
 			}
 			defer st.Close()
+			if pngPath != "" || svgPath != "" {
+				return plotStats(cmd.Context(), cmd.OutOrStdout(), st, args[0], pngPath, svgPath)
+			}
 			return printStats(cmd.Context(), cmd.OutOrStdout(), st, args[0], asJSON)
 		},
 	}
 	cmd.Flags().StringVar(&dbPath, "db", "", "the job database (default: jobs.db in ssr's cache directory)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the numbers as JSON")
+	cmd.Flags().StringVar(&pngPath, "png", "", "draw the plots to this PNG file instead of printing tables")
+	cmd.Flags().StringVar(&svgPath, "svg", "", "draw the plots to this SVG file instead of printing tables")
+	cmd.MarkFlagsMutuallyExclusive("png", "svg", "json")
 	rootCmd.AddCommand(cmd)
+}
+
+// plotStats draws the job's stats to a PNG or SVG file (one of the paths is set).
+func plotStats(ctx context.Context, out io.Writer, st *store.Store, job, pngPath, svgPath string) error {
+	if _, err := st.GetJob(ctx, job); err != nil {
+		return err
+	}
+	s, err := st.Stats(ctx, job)
+	if err != nil {
+		return err
+	}
+	format, path := "png", pngPath
+	if svgPath != "" {
+		format, path = "svg", svgPath
+	}
+	if err := writeStatsPlot(s, job, format, path); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "wrote %s\n", path)
+	return nil
 }
 
 func printStats(ctx context.Context, out io.Writer, st *store.Store, job string, asJSON bool) error {

@@ -61,7 +61,7 @@ func makeSynthJob(ctx context.Context, path string, n int) error {
 		return err
 	}
 	defer st.Close()
-	cfg := "name: synth\nexamples: [gokit]\nagent: native\nseed: 1\nlimits:\n  injector_turns: 4\n"
+	cfg := "name: synth\nexamples: [gokit]\nagent: native\nseed: 1\nlimits:\n  bugs: 4\n"
 	if err := st.CreateJob(ctx, store.Job{ID: synthJob, Name: "synth", Config: cfg, Status: store.JobFinished, Owner: "test"}); err != nil {
 		return err
 	}

@@ -12,6 +12,8 @@ CREATE INDEX episodes_job ON episodes(job, role, started);
 
 CREATE INDEX episodes_job_started ON episodes(job, started, id);
 
+CREATE INDEX episodes_stats ON episodes(job, role, policy_version, reward, started, finished);
+
 CREATE INDEX failures_job ON failures(job, id);
 
 CREATE INDEX raw_logs_ref ON raw_logs(ref, created);
