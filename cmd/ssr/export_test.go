@@ -156,10 +156,13 @@ func TestExportErrors(t *testing.T) {
 		args []string
 		code int
 	}{
-		"unknown format": {[]string{"export", "job-x", "--db", db, "--format", "swebench-ish"}, 2},
-		"unknown job":    {[]string{"export", "job-nope", "--db", db, "--format", "trajectories"}, 1},
-		"no job":         {[]string{"export", "--db", db}, 2},
-		"no database":    {[]string{"export", "job-x", "--format", "trajectories", "--db", filepath.Join(t.TempDir(), "typo.db")}, 1},
+		"unknown format":          {[]string{"export", "job-x", "--db", db, "--format", "swebench-ish"}, 2},
+		"unknown job":             {[]string{"export", "job-nope", "--db", db, "--format", "trajectories"}, 1},
+		"no job":                  {[]string{"export", "--db", db}, 2},
+		"no database":             {[]string{"export", "job-x", "--format", "trajectories", "--db", filepath.Join(t.TempDir(), "typo.db")}, 1},
+		"artifacts without --out": {[]string{"export", "job-x", "--db", db, "--format", "artifacts"}, 2},
+		"bad solve-rate band":     {[]string{"export", "job-x", "--db", db, "--format", "swebench", "--solve-rate", "x:y"}, 2},
+		"bad order":               {[]string{"export", "job-x", "--db", db, "--format", "swebench", "--order", "3"}, 2},
 	} {
 		t.Run(name, func(t *testing.T) {
 			if code := run(tc.args); code != tc.code {

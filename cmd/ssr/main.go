@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -53,6 +54,7 @@ func main() { os.Exit(run(os.Args[1:])) }
 
 // run executes the CLI with args and returns the process exit status; tests call it in process.
 func run(args []string) int {
+	resetFlags(rootCmd)
 	rootCmd.SetArgs(args)
 	err := rootCmd.Execute()
 	if err == nil {
@@ -79,4 +81,22 @@ func isCobraUsageError(err error) bool {
 		}
 	}
 	return false
+}
+
+// resetFlags puts every flag of every command back to its default, so that each in-process run (the tests
+// call run many times) starts as a fresh process does.
+func resetFlags(c *cobra.Command) {
+	reset := func(f *pflag.Flag) {
+		if sv, ok := f.Value.(pflag.SliceValue); ok {
+			_ = sv.Replace(nil)
+		} else {
+			_ = f.Value.Set(f.DefValue)
+		}
+		f.Changed = false
+	}
+	c.Flags().VisitAll(reset)
+	c.PersistentFlags().VisitAll(reset)
+	for _, sub := range c.Commands() {
+		resetFlags(sub)
+	}
 }
