@@ -39,8 +39,10 @@ func holdLease(ctx context.Context, st *store.Store, job string, self docker.Own
 	var le *store.LeaseError
 	if errors.As(err, &le) {
 		if holder, perr := docker.ParseOwner(le.Holder.Owner); perr == nil && !holder.Alive(self.Host) {
-			fmt.Fprintf(out, "job %s: its last process (%d on %s) is gone: taking the job over\n", job, holder.PID, holder.Host)
 			err = st.TakeLease(ctx, job, owner, le.Holder.Owner, leaseTTL)
+			if err == nil { // said only once it is so: a process that loses the race prints the refusal alone
+				fmt.Fprintf(out, "job %s: its last process (%d on %s) is gone: taking the job over\n", job, holder.PID, holder.Host)
+			}
 		}
 	}
 	if errors.As(err, &le) {

@@ -128,6 +128,13 @@ func runJob(ctx context.Context, out io.Writer, dbPath, resume string, args []st
 	} else if n > 0 {
 		fmt.Fprintf(out, "removed %d sandbox(es) left by processes that are gone\n", n)
 	}
+	// Once more at the end: a dead process's container may reach the engine after the reap above (its create
+	// was in flight when the process was killed), and this job must not outlive it.
+	defer func() {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		defer cancel()
+		_, _ = docker.Reap(rctx, cli, docker.WithLapsed(st.OwnerLapsed))
+	}()
 	acfg := cfg.Arena.WithDefaults()
 	budget := docker.NewBudget(max(2, acfg.Containers*2))
 	provider, err := docker.New(cli, docker.WithBudget(budget), docker.WithOwner(owner), docker.WithWarmPool(acfg.WarmPool))
