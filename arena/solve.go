@@ -12,11 +12,10 @@ import (
 	"github.com/selfplay-swe/ssr/repos/sandbox"
 )
 
-// solverOps are the edits offered to a structured solver: the reversible operators (removals do not repair).
-var solverOps = []string{
-	plugin.OpComparisonFlip, plugin.OpBooleanSwap, plugin.OpArithmeticSwap, plugin.OpConstantOffByOne,
-	plugin.OpConstantMinusOne, plugin.OpNegateCondition, plugin.OpSwapArguments,
-}
+// solverOps are the edits offered to a structured solver: the invertible operators, among which one edit at
+// the site undoes each of them byte for byte (plugintest.Reachable proves it for the first-party plugins).
+// Removals do not repair.
+var solverOps = plugin.InvertibleOperators
 
 // Attempt is one solver episode on one bug and its evaluation.
 type Attempt struct {
