@@ -305,4 +305,3 @@ func (p *goTestParser) response() *plugin.ParseTestOutputResponse {
 	resp.Detail = plugin.OneLine(resp.Detail, 400)
 	return resp
 }
-
