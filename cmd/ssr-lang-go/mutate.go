@@ -358,18 +358,34 @@ func formatInt(v int64, like string) string {
 
 func (c *collector) negate(x *ast.IfStmt) {
 	cond := x.Cond
+	if inner, ok := c.negatedByUs(cond); ok {
+		if _, twice := c.negatedByUs(inner); twice {
+			return // "!(!(x))" → "!(x)" → "x": not its own inverse
+		}
+	}
 	c.add(x, cond.Pos(), cond.End(), plugin.OpNegateCondition, func() (edit, error) {
 		old := c.text(cond)
 		text := "!(" + old + ")"
 		// Only what negate itself writes is stripped: "!x" negated is "!(!x)", so that negating again gives
 		// "!x" back byte for byte.
-		if u, ok := cond.(*ast.UnaryExpr); ok && u.Op == token.NOT {
-			if p, ok := u.X.(*ast.ParenExpr); ok && p.Lparen == u.OpPos+1 && c.text(p) == "("+c.text(p.X)+")" {
-				text = c.text(p.X)
-			}
+		if inner, ok := c.negatedByUs(cond); ok {
+			text = c.text(inner)
 		}
 		return edit{start: c.off(cond.Pos()), end: c.off(cond.End()), text: text, desc: fmt.Sprintf("if %s → if %s", old, text)}, nil
 	})
+}
+
+// negatedByUs reports whether e reads exactly "!(x)", as negate writes it, and returns x.
+func (c *collector) negatedByUs(e ast.Expr) (ast.Expr, bool) {
+	u, ok := e.(*ast.UnaryExpr)
+	if !ok || u.Op != token.NOT {
+		return nil, false
+	}
+	p, ok := u.X.(*ast.ParenExpr)
+	if !ok || p.Lparen != u.OpPos+1 || c.text(p) != "("+c.text(p.X)+")" {
+		return nil, false
+	}
+	return p.X, true
 }
 
 func (c *collector) swapArgs(x *ast.CallExpr) {

@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/selfplay-swe/ssr/repos/plugin"
+	"github.com/selfplay-swe/ssr/repos/plugin/plugintest"
 )
 
 // typeCheck reports whether src (one file of package calc) compiles as far as go/types can tell.
@@ -165,4 +166,32 @@ func TestMutationSitesFunctionNames(t *testing.T) {
 			t.Errorf("missing %q in %q", want, got)
 		}
 	}
+}
+
+// FuzzReachable: on any file that parses, every invertible operator at every site is undone byte for byte
+// by one solver edit at the site (plugintest.Reachable, three-site and order-2 cases included).
+func FuzzReachable(f *testing.F) {
+	for _, seed := range []string{
+		"package p\n\nfunc F(a, b int) bool {\n\tif a < b && b > 0x1F {\n\t\treturn g(a, 1)\n\t}\n\treturn a%b == 0\n}\n",
+		"package p\n\nfunc F(a bool) {\n\tif !a {\n\t}\n\tif !(!(a)) {\n\t}\n\tif !( a ) {\n\t}\n}\n",
+		"package p\n\nfunc F(n int) int {\n\tn <<= 0X1F\n\tn++\n\treturn n &^ 010 + 1_000 + 0x0f\n}\n",
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, src []byte) {
+		if len(src) > 1024 {
+			return
+		}
+		resp, err := goLanguage{}.MutationSites(t.Context(), &plugin.MutationSitesRequest{Path: "f.go", Source: src})
+		if err != nil || resp.ParseError != "" || len(resp.Sites) > 40 {
+			return
+		}
+		r, err := plugintest.Reachable(t.Context(), goLanguage{}, "f.go", src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, msg := range r.Failures {
+			t.Errorf("%s\n%s", msg, src)
+		}
+	})
 }

@@ -273,6 +273,9 @@ func (c *collector) mutations(n *sitter.Node) {
 				continue
 			}
 			op := n.Child(i)
+			if text(op, src) != op.Kind() {
+				break // "not  in" with two blanks would come back as "not in"
+			}
 			if to, ok := comparisonFlips[op.Kind()]; ok {
 				c.add(n, plugin.OpComparisonFlip, fmt.Sprintf("'%s' → '%s'", op.Kind(), to), c.replace(op, to))
 			}
@@ -307,7 +310,9 @@ func (c *collector) mutations(n *sitter.Node) {
 	}
 	if conditionNodes[kind] {
 		if cond := n.ChildByFieldName("condition"); cond != nil {
-			c.add(n, plugin.OpNegateCondition, fmt.Sprintf("condition '%s' negated", snippet(src, cond)), c.negate(cond))
+			if e, ok := c.negate(cond); ok {
+				c.add(n, plugin.OpNegateCondition, fmt.Sprintf("condition '%s' negated", snippet(src, cond)), e)
+			}
 		}
 	}
 	if kind == "return_statement" {
@@ -326,8 +331,10 @@ func (c *collector) mutations(n *sitter.Node) {
 
 // negate is negate_condition's edit, its own inverse byte for byte: inside any parentheses around the
 // condition ("while(c):" → "while(not (c)):", so that no blank is added that the inverse would have to
-// guess), c becomes "not (c)", and a condition written exactly "not (c)" becomes c.
-func (c *collector) negate(cond *sitter.Node) edit {
+// guess), c becomes "not (c)", and a condition written exactly "not (c)" becomes c. It does not apply where
+// negating twice would not give the condition back: a condition glued to its keyword ("if-x:" would need a
+// blank), or one written "not (not (c))".
+func (c *collector) negate(cond *sitter.Node) (edit, bool) {
 	for cond.Kind() == "parenthesized_expression" {
 		inner := namedChildren(cond)
 		if len(inner) != 1 || cond.NamedChildCount() != 1 {
@@ -335,10 +342,19 @@ func (c *collector) negate(cond *sitter.Node) edit {
 		}
 		cond = inner[0]
 	}
-	if arg, ok := negatedByUs(cond, c.src); ok {
-		return edit{int(cond.StartByte()), int(cond.EndByte()), string(c.src[arg.StartByte()+1 : arg.EndByte()-1])}
+	if start := cond.StartByte(); start > 0 && isWordByte(c.src[start-1]) {
+		return edit{}, false
 	}
-	return c.replace(cond, "not ("+text(cond, c.src)+")")
+	if arg, ok := negatedByUs(cond, c.src); ok {
+		inner := namedChildren(arg)
+		if len(inner) == 1 {
+			if _, twice := negatedByUs(inner[0], c.src); twice {
+				return edit{}, false
+			}
+		}
+		return edit{int(cond.StartByte()), int(cond.EndByte()), string(c.src[arg.StartByte()+1 : arg.EndByte()-1])}, true
+	}
+	return c.replace(cond, "not ("+text(cond, c.src)+")"), true
 }
 
 // negatedByUs reports whether n reads exactly "not (x)", as negate writes it, and returns the parentheses.

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/selfplay-swe/ssr/repos/plugin"
+	"github.com/selfplay-swe/ssr/repos/plugin/plugintest"
 )
 
 var ctx = context.Background()
@@ -367,6 +368,37 @@ func FuzzMutations(f *testing.F) {
 					t.Fatalf("%s at %+v: accepted but a fresh parse fails: %v\n%s", op, site, err, r.Source)
 				}
 			}
+		}
+	})
+}
+
+// FuzzReachable: on any module that parses, every invertible operator at every site is undone byte for
+// byte by one solver edit at the site (plugintest.Reachable, three-site and order-2 cases included).
+func FuzzReachable(f *testing.F) {
+	for _, seed := range []string{
+		"def f(a, b):\n    if a < b and b:\n        return g(a, 1)\n    return a // b\n",
+		"while(n > 0x1F):\n    n -= 1\n",
+		"if not (a or b):\n    pass\nelif not (not (c)):\n    pass\n",
+		"if-x:\n    pass\n",
+		"ok = k not  in d\nz = 0XFF << 0b10\n",
+		"f(a, a, b)\ng(1_000, 00)\n",
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, src []byte) {
+		if len(src) > 1024 {
+			return
+		}
+		resp, err := (&python{}).MutationSites(ctx, &plugin.MutationSitesRequest{Path: "f.py", Source: src})
+		if err != nil || resp.ParseError != "" || len(resp.Sites) > 40 {
+			return
+		}
+		r, err := plugintest.Reachable(ctx, &python{}, "f.py", src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, msg := range r.Failures {
+			t.Errorf("%s\n%s", msg, src)
 		}
 	})
 }
