@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/big"
+	"slices"
 	"sort"
 	"strings"
 
@@ -216,13 +217,17 @@ func (c *collector) function() string {
 
 func (c *collector) add(n *sitter.Node, op string, desc string, edits ...edit) {
 	for i := range edits {
-		edits[i] = separate(c.src, edits[i])
+		e := separate(c.src, edits[i])
+		if e != edits[i] && slices.Contains(plugin.InvertibleOperators, op) {
+			return // undoing it would not know to take the blank away again ("00or 0" → "00 and 0")
+		}
+		edits[i] = e
 	}
 	c.out = append(c.out, mutation{node: n, op: op, function: c.function(), edits: edits, desc: desc})
 }
 
-// separate adds a blank where a replacement would glue onto a neighbouring word: "while(c):" negated must
-// read "while not ((c)):", not "whilenot ((c)):", and "return(x)" must become "return None".
+// separate adds a blank where a replacement would glue onto a neighbouring word: "return(x)" must become
+// "return None", not "returnNone".
 func separate(src []byte, e edit) edit {
 	if e.text == "" {
 		return e
@@ -333,7 +338,7 @@ func (c *collector) mutations(n *sitter.Node) {
 // condition ("while(c):" → "while(not (c)):", so that no blank is added that the inverse would have to
 // guess), c becomes "not (c)", and a condition written exactly "not (c)" becomes c. It does not apply where
 // negating twice would not give the condition back: a condition glued to its keyword ("if-x:" would need a
-// blank), or one written "not (not (c))".
+// blank), or one written "not (not (c))" or "not ((c))".
 func (c *collector) negate(cond *sitter.Node) (edit, bool) {
 	for cond.Kind() == "parenthesized_expression" {
 		inner := namedChildren(cond)
@@ -348,8 +353,8 @@ func (c *collector) negate(cond *sitter.Node) (edit, bool) {
 	if arg, ok := negatedByUs(cond, c.src); ok {
 		inner := namedChildren(arg)
 		if len(inner) == 1 {
-			if _, twice := negatedByUs(inner[0], c.src); twice {
-				return edit{}, false
+			if _, twice := negatedByUs(inner[0], c.src); twice || inner[0].Kind() == "parenthesized_expression" {
+				return edit{}, false // negating the result would give "not (c)" or look inside "(c)"
 			}
 		}
 		return edit{int(cond.StartByte()), int(cond.EndByte()), string(c.src[arg.StartByte()+1 : arg.EndByte()-1])}, true
@@ -366,6 +371,9 @@ func negatedByUs(n *sitter.Node, src []byte) (*sitter.Node, bool) {
 	if arg == nil || arg.Kind() != "parenthesized_expression" || arg.EndByte() != n.EndByte() ||
 		arg.StartByte() != n.StartByte()+4 || string(src[n.StartByte():arg.StartByte()+1]) != "not (" {
 		return nil, false
+	}
+	if inner := namedChildren(arg); len(inner) != 1 || inner[0].StartByte() != arg.StartByte()+1 || inner[0].EndByte() != arg.EndByte()-1 {
+		return nil, false // "not ( c )" is not what negate writes
 	}
 	return arg, true
 }
