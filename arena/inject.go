@@ -30,6 +30,17 @@ type InjectPlan struct {
 	Strategy string
 	Sites    int    // mutation sites to change (native agents); 1 when unset
 	Seed     uint64 // the episode's own draws (which files are offered as candidates)
+	// Operators are the mutation operators offered (the curriculum's stage); the strategy's all when empty.
+	Operators []string
+	Stage     string // the curriculum stage that chose Sites and Operators, for the record
+}
+
+// operators are the mutation operators the plan offers.
+func (p InjectPlan) operators() []string {
+	if len(p.Operators) > 0 {
+		return p.Operators
+	}
+	return injectorOps(p.Strategy)
 }
 
 // Injection is one injector episode: the artifact it handed in, or why there is none, and its turns.
@@ -85,7 +96,7 @@ func (a *Arena) Inject(ctx context.Context, repo *Repo, plan InjectPlan, ag agen
 	defer a.release(sb)
 
 	rules := &injectorRules{a: a, repo: repo, full: full, passing: orig.passing, known: orig.runs[0].Files,
-		strategy: plan.Strategy, rng: rand.New(rand.NewPCG(plan.Seed, plan.Seed^0x5851f42d4c957f2d)), cache: siteCache{}}
+		strategy: plan.Strategy, ops: plan.operators(), rng: rand.New(rand.NewPCG(plan.Seed, plan.Seed^0x5851f42d4c957f2d)), cache: siteCache{}}
 	e := &episode{
 		id: newID("ep"), ag: ag, sb: sb, rules: rules, ws: newWorkspace(sb, hostBase(repo, nil)),
 		maxTurns: a.injectorTurns(ag), deadline: time.Now().Add(a.cfg.InjectorTime), tools: defaultToolLimits,
@@ -170,6 +181,7 @@ type injectorRules struct {
 	passing  map[string]bool   // tests that pass on the original code
 	known    map[string]string // test id → defining file, from the original run
 	strategy string
+	ops      []string // the mutation operators offered
 	rng      *rand.Rand
 	cache    siteCache
 	history  []candidate // the history strategy's changes, built once
@@ -191,7 +203,7 @@ func (r *injectorRules) candidates(ctx context.Context, e *episode) ([]candidate
 		}
 		return r.history, nil
 	}
-	return siteCandidatesIn(ctx, r.repo, e.ws, r.cache, r.rng, r.strategy, r.repo.sources(), injectorOps(r.strategy), maxInjectFiles, maxInjectVisits)
+	return siteCandidatesIn(ctx, r.repo, e.ws, r.cache, r.rng, r.strategy, r.repo.sources(), r.ops, maxInjectFiles, maxInjectVisits)
 }
 
 // runTests runs the whole suite; Broken counts the originally passing tests that now report a failure.

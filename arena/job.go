@@ -244,7 +244,9 @@ func (r *Runner) step(ctx context.Context) (unit string, err error) {
 	}
 	plan := InjectPlan{Strategy: r.gen.pick(r.Strategies, fallback), Sites: 1, Seed: r.gen.Uint64()}
 	if plan.Strategy == StrategyMutation {
-		plan.Sites = 1 + r.gen.IntN(maxInjectSites)
+		if err := r.applyCurriculum(ctx, &plan); err != nil { // sites and operators from the recent solve rate
+			return "curriculum", err
+		}
 	}
 	unit = fmt.Sprintf("%s injector on %s", plan.Strategy, repo.Name)
 	inj, err := r.Arena.Inject(ctx, repo, plan, r.Agent)

@@ -12,11 +12,10 @@ import (
 	"github.com/selfplay-swe/ssr/repos/sandbox"
 )
 
-// solverOps are the edits offered to a structured solver: the reversible operators (removals do not repair).
-var solverOps = []string{
-	plugin.OpComparisonFlip, plugin.OpBooleanSwap, plugin.OpArithmeticSwap, plugin.OpConstantOffByOne,
-	plugin.OpConstantMinusOne, plugin.OpNegateCondition, plugin.OpSwapArguments,
-}
+// solverOps are the edits offered to a structured solver: the invertible operators, among which one edit at
+// the site undoes each of them byte for byte (plugintest.Reachable proves it for the first-party plugins).
+// Removals do not repair.
+var solverOps = plugin.InvertibleOperators
 
 // Attempt is one solver episode on one bug and its evaluation.
 type Attempt struct {
@@ -70,16 +69,26 @@ func (r *solverRules) runTests(ctx context.Context, e *episode) (agent.Result, e
 		return agent.Result{}, err
 	}
 	res := testResult(run)
-	// What the solver is scored on is the bug's F2P and P2P tests: one that did not run (the edit made the
-	// suite hang or stop building) is as far from passing as one that fails.
-	res.Failing = 0
-	for _, id := range slices.Concat(r.bug.F2P, r.bug.P2P) {
+	res.Failing = specFailing(run, slices.Concat(r.bug.F2P, r.bug.P2P), res.Tests)
+	return res, nil
+}
+
+// specFailing counts what keeps the solver's run from passing, recording each test's status in tests.
+// What the solver is scored on is the bug's F2P and P2P tests (ids): one that did not run (the edit made the
+// suite hang or stop building) is as far from passing as one that fails. A run killed at its time limit
+// never reads as passing, even when every one of ids reported a pass before the kill: it counts as one.
+func specFailing(run *TestRun, ids []string, tests map[string]string) int {
+	failing := 0
+	for _, id := range ids {
 		if s := run.Status(id); s != plugin.StatusPassed {
-			res.Failing++
-			res.Tests[id] = s
+			failing++
+			tests[id] = s
 		}
 	}
-	return res, nil
+	if failing == 0 && (run.End == plugin.RunTimedOut || run.TimedOut) {
+		failing = 1
+	}
+	return failing
 }
 
 func (r *solverRules) submit(context.Context, *episode) (agent.Result, error) {

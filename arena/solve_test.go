@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/selfplay-swe/ssr/agent/native"
+	"github.com/selfplay-swe/ssr/repos/plugin"
 )
 
 // TestNativeSolverRepairsAMutation: the native solver, led by the failing output, finds and undoes a
@@ -46,4 +47,33 @@ func TestNativeSolverRepairsAMutation(t *testing.T) {
 func firstLine(s string) string {
 	line, _, _ := strings.Cut(s, "\n")
 	return line
+}
+
+// TestSpecFailing: the solver's run_tests counts the bug's F2P and P2P tests that do not pass, those that
+// did not run included, and a run that timed out never reads as passing.
+func TestSpecFailing(t *testing.T) {
+	ids := []string{"t::f2p", "t::p2p"}
+	tests := map[string]struct {
+		run  TestRun
+		want int
+	}{
+		"all pass":                      {TestRun{End: plugin.RunCompleted, Results: map[string]string{"t::f2p": "passed", "t::p2p": "passed"}}, 0},
+		"one fails":                     {TestRun{End: plugin.RunCompleted, Results: map[string]string{"t::f2p": "failed", "t::p2p": "passed"}}, 1},
+		"an error":                      {TestRun{End: plugin.RunCompleted, Results: map[string]string{"t::f2p": "error", "t::p2p": "passed"}}, 1},
+		"other tests fail, not counted": {TestRun{End: plugin.RunCompleted, Results: map[string]string{"t::f2p": "passed", "t::p2p": "passed", "t::x": "failed"}}, 0},
+		"timed out before they ran":     {TestRun{End: plugin.RunTimedOut, TimedOut: true, Results: map[string]string{}}, 2},
+		"timed out after one":           {TestRun{End: plugin.RunTimedOut, TimedOut: true, Results: map[string]string{"t::f2p": "passed"}}, 1},
+		"timed out after both passed":   {TestRun{End: plugin.RunTimedOut, TimedOut: true, Results: map[string]string{"t::f2p": "passed", "t::p2p": "passed"}}, 1},
+		"build failed: nothing ran":     {TestRun{End: plugin.RunBuildFailed, Results: map[string]string{}}, 2},
+		"crashed mid-suite":             {TestRun{End: plugin.RunCrashed, Results: map[string]string{"t::f2p": "passed"}}, 1},
+		"skipped is not passing":        {TestRun{End: plugin.RunCompleted, Results: map[string]string{"t::f2p": "skipped", "t::p2p": "passed"}}, 1},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			got := specFailing(&tc.run, ids, map[string]string{})
+			if got != tc.want {
+				t.Errorf("specFailing = %d, want %d", got, tc.want)
+			}
+		})
+	}
 }

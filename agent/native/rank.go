@@ -79,7 +79,7 @@ func rank(cands []agent.Candidate, output string, failing []string) []ranked {
 
 // operatorBias marks the operators whose edits undo the commonest one-token bugs.
 var operatorBias = map[string]bool{
-	"comparison_flip": true, "arithmetic_swap": true, "boolean_swap": true, "constant_off_by_one": true,
+	"comparison_flip": true, "boundary_shift": true, "arithmetic_swap": true, "boolean_swap": true, "constant_off_by_one": true,
 	"constant_minus_one": true,
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/selfplay-swe/ssr/repos/examples"
 	"github.com/selfplay-swe/ssr/repos/plugin"
+	"github.com/selfplay-swe/ssr/repos/plugin/plugintest"
 )
 
 // TestMutationsOnExample applies every site × operator to every source file of the built-in Go example:
@@ -65,4 +66,27 @@ func TestMutationsOnExample(t *testing.T) {
 		}
 	}
 	t.Logf("%d mutants of gokit, by operator: %v", mutants, used)
+}
+
+// TestReachableOnExample: on every source file of the built-in Go example, every invertible operator at
+// every site is undone byte for byte by one of the solver's edits at that site, and so are three mutations
+// at once and a wrong edit on top of a mutation (order 2).
+func TestReachableOnExample(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := examples.Materialize("gokit", dir); err != nil {
+		t.Fatal(err)
+	}
+	var files []string
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".go") || strings.HasSuffix(p, "_test.go") {
+			return err
+		}
+		rel, err := filepath.Rel(dir, p)
+		files = append(files, rel)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plugintest.RunReachable(t, goLanguage{}, dir, files)
 }

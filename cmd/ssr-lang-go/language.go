@@ -12,7 +12,7 @@ import (
 
 // version is the plugin's own version: it is part of every repo image's inputs, so bump it when the recipe
 // or the test command changes.
-var version = "0.3.0"
+var version = "0.4.0"
 
 // goLanguage implements plugin.Language for Go modules tested with `go test`.
 type goLanguage struct{}

@@ -18,12 +18,16 @@ import (
 // mutation could leave an import unused (remove_statement, remove_body) the unused imports are pruned too,
 // so the file keeps compiling. What is offered where:
 //
-//	comparison_flip     *ast.BinaryExpr ==, !=, <, <=, >, >=    → its negation (< ↔ >=, == ↔ !=)
+//	comparison_flip     *ast.BinaryExpr ==, !=, <, <=, >, >=    → its negation (< ↔ >=, > ↔ <=, == ↔ !=)
+//	boundary_shift      *ast.BinaryExpr <, <=, >, >=            → < ↔ <=, > ↔ >=
 //	boolean_swap        *ast.BinaryExpr &&, ||                   → the other
-//	arithmetic_swap     *ast.BinaryExpr + - * / %, *ast.AssignStmt += -= *= /=, *ast.IncDecStmt ++ --
-//	                    (not on + with a string literal operand: string concatenation has no inverse)
-//	constant_off_by_one *ast.BasicLit integer                    → n+1
-//	negate_condition    *ast.IfStmt (range = the condition)      → !(cond), or cond when it is !(x)
+//	arithmetic_swap     *ast.BinaryExpr + ↔ -, * ↔ /, << ↔ >>, & ↔ |, the same in *ast.AssignStmt (+= ↔ -=, …),
+//	                    *ast.IncDecStmt ++ ↔ --  (not on + with a string literal operand: string
+//	                    concatenation has no inverse; not on %, ^, &^, which have no partner)
+//	constant_off_by_one *ast.BasicLit integer                    → n+1; constant_minus_one → n-1 (n ≥ 1), only
+//	                    on literals written as these write them (no _, no leading zeros, hex digits in the
+//	                    case of the 0x/0X prefix), so that each undoes the other byte for byte
+//	negate_condition    *ast.IfStmt (range = the condition)      → !(cond), or x when cond reads exactly !(x)
 //	remove_statement    *ast.ExprStmt, *ast.AssignStmt with = or op=, *ast.IncDecStmt, *ast.DeferStmt,
 //	                    *ast.GoStmt, *ast.SendStmt, *ast.BranchStmt, and *ast.ReturnStmt unless it ends
 //	                    the function body — statements whose removal keeps the code compiling (no :=, whose
@@ -258,8 +262,12 @@ func (c *collector) walk(root ast.Node) {
 var (
 	comparisonFlip = map[token.Token]token.Token{token.EQL: token.NEQ, token.NEQ: token.EQL, token.LSS: token.GEQ, token.GEQ: token.LSS, token.GTR: token.LEQ, token.LEQ: token.GTR}
 	booleanSwap    = map[token.Token]token.Token{token.LAND: token.LOR, token.LOR: token.LAND}
-	arithmeticSwap = map[token.Token]token.Token{token.ADD: token.SUB, token.SUB: token.ADD, token.MUL: token.QUO, token.QUO: token.MUL, token.REM: token.MUL,
+	boundaryShift  = map[token.Token]token.Token{token.LSS: token.LEQ, token.LEQ: token.LSS, token.GTR: token.GEQ, token.GEQ: token.GTR}
+	// Every table is an involution: the same operator at the same site undoes itself.
+	arithmeticSwap = map[token.Token]token.Token{token.ADD: token.SUB, token.SUB: token.ADD, token.MUL: token.QUO, token.QUO: token.MUL,
+		token.SHL: token.SHR, token.SHR: token.SHL, token.AND: token.OR, token.OR: token.AND,
 		token.ADD_ASSIGN: token.SUB_ASSIGN, token.SUB_ASSIGN: token.ADD_ASSIGN, token.MUL_ASSIGN: token.QUO_ASSIGN, token.QUO_ASSIGN: token.MUL_ASSIGN,
+		token.SHL_ASSIGN: token.SHR_ASSIGN, token.SHR_ASSIGN: token.SHL_ASSIGN, token.AND_ASSIGN: token.OR_ASSIGN, token.OR_ASSIGN: token.AND_ASSIGN,
 		token.INC: token.DEC, token.DEC: token.INC}
 )
 
@@ -274,6 +282,9 @@ func (c *collector) swapToken(pos token.Pos, from, to token.Token) func() (edit,
 func (c *collector) binary(x *ast.BinaryExpr) {
 	if to, ok := comparisonFlip[x.Op]; ok {
 		c.add(x, x.Pos(), x.End(), plugin.OpComparisonFlip, c.swapToken(x.OpPos, x.Op, to))
+	}
+	if to, ok := boundaryShift[x.Op]; ok {
+		c.add(x, x.Pos(), x.End(), plugin.OpBoundaryShift, c.swapToken(x.OpPos, x.Op, to))
 	}
 	if to, ok := booleanSwap[x.Op]; ok {
 		c.add(x, x.Pos(), x.End(), plugin.OpBooleanSwap, c.swapToken(x.OpPos, x.Op, to))
@@ -309,16 +320,13 @@ func (c *collector) intLiteral(x *ast.BasicLit) {
 	if x.Kind != token.INT {
 		return
 	}
-	v, err := strconv.ParseInt(strings.ReplaceAll(x.Value, "_", ""), 0, 64)
-	if err != nil || v == 1<<63-1 {
-		return
+	v, err := strconv.ParseInt(x.Value, 0, 64)
+	if err != nil || v == 1<<63-1 || formatInt(v, x.Value) != x.Value {
+		return // out of range, or written in a way the result could not keep (1_000, 0x0f, 0xFf)
 	}
 	shift := func(delta int64) func() (edit, error) {
 		return func() (edit, error) {
-			text := strconv.FormatInt(v+delta, 10)
-			if lower := strings.ToLower(x.Value); strings.HasPrefix(lower, "0x") {
-				text = x.Value[:2] + strconv.FormatInt(v+delta, 16)
-			}
+			text := formatInt(v+delta, x.Value)
 			return edit{start: c.off(x.Pos()), end: c.off(x.End()), text: text, desc: fmt.Sprintf("%s → %s", x.Value, text)}, nil
 		}
 	}
@@ -328,19 +336,56 @@ func (c *collector) intLiteral(x *ast.BasicLit) {
 	}
 }
 
+// formatInt writes v the way the literal like is written: its base prefix (0x, 0X with upper-case digits,
+// 0o, 0b, or a leading 0 for legacy octal).
+func formatInt(v int64, like string) string {
+	if len(like) > 1 && like[0] == '0' {
+		switch prefix := like[:2]; prefix {
+		case "0x":
+			return prefix + strconv.FormatInt(v, 16)
+		case "0X":
+			return prefix + strings.ToUpper(strconv.FormatInt(v, 16))
+		case "0o", "0O":
+			return prefix + strconv.FormatInt(v, 8)
+		case "0b", "0B":
+			return prefix + strconv.FormatInt(v, 2)
+		default:
+			return "0" + strconv.FormatInt(v, 8)
+		}
+	}
+	return strconv.FormatInt(v, 10)
+}
+
 func (c *collector) negate(x *ast.IfStmt) {
 	cond := x.Cond
+	if inner, ok := c.negatedByUs(cond); ok {
+		if _, twice := c.negatedByUs(inner); twice {
+			return // "!(!(x))" → "!(x)" → "x": not its own inverse
+		}
+	}
 	c.add(x, cond.Pos(), cond.End(), plugin.OpNegateCondition, func() (edit, error) {
 		old := c.text(cond)
 		text := "!(" + old + ")"
-		if u, ok := cond.(*ast.UnaryExpr); ok && u.Op == token.NOT {
-			text = c.text(u.X)
-			if p, ok := u.X.(*ast.ParenExpr); ok {
-				text = c.text(p.X)
-			}
+		// Only what negate itself writes is stripped: "!x" negated is "!(!x)", so that negating again gives
+		// "!x" back byte for byte.
+		if inner, ok := c.negatedByUs(cond); ok {
+			text = c.text(inner)
 		}
 		return edit{start: c.off(cond.Pos()), end: c.off(cond.End()), text: text, desc: fmt.Sprintf("if %s → if %s", old, text)}, nil
 	})
+}
+
+// negatedByUs reports whether e reads exactly "!(x)", as negate writes it, and returns x.
+func (c *collector) negatedByUs(e ast.Expr) (ast.Expr, bool) {
+	u, ok := e.(*ast.UnaryExpr)
+	if !ok || u.Op != token.NOT {
+		return nil, false
+	}
+	p, ok := u.X.(*ast.ParenExpr)
+	if !ok || p.Lparen != u.OpPos+1 || c.text(p) != "("+c.text(p.X)+")" {
+		return nil, false
+	}
+	return p.X, true
 }
 
 func (c *collector) swapArgs(x *ast.CallExpr) {

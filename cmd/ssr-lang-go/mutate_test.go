@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/selfplay-swe/ssr/repos/plugin"
+	"github.com/selfplay-swe/ssr/repos/plugin/plugintest"
 )
 
 // typeCheck reports whether src (one file of package calc) compiles as far as go/types can tell.
@@ -85,7 +86,17 @@ func TestApplyMutationCases(t *testing.T) {
 		"boolean":         {body: "func F(a, b bool) bool { return a && b }\n", node: "*ast.BinaryExpr", op: plugin.OpBooleanSwap, find: "a && b", want: "return a || b"},
 		"arithmetic":      {body: "func F(a, b int) int { return a * b }\n", node: "*ast.BinaryExpr", op: plugin.OpArithmeticSwap, find: "a * b", want: "return a / b"},
 		"assign op":       {body: "func F(a int) int { a += 2; return a }\n", node: "*ast.AssignStmt", op: plugin.OpArithmeticSwap, find: "a += 2", want: "a -= 2;"},
-		"hex constant":    {body: "func F() int { return 0x0f }\n", node: "*ast.BasicLit", op: plugin.OpConstantOffByOne, find: "0x0f", want: "return 0x10"},
+		"hex constant":    {body: "func F() int { return 0xf }\n", node: "*ast.BasicLit", op: plugin.OpConstantOffByOne, find: "0xf", want: "return 0x10"},
+		"upper hex":       {body: "func F() int { return 0X1F }\n", node: "*ast.BasicLit", op: plugin.OpConstantOffByOne, find: "0X1F", want: "return 0X20"},
+		"legacy octal":    {body: "func F() int { return 010 }\n", node: "*ast.BasicLit", op: plugin.OpConstantMinusOne, find: "010", want: "return 07"},
+		"padded hex":      {body: "func F() int { return 0x0f }\n", node: "*ast.BasicLit", op: plugin.OpConstantOffByOne, find: "0x0f", want: "REFUSED"},
+		"underscores":     {body: "func F() int { return 1_000 }\n", node: "*ast.BasicLit", op: plugin.OpConstantOffByOne, find: "1_000", want: "REFUSED"},
+		"boundary":        {body: "func F(a, b int) bool { return a >= b }\n", node: "*ast.BinaryExpr", op: plugin.OpBoundaryShift, find: "a >= b", want: "return a > b"},
+		"no boundary":     {body: "func F(a, b int) bool { return a == b }\n", node: "*ast.BinaryExpr", op: plugin.OpBoundaryShift, find: "a == b", want: "REFUSED"},
+		"shift":           {body: "func F(a int) int { return a << 2 }\n", node: "*ast.BinaryExpr", op: plugin.OpArithmeticSwap, find: "a << 2", want: "return a >> 2"},
+		"remainder":       {body: "func F(a, b int) int { return a % b }\n", node: "*ast.BinaryExpr", op: plugin.OpArithmeticSwap, find: "a % b", want: "REFUSED"},
+		"negate a not":    {body: "func F(a bool) int { if !a { return 1 }; return 0 }\n", node: "*ast.IfStmt", op: plugin.OpNegateCondition, find: "!a", want: "if !(!a) {"},
+		"written not":     {body: "func F(a bool) int { if !( a ) { return 1 }; return 0 }\n", node: "*ast.IfStmt", op: plugin.OpNegateCondition, find: "!( a )", want: "if !(!( a )) {"},
 		"negate":          {body: "func F(a bool) int { if a { return 1 }; return 0 }\n", node: "*ast.IfStmt", op: plugin.OpNegateCondition, find: "a", want: "if !(a) {"},
 		"un-negate":       {body: "func F(a bool) int { if !(a) { return 1 }; return 0 }\n", node: "*ast.IfStmt", op: plugin.OpNegateCondition, find: "!(a)", want: "if a {"},
 		"default named":   {body: "type T struct{}\n\nfunc F() (T, error) { return T{}, fmt.Errorf(\"x\") }\n", node: "*ast.ReturnStmt", op: plugin.OpDefaultReturn, find: "return T{}, fmt.Errorf(\"x\")", want: "return *new(T), nil"},
@@ -155,4 +166,32 @@ func TestMutationSitesFunctionNames(t *testing.T) {
 			t.Errorf("missing %q in %q", want, got)
 		}
 	}
+}
+
+// FuzzReachable: on any file that parses, every invertible operator at every site is undone byte for byte
+// by one solver edit at the site (plugintest.Reachable, three-site and order-2 cases included).
+func FuzzReachable(f *testing.F) {
+	for _, seed := range []string{
+		"package p\n\nfunc F(a, b int) bool {\n\tif a < b && b > 0x1F {\n\t\treturn g(a, 1)\n\t}\n\treturn a%b == 0\n}\n",
+		"package p\n\nfunc F(a bool) {\n\tif !a {\n\t}\n\tif !(!(a)) {\n\t}\n\tif !( a ) {\n\t}\n}\n",
+		"package p\n\nfunc F(n int) int {\n\tn <<= 0X1F\n\tn++\n\treturn n &^ 010 + 1_000 + 0x0f\n}\n",
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, src []byte) {
+		if len(src) > 1024 {
+			return
+		}
+		resp, err := goLanguage{}.MutationSites(t.Context(), &plugin.MutationSitesRequest{Path: "f.go", Source: src})
+		if err != nil || resp.ParseError != "" || len(resp.Sites) > 40 {
+			return
+		}
+		r, err := plugintest.Reachable(t.Context(), goLanguage{}, "f.go", src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, msg := range r.Failures {
+			t.Errorf("%s\n%s", msg, src)
+		}
+	})
 }

@@ -9,7 +9,8 @@
 //   - pytest_parse.go: the builtin "pytest" parser for what that script prints, and how the run ended:
 //     build_failed when test files did not collect (Broken lists them), crashed on INTERNALERROR or when
 //     the output stops before pytest's final line (killed mid-suite), else completed;
-//   - mutate.go: mutation sites and operators over a tree-sitter syntax tree (syntax.go);
+//   - mutate.go: mutation sites and operators over a tree-sitter syntax tree (syntax.go); every invertible
+//     operator is undone byte for byte by one operator at the same site (examples_test.go proves it);
 //   - remove.go: removing tests from a test file; remove_inherited.go: hiding tests a class inherits from
 //     a mixin or base class ("test_m = None"), which then counts as no test.
 //

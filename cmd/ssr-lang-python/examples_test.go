@@ -10,6 +10,7 @@ import (
 
 	"github.com/selfplay-swe/ssr/repos/examples"
 	"github.com/selfplay-swe/ssr/repos/plugin"
+	"github.com/selfplay-swe/ssr/repos/plugin/plugintest"
 )
 
 // TestMutationsOnExample applies every site × operator to every source module of the built-in Python example:
@@ -64,4 +65,35 @@ func TestMutationsOnExample(t *testing.T) {
 	}
 	t.Logf("%d mutants of pyledger, by operator: %v", len(mutants), used)
 	astParseAll(t, mutants)
+}
+
+// TestReachableOnExample: on every source module of the built-in Python example, every invertible
+// operator at every site is undone byte for byte by one of the solver's edits at that site, and so are
+// three mutations at once and a wrong edit on top of a mutation (order 2).
+func TestReachableOnExample(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := examples.Materialize("pyledger", dir); err != nil {
+		t.Fatal(err)
+	}
+	plugintest.RunReachable(t, &python{}, dir, exampleSources(t, dir, ".py", func(p string) bool { return strings.Contains(p, "tests/") }))
+}
+
+// exampleSources lists the files under dir with the extension, relative to dir, leaving out tests.
+func exampleSources(t *testing.T, dir, ext string, isTest func(string) bool) []string {
+	t.Helper()
+	var out []string
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ext) {
+			return err
+		}
+		rel, err := filepath.Rel(dir, p)
+		if err == nil && !isTest(rel) {
+			out = append(out, rel)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

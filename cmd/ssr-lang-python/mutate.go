@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/big"
+	"slices"
 	"sort"
 	"strings"
 
@@ -11,18 +12,20 @@ import (
 	sitter "github.com/tree-sitter/go-tree-sitter"
 )
 
-// Operator tables. Each maps an operator token (a tree-sitter node kind) to its replacement.
+// Operator tables. Each maps an operator token (a tree-sitter node kind) to its replacement. Every table is
+// an involution (the replacement maps back to the token), so the same operator at the same site undoes
+// itself: tokens with no partner ("**", "@", "^", Python 2's "<>") are left alone.
 var (
 	comparisonFlips = map[string]string{
-		"<": ">=", ">=": "<", ">": "<=", "<=": ">", "==": "!=", "!=": "==", "<>": "==",
+		"<": ">=", ">=": "<", ">": "<=", "<=": ">", "==": "!=", "!=": "==",
 		"in": "not in", "not in": "in", "is": "is not", "is not": "is",
 	}
+	boundaryShifts  = map[string]string{"<": "<=", "<=": "<", ">": ">=", ">=": ">"}
 	booleanSwaps    = map[string]string{"and": "or", "or": "and"}
 	arithmeticSwaps = map[string]string{
-		"+": "-", "-": "+", "*": "/", "/": "*", "//": "*", "%": "*", "**": "*", "@": "*",
-		"<<": ">>", ">>": "<<", "&": "|", "|": "&", "^": "|",
-		"+=": "-=", "-=": "+=", "*=": "/=", "/=": "*=", "//=": "*=", "%=": "*=", "**=": "*=", "@=": "*=",
-		"<<=": ">>=", ">>=": "<<=", "&=": "|=", "|=": "&=", "^=": "|=",
+		"+": "-", "-": "+", "*": "/", "/": "*", "//": "%", "%": "//", "<<": ">>", ">>": "<<", "&": "|", "|": "&",
+		"+=": "-=", "-=": "+=", "*=": "/=", "/=": "*=", "//=": "%=", "%=": "//=", "<<=": ">>=", ">>=": "<<=",
+		"&=": "|=", "|=": "&=",
 	}
 	// removableStatements are the statements remove_statement replaces by "pass". Imports, definitions,
 	// docstrings and statements that already do nothing are left alone.
@@ -214,13 +217,17 @@ func (c *collector) function() string {
 
 func (c *collector) add(n *sitter.Node, op string, desc string, edits ...edit) {
 	for i := range edits {
-		edits[i] = separate(c.src, edits[i])
+		e := separate(c.src, edits[i])
+		if e != edits[i] && slices.Contains(plugin.InvertibleOperators, op) {
+			return // undoing it would not know to take the blank away again ("00or 0" → "00 and 0")
+		}
+		edits[i] = e
 	}
 	c.out = append(c.out, mutation{node: n, op: op, function: c.function(), edits: edits, desc: desc})
 }
 
-// separate adds a blank where a replacement would glue onto a neighbouring word: "while(c):" negated must
-// read "while not ((c)):", not "whilenot ((c)):", and "return(x)" must become "return None".
+// separate adds a blank where a replacement would glue onto a neighbouring word: "return(x)" must become
+// "return None", not "returnNone".
 func separate(src []byte, e edit) edit {
 	if e.text == "" {
 		return e
@@ -271,8 +278,14 @@ func (c *collector) mutations(n *sitter.Node) {
 				continue
 			}
 			op := n.Child(i)
+			if text(op, src) != op.Kind() {
+				break // "not  in" with two blanks would come back as "not in"
+			}
 			if to, ok := comparisonFlips[op.Kind()]; ok {
 				c.add(n, plugin.OpComparisonFlip, fmt.Sprintf("'%s' → '%s'", op.Kind(), to), c.replace(op, to))
+			}
+			if to, ok := boundaryShifts[op.Kind()]; ok {
+				c.add(n, plugin.OpBoundaryShift, fmt.Sprintf("'%s' → '%s'", op.Kind(), to), c.replace(op, to))
 			}
 			break
 		}
@@ -302,8 +315,9 @@ func (c *collector) mutations(n *sitter.Node) {
 	}
 	if conditionNodes[kind] {
 		if cond := n.ChildByFieldName("condition"); cond != nil {
-			c.add(n, plugin.OpNegateCondition, fmt.Sprintf("condition '%s' negated", snippet(src, cond)),
-				c.replace(cond, "not ("+text(cond, src)+")"))
+			if e, ok := c.negate(cond); ok {
+				c.add(n, plugin.OpNegateCondition, fmt.Sprintf("condition '%s' negated", snippet(src, cond)), e)
+			}
 		}
 	}
 	if kind == "return_statement" {
@@ -320,8 +334,54 @@ func (c *collector) mutations(n *sitter.Node) {
 	}
 }
 
-// offByOne adds one to a Python integer literal, keeping its base ("0x1f" → "0x20"). Long (Python 2) and
-// imaginary literals are left alone.
+// negate is negate_condition's edit, its own inverse byte for byte: inside any parentheses around the
+// condition ("while(c):" → "while(not (c)):", so that no blank is added that the inverse would have to
+// guess), c becomes "not (c)", and a condition written exactly "not (c)" becomes c. It does not apply where
+// negating twice would not give the condition back: a condition glued to its keyword ("if-x:" would need a
+// blank), or one written "not (not (c))" or "not ((c))".
+func (c *collector) negate(cond *sitter.Node) (edit, bool) {
+	for cond.Kind() == "parenthesized_expression" {
+		inner := namedChildren(cond)
+		if len(inner) != 1 || cond.NamedChildCount() != 1 {
+			break // a comment inside the parentheses: negate the whole
+		}
+		cond = inner[0]
+	}
+	if start := cond.StartByte(); start > 0 && isWordByte(c.src[start-1]) {
+		return edit{}, false
+	}
+	if arg, ok := negatedByUs(cond, c.src); ok {
+		inner := namedChildren(arg)
+		if len(inner) == 1 {
+			if _, twice := negatedByUs(inner[0], c.src); twice || inner[0].Kind() == "parenthesized_expression" {
+				return edit{}, false // negating the result would give "not (c)" or look inside "(c)"
+			}
+		}
+		return edit{int(cond.StartByte()), int(cond.EndByte()), string(c.src[arg.StartByte()+1 : arg.EndByte()-1])}, true
+	}
+	return c.replace(cond, "not ("+text(cond, c.src)+")"), true
+}
+
+// negatedByUs reports whether n reads exactly "not (x)", as negate writes it, and returns the parentheses.
+func negatedByUs(n *sitter.Node, src []byte) (*sitter.Node, bool) {
+	if n.Kind() != "not_operator" {
+		return nil, false
+	}
+	arg := n.ChildByFieldName("argument")
+	if arg == nil || arg.Kind() != "parenthesized_expression" || arg.EndByte() != n.EndByte() ||
+		arg.StartByte() != n.StartByte()+4 || string(src[n.StartByte():arg.StartByte()+1]) != "not (" {
+		return nil, false
+	}
+	if inner := namedChildren(arg); len(inner) != 1 || inner[0].StartByte() != arg.StartByte()+1 || inner[0].EndByte() != arg.EndByte()-1 {
+		return nil, false // "not ( c )" is not what negate writes
+	}
+	return arg, true
+}
+
+// offByOne adds delta to a Python integer literal, keeping its base and the case of its prefix ("0x1f" →
+// "0x20", "0X1F" → "0X20"). It applies only to literals written the way it writes them (no underscores, no
+// leading zeros, hex digits in the prefix's case), so that the opposite delta gives the literal back byte for
+// byte; long (Python 2) and imaginary literals are left alone, and n-1 needs n ≥ 1.
 func offByOne(lit string, delta int64) (string, bool) {
 	if strings.ContainsAny(lit[len(lit)-1:], "lLjJ") {
 		return "", false
@@ -330,21 +390,32 @@ func offByOne(lit string, delta int64) (string, bool) {
 	if !ok || (delta < 0 && v.Sign() <= 0) {
 		return "", false // n-1 only for n ≥ 1: a literal never turns negative
 	}
-	v.Add(v, big.NewInt(delta))
-	if len(lit) > 1 && lit[0] == '0' {
-		switch lit[1] {
-		case 'x', 'X':
-			return lit[:2] + v.Text(16), true
-		case 'o', 'O':
-			return lit[:2] + v.Text(8), true
-		case 'b', 'B':
-			return lit[:2] + v.Text(2), true
-		}
+	if formatInt(v, lit) != lit {
+		return "", false
 	}
-	return v.Text(10), true
+	return formatInt(v.Add(v, big.NewInt(delta)), lit), true
 }
 
-// swapArguments swaps the first two adjacent positional arguments of a call whose texts differ.
+// formatInt writes v the way like is written: its base prefix, and upper-case hex digits after "0X".
+func formatInt(v *big.Int, like string) string {
+	if len(like) > 1 && like[0] == '0' {
+		prefix := like[:2]
+		switch prefix {
+		case "0x":
+			return prefix + v.Text(16)
+		case "0X":
+			return prefix + strings.ToUpper(v.Text(16))
+		case "0o", "0O":
+			return prefix + v.Text(8)
+		case "0b", "0B":
+			return prefix + v.Text(2)
+		}
+	}
+	return v.Text(10)
+}
+
+// swapArguments swaps the first two arguments of a call when both are positional and their texts differ:
+// always the first two, so that the same operator on the result swaps them back.
 func (c *collector) swapArguments(call *sitter.Node) {
 	args := call.ChildByFieldName("arguments")
 	if args == nil || args.Kind() != "argument_list" {
@@ -358,19 +429,16 @@ func (c *collector) swapArguments(call *sitter.Node) {
 		}
 		return true
 	}
-	for i := 0; i+1 < len(list); i++ {
-		a, b := list[i], list[i+1]
-		if !positional(a) || !positional(b) {
-			continue
-		}
-		ta, tb := text(a, c.src), text(b, c.src)
-		if ta == tb {
-			continue
-		}
-		c.add(call, plugin.OpSwapArguments, fmt.Sprintf("arguments '%s' and '%s' swapped", snippet(c.src, a), snippet(c.src, b)),
-			c.replace(a, tb), c.replace(b, ta))
+	if len(list) < 2 || !positional(list[0]) || !positional(list[1]) {
 		return
 	}
+	a, b := list[0], list[1]
+	ta, tb := text(a, c.src), text(b, c.src)
+	if ta == tb {
+		return
+	}
+	c.add(call, plugin.OpSwapArguments, fmt.Sprintf("arguments '%s' and '%s' swapped", snippet(c.src, a), snippet(c.src, b)),
+		c.replace(a, tb), c.replace(b, ta))
 }
 
 // removeBody replaces a function's statements, after its docstring if any, by "pass".

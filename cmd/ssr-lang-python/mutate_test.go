@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/selfplay-swe/ssr/repos/plugin"
+	"github.com/selfplay-swe/ssr/repos/plugin/plugintest"
 )
 
 var ctx = context.Background()
@@ -197,24 +198,31 @@ func TestMutationSitesTable(t *testing.T) {
 		"is not":                           {"ok = k is not None\n", plugin.OpComparisonFlip, 0, "", "ok = k is None\n"},
 		"in":                               {"ok = (k)in(d)\n", plugin.OpComparisonFlip, 0, "", "ok = (k)not in(d)\n"},
 		"boolean":                          {"def f(a, b):\n    return a or b\n", plugin.OpBooleanSwap, 0, "f", "def f(a, b):\n    return a and b\n"},
-		"floor division":                   {"q = a // b\n", plugin.OpArithmeticSwap, 0, "", "q = a * b\n"},
+		"floor division":                   {"q = a // b\n", plugin.OpArithmeticSwap, 0, "", "q = a % b\n"},
+		"modulo":                           {"q = a % b\n", plugin.OpArithmeticSwap, 0, "", "q = a // b\n"},
+		"boundary":                         {"x = a <= b\n", plugin.OpBoundaryShift, 0, "", "x = a < b\n"},
+		"boundary chain shifts the first":  {"x = a > b >= c\n", plugin.OpBoundaryShift, 0, "", "x = a >= b >= c\n"},
+		"upper-case hex constant":          {"m = 0XFF\n", plugin.OpConstantOffByOne, 0, "", "m = 0X100\n"},
+		"binary constant minus one":        {"m = 0b100\n", plugin.OpConstantMinusOne, 0, "", "m = 0b11\n"},
 		"augmented":                        {"n += 1\n", plugin.OpArithmeticSwap, 0, "", "n -= 1\n"},
 		"hex constant":                     {"m = 0xff\n", plugin.OpConstantOffByOne, 0, "", "m = 0x100\n"},
-		"big constant":                     {"m = 99_999_999_999_999_999_999\n", plugin.OpConstantOffByOne, 0, "", "m = 100000000000000000000\n"},
+		"big constant":                     {"m = 99999999999999999999\n", plugin.OpConstantOffByOne, 0, "", "m = 100000000000000000000\n"},
 		"negate elif": {"if a:\n    pass\nelif b > 1:\n    x = 1\n", plugin.OpNegateCondition, 1, "",
 			"if a:\n    pass\nelif not (b > 1):\n    x = 1\n"},
 		"negate while multi-line": {"while (a and\n       b):\n    a -= 1\n", plugin.OpNegateCondition, 0, "",
-			"while not ((a and\n       b)):\n    a -= 1\n"},
+			"while (not (a and\n       b)):\n    a -= 1\n"},
+		"negate undoes its own negation": {"if not (a or b):\n    pass\n", plugin.OpNegateCondition, 0, "", "if a or b:\n    pass\n"},
+		"negate keeps a written not":     {"if not(a):\n    pass\n", plugin.OpNegateCondition, 0, "", "if not (not(a)):\n    pass\n"},
 		"remove statement keeps indentation": {"class A:\n    def m(self):\n        x = 1\n        return x\n", plugin.OpRemoveStatement, 0, "A.m",
 			"class A:\n    def m(self):\n        pass\n        return x\n"},
 		"remove statement one-liner": {"if x: y = 1; z = 2\n", plugin.OpRemoveStatement, 2, "", "if x: y = 1; pass\n"},
 		"default return tuple":       {"def f():\n    return 1, 2\n", plugin.OpDefaultReturn, 0, "f", "def f():\n    return None\n"},
-		"swap skips equal args":      {"f(a, a, b, key=c)\n", plugin.OpSwapArguments, 0, "", "f(a, b, a, key=c)\n"},
+		"swap the first two":         {"f(a, b, c, key=d)\n", plugin.OpSwapArguments, 0, "", "f(b, a, c, key=d)\n"},
 		"swap nested function": {"def outer():\n    def inner():\n        g(1, 2)\n", plugin.OpSwapArguments, 0, "outer.inner",
 			"def outer():\n    def inner():\n        g(2, 1)\n"},
 		"remove body keeps docstring": {"def f(x):\n    \"\"\"Doc.\"\"\"\n    y = x\n    # note\n    return y\n", plugin.OpRemoveBody, 0, "f",
 			"def f(x):\n    \"\"\"Doc.\"\"\"\n    pass\n"},
-		"negate glued condition": {"while(n > 0):\n    n -= 1\n", plugin.OpNegateCondition, 0, "", "while not ((n > 0)):\n    n -= 1\n"},
+		"negate glued condition": {"while(n > 0):\n    n -= 1\n", plugin.OpNegateCondition, 0, "", "while(not (n > 0)):\n    n -= 1\n"},
 		"default return glued":   {"def f():\n    return(1)\n", plugin.OpDefaultReturn, 0, "f", "def f():\n    return None\n"},
 		"swap across a line continuation": {"g('a' + b, \\\n  c, 1)\n", plugin.OpSwapArguments, 0, "",
 			"g(c, \\\n  'a' + b, 1)\n"},
@@ -245,20 +253,28 @@ func TestMutationSitesTable(t *testing.T) {
 
 func TestMutationSitesNone(t *testing.T) {
 	tests := map[string]struct{ src, op string }{
-		"body only docstring":     {"def f():\n    \"\"\"Doc.\"\"\"\n", plugin.OpRemoveBody},
-		"body only pass":          {"def f():\n    pass\n", plugin.OpRemoveBody},
-		"body only ellipsis":      {"def f(): ...\n", plugin.OpRemoveBody},
-		"bare return":             {"def f():\n    return\n", plugin.OpDefaultReturn},
-		"return None":             {"def f():\n    return None\n", plugin.OpDefaultReturn},
-		"swap identical":          {"g(a, a)\n", plugin.OpSwapArguments},
-		"swap keywords":           {"g(a, key=b)\n", plugin.OpSwapArguments},
-		"swap splat":              {"g(*a, b)\n", plugin.OpSwapArguments},
-		"generator argument only": {"g(x for x in y)\n", plugin.OpSwapArguments},
-		"class bases":             {"class A(B, C):\n    pass\n", plugin.OpSwapArguments},
-		"imaginary":               {"z = 1j\n", plugin.OpConstantOffByOne},
-		"float":                   {"z = 1.5\n", plugin.OpConstantOffByOne},
-		"imports and docstrings":  {"\"\"\"Doc.\"\"\"\nimport os\nfrom a import b\n", plugin.OpRemoveStatement},
-		"pass":                    {"pass\n", plugin.OpRemoveStatement},
+		"body only docstring":      {"def f():\n    \"\"\"Doc.\"\"\"\n", plugin.OpRemoveBody},
+		"body only pass":           {"def f():\n    pass\n", plugin.OpRemoveBody},
+		"body only ellipsis":       {"def f(): ...\n", plugin.OpRemoveBody},
+		"bare return":              {"def f():\n    return\n", plugin.OpDefaultReturn},
+		"return None":              {"def f():\n    return None\n", plugin.OpDefaultReturn},
+		"swap identical":           {"g(a, a)\n", plugin.OpSwapArguments},
+		"swap only the first two":  {"g(a, a, b)\n", plugin.OpSwapArguments},
+		"power has no partner":     {"p = a ** b\n", plugin.OpArithmeticSwap},
+		"xor has no partner":       {"p = a ^ b\n", plugin.OpArithmeticSwap},
+		"python 2 not-equal":       {"p = a <> b\n", plugin.OpComparisonFlip},
+		"equality has no boundary": {"p = a == b\n", plugin.OpBoundaryShift},
+		"underscored constant":     {"z = 1_000\n", plugin.OpConstantOffByOne},
+		"leading zeros":            {"z = 00\n", plugin.OpConstantOffByOne},
+		"mixed-case hex":           {"z = 0xFf\n", plugin.OpConstantOffByOne},
+		"swap keywords":            {"g(a, key=b)\n", plugin.OpSwapArguments},
+		"swap splat":               {"g(*a, b)\n", plugin.OpSwapArguments},
+		"generator argument only":  {"g(x for x in y)\n", plugin.OpSwapArguments},
+		"class bases":              {"class A(B, C):\n    pass\n", plugin.OpSwapArguments},
+		"imaginary":                {"z = 1j\n", plugin.OpConstantOffByOne},
+		"float":                    {"z = 1.5\n", plugin.OpConstantOffByOne},
+		"imports and docstrings":   {"\"\"\"Doc.\"\"\"\nimport os\nfrom a import b\n", plugin.OpRemoveStatement},
+		"pass":                     {"pass\n", plugin.OpRemoveStatement},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -352,6 +368,37 @@ func FuzzMutations(f *testing.F) {
 					t.Fatalf("%s at %+v: accepted but a fresh parse fails: %v\n%s", op, site, err, r.Source)
 				}
 			}
+		}
+	})
+}
+
+// FuzzReachable: on any module that parses, every invertible operator at every site is undone byte for
+// byte by one solver edit at the site (plugintest.Reachable, three-site and order-2 cases included).
+func FuzzReachable(f *testing.F) {
+	for _, seed := range []string{
+		"def f(a, b):\n    if a < b and b:\n        return g(a, 1)\n    return a // b\n",
+		"while(n > 0x1F):\n    n -= 1\n",
+		"if not (a or b):\n    pass\nelif not (not (c)):\n    pass\n",
+		"if-x:\n    pass\n",
+		"ok = k not  in d\nz = 0XFF << 0b10\n",
+		"f(a, a, b)\ng(1_000, 00)\n",
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, src []byte) {
+		if len(src) > 1024 {
+			return
+		}
+		resp, err := (&python{}).MutationSites(ctx, &plugin.MutationSitesRequest{Path: "f.py", Source: src})
+		if err != nil || resp.ParseError != "" || len(resp.Sites) > 40 {
+			return
+		}
+		r, err := plugintest.Reachable(ctx, &python{}, "f.py", src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, msg := range r.Failures {
+			t.Errorf("%s\n%s", msg, src)
 		}
 	})
 }

@@ -50,9 +50,12 @@ const (
 )
 
 // Mutation operators. A plugin offers those that make sense for its language; MutationSite.Operators says
-// which apply where.
+// which apply where. Each operator in InvertibleOperators must be undone, byte for byte, by one application
+// of an operator of that list at the same site (most are their own inverse; constant_off_by_one and
+// constant_minus_one undo each other); plugintest.Reachable checks it.
 const (
-	OpComparisonFlip   = "comparison_flip"     // < ↔ >=, == ↔ !=, …
+	OpComparisonFlip   = "comparison_flip"     // < ↔ >=, > ↔ <=, == ↔ !=, …
+	OpBoundaryShift    = "boundary_shift"      // < ↔ <=, > ↔ >=
 	OpBooleanSwap      = "boolean_swap"        // and ↔ or, && ↔ ||
 	OpArithmeticSwap   = "arithmetic_swap"     // + ↔ -, * ↔ /, …
 	OpConstantOffByOne = "constant_off_by_one" // integer literal n → n+1
@@ -66,8 +69,18 @@ const (
 
 // AllOperators lists every operator name in a stable order.
 var AllOperators = []string{
-	OpComparisonFlip, OpBooleanSwap, OpArithmeticSwap, OpConstantOffByOne, OpConstantMinusOne, OpNegateCondition,
+	OpComparisonFlip, OpBoundaryShift, OpBooleanSwap, OpArithmeticSwap, OpConstantOffByOne, OpConstantMinusOne, OpNegateCondition,
 	OpRemoveStatement, OpDefaultReturn, OpSwapArguments, OpRemoveBody,
+}
+
+// InvertibleOperators are the operators whose every application one edit undoes: one application of one of
+// them at the same site gives the original file back byte for byte. They are the structured solver's edits
+// and what the native injector's first curriculum stages draw from. The others delete code
+// (remove_statement, default_return, remove_body): no operator gives it back, so only an agent that writes
+// code can repair them.
+var InvertibleOperators = []string{
+	OpComparisonFlip, OpBoundaryShift, OpBooleanSwap, OpArithmeticSwap, OpConstantOffByOne, OpConstantMinusOne,
+	OpNegateCondition, OpSwapArguments,
 }
 
 // DescribeRequest asks a plugin to describe itself.

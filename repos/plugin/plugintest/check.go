@@ -44,6 +44,9 @@ func Check(ctx context.Context, lang plugin.Language, fx Fixture, tmp string) []
 	for _, f := range fx.SourceFiles {
 		c.run("mutations/"+f, func() { c.mutations(f) })
 	}
+	for _, f := range fx.SourceFiles {
+		c.run("reachable/"+f, func() { c.reachable(f) })
+	}
 	for _, f := range sortedKeys(fx.Tests) {
 		c.run("remove_tests/"+f, func() { c.removeTests(f, fx.Tests[f]) })
 	}
@@ -407,6 +410,23 @@ func (c *checker) mutations(path string) {
 				break
 			}
 		}
+	}
+}
+
+// reachable checks that the structured solver can undo every invertible mutation of the file (Reachable).
+func (c *checker) reachable(path string) {
+	src, err := c.fx.read(c.root, path)
+	if err != nil {
+		c.failf("read %s: %v", path, err)
+		return
+	}
+	r, err := Reachable(c.ctx, c.lang, path, src)
+	if err != nil {
+		c.failf("%v", err)
+		return
+	}
+	for _, f := range r.Failures {
+		c.failf("%s", f)
 	}
 }
 

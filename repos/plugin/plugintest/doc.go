@@ -15,4 +15,8 @@
 //	}
 //
 // Outside tests (ssr plugins test), Check runs the same checks and returns one Result per check.
+//
+// Among the checks, reachable/FILE (Reachable) asks that every invertible operator (plugin.InvertibleOperators)
+// be undone byte for byte by one of them at the same site: the structured solver repairs in no other way.
+// RunReachable runs it over a whole sample repository, such as a built-in example.
 package plugintest

@@ -2,6 +2,9 @@ package plugintest
 
 import (
 	"context"
+	"os"
+	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -67,4 +70,43 @@ func InProcess(t testing.TB, impl plugin.Language) plugin.Language {
 		t.Fatalf("dispense the in-process plugin: %v", err)
 	}
 	return raw.(plugin.Language)
+}
+
+// RunReachable runs Reachable on each named file under root (names relative to root, as the plugin sees
+// them) and fails t on every failure, on an invertible operator that lang offers but no site of these
+// files exercised, and when no three-site or order-2 case could be built.
+func RunReachable(t *testing.T, lang plugin.Language, root string, files []string) {
+	t.Helper()
+	undone := map[string]int{}
+	three, order2, refused := 0, 0, 0
+	for _, f := range files {
+		src, err := os.ReadFile(filepath.Join(root, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := Reachable(t.Context(), lang, f, src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, msg := range r.Failures {
+			t.Error(msg)
+		}
+		for op, n := range r.Undone {
+			undone[op] += n
+		}
+		three, order2, refused = three+r.ThreeAt, order2+r.Order2, refused+r.Refused
+	}
+	d, err := lang.Describe(t.Context(), &plugin.DescribeRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, op := range d.Operators {
+		if slices.Contains(plugin.InvertibleOperators, op) && undone[op] == 0 {
+			t.Errorf("invertible operator %s applied nowhere in %d file(s): its inverse is unchecked", op, len(files))
+		}
+	}
+	if three == 0 || order2 == 0 {
+		t.Errorf("%d three-site and %d order-2 cases built: want some of each", three, order2)
+	}
+	t.Logf("undone by one solver edit: %v; %d three-site and %d order-2 cases; %d refused", undone, three, order2, refused)
 }

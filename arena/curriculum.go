@@ -1,0 +1,87 @@
+package arena
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/selfplay-swe/ssr/repos/plugin"
+)
+
+// The native injector's curriculum. A structured solver repairs only what one of its edits undoes, and a
+// policy learns only from rewards that vary: bugs it never solves teach it nothing. So the mutation
+// strategy starts with what the solver can solve, one edit away, and widens as the job's recent solve rate
+// rises:
+//
+//	stage    sites  operators                                        entered at a recent solve rate of
+//	single   1      the invertible ones (plugin.InvertibleOperators) from the start
+//	multi    1–3    the invertible ones                              ≥ 0.30
+//	all      1–3    also remove_statement and default_return         ≥ 0.50
+//
+// The rate is over the job's last curriculumWindow attempts, and counts once there are curriculumMinAttempts
+// of them. The stage is derived from the store each time, never kept: a resumed job is where it was, and a
+// rate that falls back below a threshold (the wider stage is harder) falls back a stage.
+const (
+	curriculumWindow      = 50
+	curriculumMinAttempts = 20
+)
+
+// Stage is one step of the curriculum: how many sites a mutation may change and which operators it draws.
+type Stage struct {
+	Name      string
+	MaxSites  int      // a mutation changes 1..MaxSites sites (the job's draw)
+	Operators []string // the mutation operators the injector is offered
+	Enter     float64  // the recent solve rate from which the stage applies
+}
+
+// invertibleInjectorOps are the operators of the first stages: those one solver edit undoes, without
+// constant_minus_one (see injectorOps).
+var invertibleInjectorOps = slices.DeleteFunc(slices.Clone(plugin.InvertibleOperators), func(op string) bool {
+	return op == plugin.OpConstantMinusOne
+})
+
+// curriculum lists the stages in order; each applies from its Enter rate up.
+var curriculum = []Stage{
+	{Name: "single", MaxSites: 1, Operators: invertibleInjectorOps, Enter: 0},
+	{Name: "multi", MaxSites: maxInjectSites, Operators: invertibleInjectorOps, Enter: 0.30},
+	{Name: "all", MaxSites: maxInjectSites, Operators: injectorOps(StrategyMutation), Enter: 0.50},
+}
+
+// stageFor is the stage for solved of the last attempts attempts: the first stage until there are
+// curriculumMinAttempts, then the last stage whose Enter the rate reaches.
+func stageFor(attempts, solved int) Stage {
+	st := curriculum[0]
+	if attempts < curriculumMinAttempts {
+		return st
+	}
+	rate := float64(solved) / float64(attempts)
+	for _, s := range curriculum[1:] {
+		if rate >= s.Enter {
+			st = s
+		}
+	}
+	return st
+}
+
+// solveRates is what the curriculum reads from the store.
+type solveRates interface {
+	RecentSolves(ctx context.Context, job string, n int) (attempts, solved int, err error)
+}
+
+// applyCurriculum fills a mutation plan's sites and operators from the job's recent solve rate. It draws
+// the number of sites once whatever the stage, so the job's later draws do not depend on it.
+func (r *Runner) applyCurriculum(ctx context.Context, plan *InjectPlan) error {
+	return planStage(ctx, r.Store, r.job(), r.gen, plan)
+}
+
+func planStage(ctx context.Context, rates solveRates, job string, gen *jobGen, plan *InjectPlan) error {
+	n, solved, err := rates.RecentSolves(ctx, job, curriculumWindow)
+	if err != nil {
+		return fmt.Errorf("curriculum: %w", err)
+	}
+	st := stageFor(n, solved)
+	draw := gen.IntN(maxInjectSites)
+	plan.Sites = 1 + draw%st.MaxSites
+	plan.Operators, plan.Stage = st.Operators, st.Name
+	return nil
+}
