@@ -141,11 +141,3 @@ func TestTapeMachineGradientsAccumulate(t *testing.T) {
 		}
 	}
 }
-
-func zeros(p *Params) [][]float64 {
-	var out [][]float64
-	for _, s := range p.slices() {
-		out = append(out, make([]float64, len(s)))
-	}
-	return out
-}

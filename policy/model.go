@@ -154,3 +154,12 @@ func (m *Model) forward(k kernels.Backend, x []float64, n int) []float64 {
 	}
 	return s
 }
+
+// zeros is one zeroed slice per weight slice of p (gradients, Adam moments).
+func zeros(p *Params) [][]float64 {
+	var out [][]float64
+	for _, s := range p.slices() {
+		out = append(out, make([]float64, len(s)))
+	}
+	return out
+}
