@@ -22,7 +22,11 @@ import (
 func newAgent(cfg *arena.JobConfig) (agent.Agent, error) {
 	switch cfg.Agent {
 	case "", arena.AgentNative:
-		return native.New(native.Uniform{}, cfg.Seed), nil
+		sc, err := newScorer() // --policy (train.go); uniform without it
+		if err != nil {
+			return nil, err
+		}
+		return native.New(sc, cfg.Seed), nil
 	case arena.AgentLLM:
 		c, err := llmConfig(cfg)
 		if err != nil {

@@ -1,0 +1,211 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/selfplay-swe/ssr/agent"
+	"github.com/selfplay-swe/ssr/agent/native"
+	"github.com/selfplay-swe/ssr/arena/store"
+	"github.com/selfplay-swe/ssr/policy"
+)
+
+// policyFlag is `ssr run --policy`: a checkpoint file to score with, or a published directory to follow.
+// It is registered on the run command from here so that the run command's file stays the arena's.
+var policyFlag string
+
+// policyFollowEvery is how often an agent following a directory looks for a newer version.
+const policyFollowEvery = 10 * time.Second
+
+func init() {
+	for _, c := range rootCmd.Commands() {
+		if c.Name() == "run" {
+			c.Flags().StringVar(&policyFlag, "policy", "", "score the native agent with this policy: a checkpoint file, or a directory that 'ssr train' publishes to (the newest version is followed)")
+		}
+	}
+}
+
+// newScorer is the native agent's scorer for --policy (uniform without it).
+func newScorer() (native.Scorer, error) {
+	if policyFlag == "" {
+		return native.Uniform{}, nil
+	}
+	fi, err := os.Stat(policyFlag)
+	if err != nil {
+		return nil, fmt.Errorf("--policy: %w", err)
+	}
+	if fi.IsDir() {
+		return policy.Follow(policyFlag, policyFollowEvery)
+	}
+	return policy.Load(policyFlag)
+}
+
+func init() {
+	var dbPath, outDir string
+	var watch time.Duration
+	var rounds int
+	tc := policy.DefaultTrainConfig
+	mc := policy.DefaultConfig
+	cmd := &cobra.Command{
+		Use:   "train JOB",
+		Short: "Train the shared policy from a job's rewarded episodes and publish numbered versions",
+		Long: `Train the shared policy (docs/policy.md) from the rewarded episodes of JOB, read from the job database.
+Each round trains on the episodes not trained on yet and publishes the next version: policy-vNNNNNN.safetensors
+in --out, recorded in the database's policy_versions. trainer.safetensors in --out holds the trainer's whole
+state: running 'ssr train' again continues exactly where it stopped. Without --watch it stops when a round finds
+nothing new; with --watch it looks again after that long, until SIGINT or SIGTERM. Point 'ssr run --policy DIR'
+at the same directory and the native agent follows the newest version.`,
+		Args: exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
+			defer stop()
+			if dbPath == "" {
+				dbPath = defaultDB()
+			}
+			if outDir == "" {
+				outDir = filepath.Join(filepath.Dir(dbPath), "policies", args[0])
+			}
+			st, err := store.Open(ctx, dbPath, store.MustExist())
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			return trainJob(ctx, cmd.OutOrStdout(), st, args[0], outDir, mc, tc, rounds, watch)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&dbPath, "db", "", "the job database (default: jobs.db in ssr's cache directory)")
+	f.StringVar(&outDir, "out", "", "where checkpoints are published (default: policies/JOB beside the database)")
+	f.DurationVar(&watch, "watch", 0, "keep training: look for new episodes this often (0: stop when none are new)")
+	f.IntVar(&rounds, "rounds", 0, "stop after this many published versions (0: no limit)")
+	f.Uint64Var(&tc.Seed, "seed", tc.Seed, "seed of the initial weights and of minibatch order (a new run only)")
+	f.Float64Var(&tc.LR, "lr", tc.LR, "Adam learning rate")
+	f.Float64Var(&tc.Clip, "clip", tc.Clip, "PPO clipping ε of the importance ratio")
+	f.Float64Var(&tc.Entropy, "entropy", tc.Entropy, "entropy bonus β")
+	f.Int64Var(&tc.MaxStaleness, "max-staleness", tc.MaxStaleness, "drop episodes played more than this many versions ago")
+	f.IntVar(&tc.PassK, "pass-k", tc.PassK, "train solvers for pass@k (advantages from the group's pass@k estimate); 1 is pass@1")
+	f.IntVar(&tc.Epochs, "epochs", tc.Epochs, "passes over each round's decisions")
+	f.IntVar(&mc.Hidden, "hidden", mc.Hidden, "hidden units of a new model")
+	rootCmd.AddCommand(cmd)
+}
+
+// trainJob runs training rounds over the job's episodes until nothing is new (or, with watch, until ctx ends).
+func trainJob(ctx context.Context, out io.Writer, st *store.Store, job, dir string, mc policy.Config, tc policy.TrainConfig,
+	rounds int, watch time.Duration) error {
+	if _, err := st.GetJob(ctx, job); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	tr, err := openTrainer(filepath.Join(dir, policy.TrainerFile), mc, tc)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "training job %s from version %d, publishing to %s\n", job, tr.Version(), dir)
+	src := storeSource{st: st, job: job}
+	published := 0
+	for {
+		rep, err := tr.Round(ctx, src)
+		if err != nil {
+			return err
+		}
+		if rep.Published {
+			if err := publish(ctx, st, tr, dir, rep); err != nil {
+				return err
+			}
+			published++
+			fmt.Fprintf(out, "version %d: %d decisions from %d episodes, %d steps, loss %.4f, entropy %.3f, clipped %.0f%%, %d stale dropped (%d in all)\n",
+				rep.Version, rep.Decisions, rep.Episodes, rep.Steps, rep.Stats.Loss, rep.Stats.Entropy, 100*rep.Stats.ClipFrac, rep.Dropped, rep.DroppedTotal)
+			if rounds > 0 && published >= rounds {
+				return nil
+			}
+			continue
+		}
+		if watch <= 0 {
+			fmt.Fprintf(out, "nothing new to train on (%d episodes waiting for their group, %d stale dropped in all); version %d\n",
+				rep.Waiting, rep.DroppedTotal, tr.Version())
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(watch):
+		}
+	}
+}
+
+// openTrainer resumes from the trainer state in path, or starts a new model.
+func openTrainer(path string, mc policy.Config, tc policy.TrainConfig) (*policy.Trainer, error) {
+	if _, err := os.Stat(path); err == nil {
+		return policy.LoadTrainer(path)
+	}
+	m, err := policy.New(mc, tc.Seed)
+	if err != nil {
+		return nil, err
+	}
+	return policy.NewTrainer(m, tc)
+}
+
+// publish writes the new version's weights, records it, then saves the trainer state. A crash between the
+// record and the state makes the next run redo the round, which gives the same version (a duplicate record
+// is then expected and ignored).
+func publish(ctx context.Context, st *store.Store, tr *policy.Trainer, dir string, rep policy.Report) error {
+	path := filepath.Join(dir, policy.VersionFile(rep.Version))
+	if err := tr.Model().Save(path); err != nil {
+		return err
+	}
+	metrics, _ := json.Marshal(rep)
+	abs, _ := filepath.Abs(path)
+	err := st.AddPolicyVersion(ctx, store.PolicyVersion{Version: rep.Version, Checkpoint: abs, Metrics: metrics})
+	if err != nil && !errors.Is(err, store.ErrDuplicate) {
+		return err
+	}
+	return tr.Save(filepath.Join(dir, policy.TrainerFile))
+}
+
+// storeSource is the trainer's Source over a job's store.
+type storeSource struct {
+	st  *store.Store
+	job string
+}
+
+func (s storeSource) Groups(ctx context.Context) ([]policy.Group, error) {
+	var out []policy.Group
+	for _, role := range []store.Role{store.RoleInjector, store.RoleSolver} {
+		gs, err := s.st.RewardGroups(ctx, s.job, role)
+		if err != nil {
+			return nil, err
+		}
+		for _, g := range gs {
+			pg := policy.Group{Role: agent.Role(role), Key: g.Key}
+			for _, m := range g.Members {
+				pg.Members = append(pg.Members, policy.Member{Episode: m.EpisodeID, PolicyVersion: m.PolicyVersion, Reward: m.Reward})
+			}
+			out = append(out, pg)
+		}
+	}
+	return out, nil
+}
+
+func (s storeSource) Turns(ctx context.Context, episode string) ([]agent.Turn, error) {
+	raw, err := s.st.EpisodeTurns(ctx, episode)
+	if err != nil {
+		return nil, err
+	}
+	var turns []agent.Turn
+	if err := json.Unmarshal(raw, &turns); err != nil {
+		return nil, fmt.Errorf("turns of episode %s: %w", episode, err)
+	}
+	return turns, nil
+}

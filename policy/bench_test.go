@@ -1,0 +1,39 @@
+package policy
+
+import (
+	"context"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/selfplay-swe/ssr/agent"
+)
+
+// BenchmarkScore400 is one decision of the native agent over 400 candidates (featurise + forward).
+func BenchmarkScore400(b *testing.B) {
+	m, _ := New(DefaultConfig, 1)
+	rows := testCandidates(400, 1)
+	for b.Loop() {
+		if _, err := m.Score(context.Background(), agent.Solver, rows); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkTrainStep is one optimiser step over a minibatch of 4096 candidate rows (16 decisions of 256),
+// the default BatchRows, with the default model.
+func BenchmarkTrainStep(b *testing.B) {
+	m, _ := New(DefaultConfig, 1)
+	tr, _ := NewTrainer(m, DefaultTrainConfig)
+	r := rand.New(rand.NewPCG(1, 2))
+	var mb []sample
+	for i := range 16 {
+		rows := testCandidates(256, uint64(i))
+		mb = append(mb, sample{role: agent.Solver, rows: rows, chosen: r.IntN(256), oldLogp: -5.5, advantage: r.NormFloat64()})
+	}
+	b.ReportMetric(4096, "rows/op")
+	for b.Loop() {
+		if _, err := tr.update(mb); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,109 @@
+package policy
+
+import (
+	"hash/fnv"
+	"math"
+	"path"
+	"strings"
+	"unicode"
+
+	"github.com/selfplay-swe/ssr/agent"
+)
+
+// Schema is the fixed feature layout every checkpoint records: a model is only loaded by code whose schema
+// is the same (Version and sizes), since a row's columns mean nothing otherwise.
+type Schema struct {
+	Version     int `json:"version"`
+	HashBuckets int `json:"hash_buckets"` // hashed categorical tokens
+	NumBuckets  int `json:"num_buckets"`  // hashed numeric features (Candidate.Features)
+}
+
+// CurrentSchema is the schema this code writes rows in. Change Version whenever featurise changes.
+var CurrentSchema = Schema{Version: 1, HashBuckets: 512, NumBuckets: 64}
+
+// Width is the number of columns of a row: the role (two columns), then the hash buckets, then the numeric
+// buckets.
+func (s Schema) Width() int { return 2 + s.HashBuckets + s.NumBuckets }
+
+// Featurise writes the rows of cands for role into x (len(cands)×Width, zeroed here).
+//
+// A row is: a one-hot role; hashed categorical tokens (kind, operator, node kind, the file's extension and
+// directory, tokens of the path and of the enclosing function, and the operator and kind crossed with the
+// role, so one network serves both roles); every Candidate.Features entry hashed by name into a numeric
+// bucket with value sign(v)·log(1+|v|), so features added later by the arena need no schema change, only
+// training. Token weights are 1 for the categorical tokens and 1/√n for the n tokens of a path or function,
+// so long names do not dominate.
+func (s Schema) Featurise(x []float64, role agent.Role, cands []agent.Candidate) {
+	w := s.Width()
+	x = x[:len(cands)*w]
+	clear(x)
+	for i, c := range cands {
+		row := x[i*w : (i+1)*w]
+		if role == agent.Injector {
+			row[0] = 1
+		} else {
+			row[1] = 1
+		}
+		hashed := row[2 : 2+s.HashBuckets]
+		r := string(role)
+		for _, tok := range []string{
+			"kind=" + c.Kind, "op=" + c.Operator, "node=" + c.Node,
+			"role|kind=" + r + "|" + c.Kind, "role|op=" + r + "|" + c.Operator, "role|node=" + r + "|" + c.Node,
+			"op|node=" + c.Operator + "|" + c.Node, "ext=" + path.Ext(c.File), "dir=" + path.Dir(c.File),
+		} {
+			hashed[bucket(tok, s.HashBuckets)] += 1
+		}
+		addTokens(hashed, "path=", words(c.File))
+		addTokens(hashed, "fn=", words(c.Function))
+		num := row[2+s.HashBuckets:]
+		for k, v := range c.Features {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				continue
+			}
+			num[bucket("num="+k, s.NumBuckets)] += math.Copysign(math.Log1p(math.Abs(v)), v)
+		}
+	}
+}
+
+func addTokens(hashed []float64, prefix string, toks []string) {
+	if len(toks) == 0 {
+		return
+	}
+	wt := 1 / math.Sqrt(float64(len(toks)))
+	for _, t := range toks {
+		hashed[bucket(prefix+t, len(hashed))] += wt
+	}
+}
+
+// words splits a path or identifier into lower-case words: at separators and at lower-to-upper case changes.
+func words(s string) []string {
+	var out []string
+	var cur strings.Builder
+	flush := func() {
+		if cur.Len() > 0 {
+			out = append(out, strings.ToLower(cur.String()))
+			cur.Reset()
+		}
+	}
+	prevLower := false
+	for _, r := range s {
+		switch {
+		case !unicode.IsLetter(r) && !unicode.IsDigit(r):
+			flush()
+			prevLower = false
+			continue
+		case unicode.IsUpper(r) && prevLower:
+			flush()
+		}
+		cur.WriteRune(r)
+		prevLower = unicode.IsLower(r) || unicode.IsDigit(r)
+	}
+	flush()
+	return out
+}
+
+func bucket(tok string, n int) int {
+	h := fnv.New32a()
+	h.Write([]byte(tok))
+	return int(h.Sum32() % uint32(n))
+}

@@ -1,0 +1,70 @@
+package policy
+
+import (
+	"math"
+
+	"github.com/selfplay-swe/ssr/kernels"
+)
+
+// Objective holds the clipped policy-gradient loss's settings.
+type Objective struct {
+	Clip    float64 // ε: the importance ratio is clipped to [1−ε, 1+ε]
+	Entropy float64 // β: weight of the entropy bonus
+}
+
+// batch is a minibatch of decisions laid out for the kernels: rows of every decision one after the other
+// (offsets), with the chosen row of each (a global row index), its behaviour log-probability and advantage.
+type batch struct {
+	offsets   []int
+	chosen    []int
+	oldLogp   []float64
+	advantage []float64
+}
+
+// Stats are what one evaluation of the objective measured.
+type Stats struct {
+	Loss     float64 `json:"loss"`
+	Entropy  float64 `json:"entropy"`   // mean over decisions
+	ClipFrac float64 `json:"clip_frac"` // share of decisions whose ratio was clipped out of the gradient
+	ApproxKL float64 `json:"approx_kl"` // mean of old log p − new log p over the chosen rows
+}
+
+// lossAndGrad evaluates the loss at scores (the logits, one per row) and sets gs to its gradient with
+// respect to them. Per decision, with r = exp(log p − log p_old) of the chosen row and A its advantage:
+//
+//	L = −mean(min(r·A, clip(r, 1−ε, 1+ε)·A)) − β·mean(H(p))
+//
+// The log-softmax and its backward are the ragged kernels; the rest is a few operations per decision.
+func (o Objective) lossAndGrad(k kernels.Backend, b *batch, scores, gs []float64) Stats {
+	n := len(scores)
+	logp := make([]float64, n)
+	k.LogSoftmaxRagged(logp, scores, nil, b.offsets)
+	gout := make([]float64, n)
+	nd := float64(len(b.chosen))
+	var st Stats
+	for d, c := range b.chosen {
+		a := b.advantage[d]
+		ratio := math.Exp(logp[c] - b.oldLogp[d])
+		clipped := math.Min(math.Max(ratio, 1-o.Clip), 1+o.Clip)
+		if ratio*a <= clipped*a {
+			st.Loss -= ratio * a / nd
+			gout[c] -= a * ratio / nd // d(r·A)/d log p = r·A
+		} else {
+			st.Loss -= clipped * a / nd
+			st.ClipFrac += 1 / nd
+		}
+		st.ApproxKL += (b.oldLogp[d] - logp[c]) / nd
+		h := 0.0
+		for j := b.offsets[d]; j < b.offsets[d+1]; j++ {
+			p := math.Exp(logp[j])
+			if p > 0 {
+				h -= p * logp[j]
+				gout[j] += o.Entropy * p * (logp[j] + 1) / nd // d(−β·H)/d log p_j
+			}
+		}
+		st.Entropy += h / nd
+		st.Loss -= o.Entropy * h / nd
+	}
+	k.LogSoftmaxRaggedBackward(gs, logp, gout, nil, b.offsets)
+	return st
+}

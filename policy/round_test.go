@@ -1,0 +1,260 @@
+package policy
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/selfplay-swe/ssr/agent"
+	"github.com/selfplay-swe/ssr/agent/native"
+)
+
+func TestStaleEpisodesAreDroppedAndCounted(t *testing.T) {
+	m, _ := New(DefaultConfig, 1)
+	m.version = 10
+	src := &memSource{}
+	bandit(t, src, m, 1, 4, 1, 5)
+	// Played by versions 1 (9 behind: dropped), 2 (8 behind: kept), 9 and 10.
+	for i, v := range []int64{1, 2, 9, 10} {
+		src.groups[0].Members[i].PolicyVersion = v
+	}
+	src.groups[0].Members[0].Reward, src.groups[0].Members[1].Reward = 1, -1 // the group has signal
+	tr, err := NewTrainer(m, smallTrainConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := tr.Round(context.Background(), src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Dropped != 1 || rep.DroppedTotal != 1 {
+		t.Errorf("dropped %d this round, %d in all; want 1 and 1", rep.Dropped, rep.DroppedTotal)
+	}
+	if rep.Episodes+rep.NoSignal != 3 || !rep.Published || rep.Version != 11 {
+		t.Errorf("report %+v: want 3 episodes consumed and version 11 published", rep)
+	}
+	// A second round finds nothing new: no version, nothing dropped again.
+	rep2, _ := tr.Round(context.Background(), src)
+	if rep2.Published || rep2.Dropped != 0 || rep2.DroppedTotal != 1 {
+		t.Errorf("second round %+v: want nothing published or dropped", rep2)
+	}
+}
+
+func TestSmallGroupsWait(t *testing.T) {
+	m, _ := New(DefaultConfig, 1)
+	src := &memSource{}
+	bandit(t, src, m, 1, 1, 1, 6)
+	tr, _ := NewTrainer(m, smallTrainConfig())
+	rep, _ := tr.Round(context.Background(), src)
+	if rep.Waiting != 1 || rep.Published {
+		t.Errorf("report %+v: a group of one should wait", rep)
+	}
+}
+
+// TestSamplingMatchesSoftmax samples the native agent scoring with a trained-looking model at a temperature
+// and compares the counts with the softmax of the scores (chi-square, 7 degrees of freedom).
+func TestSamplingMatchesSoftmax(t *testing.T) {
+	m := randomModel(t, 21)
+	m, _ = m.WithTemperature(0.6)
+	rows := testCandidates(8, 77)
+	s, _ := m.Score(context.Background(), agent.Solver, rows)
+	maxs := math.Inf(-1)
+	for _, v := range s {
+		maxs = math.Max(maxs, v)
+	}
+	p, sum := make([]float64, len(s)), 0.0
+	for i, v := range s {
+		p[i] = math.Exp(v - maxs)
+		sum += p[i]
+	}
+	ag := native.New(m, 3)
+	const n = 40000
+	counts := make([]int, len(rows))
+	for range n {
+		d, err := ag.Choose(context.Background(), agent.Solver, rows)
+		if err != nil {
+			t.Fatal(err)
+		}
+		counts[d.Chosen]++
+		if want := math.Log(p[d.Chosen] / sum); math.Abs(d.LogProb-want) > 1e-9 {
+			t.Fatalf("recorded log-prob %v, softmax says %v", d.LogProb, want)
+		}
+		if d.PolicyVersion != m.Version() {
+			t.Fatalf("decision version %d, model %d", d.PolicyVersion, m.Version())
+		}
+	}
+	chi2 := 0.0
+	for i, c := range counts {
+		e := n * p[i] / sum
+		chi2 += (float64(c) - e) * (float64(c) - e) / e
+	}
+	// The 0.999 quantile of χ²(7) is 24.32.
+	if chi2 > 24.32 {
+		t.Errorf("χ² = %.2f over 7 degrees of freedom (counts %v, probabilities %v)", chi2, counts, p)
+	}
+	t.Logf("χ² = %.2f (7 df)", chi2)
+}
+
+// TestTrainingLearnsTheRewardedChoice is a bandit: choosing a "boundary" candidate is rewarded. A few rounds
+// of self-play with training must raise its probability well above the untrained policy's.
+func TestTrainingLearnsTheRewardedChoice(t *testing.T) {
+	m, _ := New(DefaultConfig, 1)
+	tr, err := NewTrainer(m, smallTrainConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	probe := testCandidates(200, 999)
+	share := func(m *Model) float64 {
+		s, _ := m.Score(context.Background(), agent.Solver, probe)
+		maxs := math.Inf(-1)
+		for _, v := range s {
+			maxs = math.Max(maxs, v)
+		}
+		num, den := 0.0, 0.0
+		for i, v := range s {
+			e := math.Exp(v - maxs)
+			den += e
+			if probe[i].Operator == "boundary" {
+				num += e
+			}
+		}
+		return num / den
+	}
+	before := share(tr.Model())
+	src := &memSource{}
+	for round := range 6 {
+		bandit(t, src, tr.Model(), 8, 4, 1, uint64(100+round))
+		rep, err := tr.Round(context.Background(), src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("round %d: %+v", round, rep)
+	}
+	after := share(tr.Model())
+	t.Logf("probability of a boundary candidate: %.3f before, %.3f after %d versions", before, after, tr.Version())
+	if after < before+0.25 {
+		t.Errorf("training moved the rewarded choice's probability from %.3f to %.3f only", before, after)
+	}
+}
+
+func trainedTrainer(t *testing.T, rounds int) (*Trainer, *memSource) {
+	t.Helper()
+	m, _ := New(DefaultConfig, 1)
+	tr, err := NewTrainer(m, smallTrainConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := &memSource{}
+	for r := range rounds {
+		bandit(t, src, m, 4, 4, 2, uint64(200+r)) // the behaviour is the untrained model: the data is fixed
+		if _, err := tr.Round(context.Background(), src); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return tr, src
+}
+
+func TestCheckpointRoundTrip(t *testing.T) {
+	tr, _ := trainedTrainer(t, 2)
+	dir := t.TempDir()
+	a := filepath.Join(dir, "a.safetensors")
+	if err := tr.Save(a); err != nil {
+		t.Fatal(err)
+	}
+	back, err := LoadTrainer(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	same := func(what string, x, y []float64) {
+		t.Helper()
+		for i := range x {
+			if math.Float64bits(x[i]) != math.Float64bits(y[i]) {
+				t.Fatalf("%s[%d]: %v, loaded %v", what, i, x[i], y[i])
+			}
+		}
+	}
+	for i, n := range paramNames {
+		same(n, tr.model.params.slices()[i], back.model.params.slices()[i])
+		same("adam.m."+n, tr.m[i], back.m[i])
+		same("adam.v."+n, tr.v[i], back.v[i])
+	}
+	if back.step != tr.step || back.Version() != tr.Version() || len(back.seen) != len(tr.seen) || back.cfg != tr.cfg {
+		t.Errorf("loaded step %d version %d seen %d; saved %d %d %d", back.step, back.Version(), len(back.seen), tr.step, tr.Version(), len(tr.seen))
+	}
+	b := filepath.Join(dir, "b.safetensors")
+	if err := back.Save(b); err != nil {
+		t.Fatal(err)
+	}
+	ab, _ := os.ReadFile(a)
+	bb, _ := os.ReadFile(b)
+	if !bytes.Equal(ab, bb) {
+		t.Errorf("saving the loaded trainer gives another file (%d vs %d bytes)", len(ab), len(bb))
+	}
+	// A weights-only checkpoint scores like the trainer's model.
+	w := filepath.Join(dir, "w.safetensors")
+	if err := tr.Model().Save(w); err != nil {
+		t.Fatal(err)
+	}
+	m, err := Load(w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := testCandidates(10, 3)
+	s1, _ := tr.Model().Score(context.Background(), agent.Injector, rows)
+	s2, _ := m.Score(context.Background(), agent.Injector, rows)
+	same("scores", s1, s2)
+	if _, err := LoadTrainer(w); err == nil {
+		t.Error("LoadTrainer accepted a weights-only checkpoint")
+	}
+}
+
+func TestCheckpointOfAnotherSchemaIsRefused(t *testing.T) {
+	m, _ := New(DefaultConfig, 1)
+	m.schema.Version = 99 // as if written by a build that featurises differently
+	p := filepath.Join(t.TempDir(), "m.safetensors")
+	if err := m.Save(p); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(p); !errors.Is(err, ErrSchema) {
+		t.Errorf("Load of a schema-99 checkpoint: %v, want ErrSchema", err)
+	}
+}
+
+// TestResumeGivesTheSameNextVersion: train two rounds, save, load, train a third; it must give bit for bit
+// the weights of three rounds without the interruption.
+func TestResumeGivesTheSameNextVersion(t *testing.T) {
+	straight, src := trainedTrainer(t, 2)
+	m0, _ := New(DefaultConfig, 1)
+	bandit(t, src, m0, 4, 4, 2, 300)
+	p := filepath.Join(t.TempDir(), "mid.safetensors")
+	if err := straight.Save(p); err != nil {
+		t.Fatal(err)
+	}
+	resumed, err := LoadTrainer(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r1, err1 := straight.Round(context.Background(), src)
+	r2, err2 := resumed.Round(context.Background(), src)
+	if err1 != nil || err2 != nil {
+		t.Fatal(err1, err2)
+	}
+	if r1 != r2 {
+		t.Errorf("reports differ: uninterrupted %+v, resumed %+v", r1, r2)
+	}
+	a, b := straight.Model(), resumed.Model()
+	if a.Version() != b.Version() || a.Version() != 3 {
+		t.Errorf("versions %d and %d, want 3", a.Version(), b.Version())
+	}
+	for i, s := range a.params.slices() {
+		for j := range s {
+			if math.Float64bits(s[j]) != math.Float64bits(b.params.slices()[i][j]) {
+				t.Fatalf("%s[%d]: uninterrupted %v, resumed %v", paramNames[i], j, s[j], b.params.slices()[i][j])
+			}
+		}
+	}
+}
