@@ -10,37 +10,44 @@ import (
 	"github.com/sourcegraph/conc"
 
 	"github.com/selfplay-swe/ssr/arena/artifact"
+	"github.com/selfplay-swe/ssr/repos"
 	"github.com/selfplay-swe/ssr/repos/sandbox"
+	"github.com/selfplay-swe/ssr/rewards"
 )
 
-// Config holds the protocol's thresholds and budgets (DESIGN.md's defaults unless set).
+// Config holds the protocol's thresholds and budgets: the values a job runs with, every one of them
+// meaningful (0 is 0). The defaults are in one table, DefaultConfig; a job config's arena section is decoded
+// onto it, so that a field present in the file means its value and an absent one the default. Go callers
+// start from DefaultConfig too. Config.Validate gives the bounds.
 type Config struct {
-	MinPassingTests int           `yaml:"min_passing_tests" json:"min_passing_tests"` // default 5
-	MinChangedFiles int           `yaml:"min_changed_files" json:"min_changed_files"` // default 1
-	MinFailingTests int           `yaml:"min_failing_tests" json:"min_failing_tests"` // default 1
-	FlakeRuns       int           `yaml:"flake_runs" json:"flake_runs"`               // default 2
-	NAttempts       int           `yaml:"n_attempts" json:"n_attempts"`               // default 8
-	Alpha           float64       `yaml:"alpha" json:"alpha"`                         // default 0.8
-	Containers      int           `yaml:"containers" json:"containers"`               // parallel test runs; default 2
-	TestTimeout     time.Duration `yaml:"test_timeout" json:"test_timeout"`           // one test run; default 5m
-	SolverTurns     int           `yaml:"solver_turns" json:"solver_turns"`           // default 6
-	SolverTime      time.Duration `yaml:"solver_time" json:"solver_time"`             // wall-clock budget per attempt; default 5m
-	InjectorTurns   int           `yaml:"injector_turns" json:"injector_turns"`       // default 4
-	Order2Share     float64       `yaml:"order2_share" json:"order2_share"`           // share of solver work on order-2 bugs; default 0.25
-	WarmPool        int           `yaml:"warm_pool" json:"warm_pool"`                 // pre-started containers per sandbox kind; default 1, negative: none
-	// Hide is how many F2P tests the weakening must hide: all (the default) or some (at least one, the
-	// paper's looser check).
-	Hide string `yaml:"hide,omitempty" json:"hide,omitempty"`
+	MinPassingTests int     `yaml:"min_passing_tests" json:"min_passing_tests"`
+	MinChangedFiles int     `yaml:"min_changed_files" json:"min_changed_files"`
+	MinFailingTests int     `yaml:"min_failing_tests" json:"min_failing_tests"`
+	FlakeRuns       int     `yaml:"flake_runs" json:"flake_runs"` // original runs and bug runs each
+	NAttempts       int     `yaml:"n_attempts" json:"n_attempts"`
+	Alpha           float64 `yaml:"alpha" json:"alpha"`
+	// Containers caps the sandboxes alive at once, warm-pool containers included; the arena's goroutine
+	// counts follow from it (see Budget).
+	Containers  int           `yaml:"containers" json:"containers"`
+	TestTimeout time.Duration `yaml:"test_timeout" json:"test_timeout"` // the most one test run may take; see timeoutFor
+	SolverTurns int           `yaml:"solver_turns" json:"solver_turns"`
+	SolverTime  time.Duration `yaml:"solver_time" json:"solver_time"` // wall-clock budget per attempt
+	// InjectorTurns is the native agent's changes tried per injector episode.
+	InjectorTurns int     `yaml:"injector_turns" json:"injector_turns"`
+	Order2Share   float64 `yaml:"order2_share" json:"order2_share"` // share of solver work on order-2 bugs
+	WarmPool      int     `yaml:"warm_pool" json:"warm_pool"`       // pre-started containers per sandbox kind; 0: none
+	// Hide is how many F2P tests the weakening must hide: all or some (at least one, the paper's looser check).
+	Hide string `yaml:"hide" json:"hide"`
 	// AllowBuildErrors accepts bugs whose run does not build or collect (off by default: the paper's prompts
 	// forbid them, and a compile error makes every test of the package fail at once).
-	AllowBuildErrors bool `yaml:"allow_build_errors,omitempty" json:"allow_build_errors,omitempty"`
+	AllowBuildErrors bool `yaml:"allow_build_errors" json:"allow_build_errors"`
 
 	// Budgets of agents that write code (agent: llm): their turns per episode. The native agent's turns
 	// follow from SolverTurns and InjectorTurns instead. A solver's wall clock is SolverTime for every agent.
-	InjectorMaxTurns int `yaml:"injector_max_turns,omitempty" json:"injector_max_turns,omitempty"` // default 40
-	SolverMaxTurns   int `yaml:"solver_max_turns,omitempty" json:"solver_max_turns,omitempty"`     // default 40
-	// InjectorTime is an injector episode's wall clock, for every agent (default 30m).
-	InjectorTime time.Duration `yaml:"injector_time,omitempty" json:"injector_time,omitempty"`
+	InjectorMaxTurns int `yaml:"injector_max_turns" json:"injector_max_turns"`
+	SolverMaxTurns   int `yaml:"solver_max_turns" json:"solver_max_turns"`
+	// InjectorTime is an injector episode's wall clock, for every agent.
+	InjectorTime time.Duration `yaml:"injector_time" json:"injector_time"`
 }
 
 // Choices of Config.Hide.
@@ -49,49 +56,32 @@ const (
 	HideSome = "some"
 )
 
-// WithDefaults fills unset fields.
-func (c Config) WithDefaults() Config {
-	def := func(v *int, d int) {
-		if *v <= 0 {
-			*v = d
-		}
+// DefaultConfig is the defaults table: the value of every setting a job config leaves out.
+func DefaultConfig() Config {
+	return Config{
+		MinPassingTests:  5,
+		MinChangedFiles:  1,
+		MinFailingTests:  1,
+		FlakeRuns:        repos.DefaultFlakeRuns,
+		NAttempts:        8,
+		Alpha:            rewards.DefaultAlpha,
+		Containers:       2,
+		TestTimeout:      5 * time.Minute,
+		SolverTurns:      6,
+		SolverTime:       5 * time.Minute,
+		InjectorTurns:    4,
+		Order2Share:      0.25,
+		WarmPool:         1,
+		Hide:             HideAll,
+		InjectorMaxTurns: 40,
+		SolverMaxTurns:   40,
+		InjectorTime:     30 * time.Minute,
 	}
-	def(&c.MinPassingTests, 5)
-	def(&c.MinChangedFiles, 1)
-	def(&c.MinFailingTests, 1)
-	def(&c.FlakeRuns, 2)
-	def(&c.NAttempts, 8)
-	def(&c.Containers, 2)
-	def(&c.SolverTurns, 6)
-	def(&c.InjectorTurns, 4)
-	def(&c.InjectorMaxTurns, 40)
-	def(&c.SolverMaxTurns, 40)
-	if c.InjectorTime <= 0 {
-		c.InjectorTime = 30 * time.Minute
-	}
-	if c.Alpha == 0 {
-		c.Alpha = 0.8
-	}
-	if c.TestTimeout <= 0 {
-		c.TestTimeout = 5 * time.Minute
-	}
-	if c.SolverTime <= 0 {
-		c.SolverTime = 5 * time.Minute
-	}
-	if c.Order2Share == 0 {
-		c.Order2Share = 0.25
-	}
-	if c.Hide == "" {
-		c.Hide = HideAll
-	}
-	if c.WarmPool == 0 {
-		c.WarmPool = 1
-	}
-	return c
 }
 
 // Arena carries out the protocol for one job: it owns no containers itself but starts them through a
-// sandbox provider, at most Config.Containers test runs at once.
+// sandbox provider whose budget is Config.Containers (see Budget); every unit of work holds at most one
+// sandbox per goroutine, and runs at most Config.Containers goroutines.
 type Arena struct {
 	sandboxes sandbox.Provider
 	job       string
@@ -162,12 +152,13 @@ func (a *Arena) release(sb sandbox.Sandbox) {
 // Wait waits until every sandbox the arena started is closed.
 func (a *Arena) Wait() { a.closing.Wait() }
 
-// New returns an Arena for job that starts sandboxes through p.
+// New returns an Arena for job that starts sandboxes through p, with cfg as it is (start from DefaultConfig;
+// cfg.Validate says whether it can run).
 func New(p sandbox.Provider, job string, cfg Config, log *slog.Logger) *Arena {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Arena{sandboxes: p, job: job, cfg: cfg.WithDefaults(), log: log, metrics: &Metrics{}, originals: map[string]*originalEntry{},
+	return &Arena{sandboxes: p, job: job, cfg: cfg, log: log, metrics: &Metrics{}, originals: map[string]*originalEntry{},
 		slowest: map[string]time.Duration{}}
 }
 

@@ -8,7 +8,7 @@ import (
 )
 
 func TestTimeoutFor(t *testing.T) {
-	a := New(nil, "job", Config{TestTimeout: 5 * time.Minute}, nil)
+	a := New(nil, "job", conf(func(c *Config) { c.TestTimeout = 5 * time.Minute }), nil)
 	fast := &artifact.Artifact{TestScript: "fast"}
 	slow := &artifact.Artifact{TestScript: "slow"}
 	if got := a.timeoutFor(fast); got != 5*time.Minute {

@@ -128,9 +128,10 @@ func runJob(ctx context.Context, out io.Writer, dbPath, resume string, args []st
 	} else if n > 0 {
 		fmt.Fprintf(out, "removed %d sandbox(es) left by processes that are gone\n", n)
 	}
-	acfg := cfg.Arena.WithDefaults()
-	budget := docker.NewBudget(max(2, acfg.Containers*2))
-	provider, err := docker.New(cli, docker.WithBudget(budget), docker.WithOwner(owner), docker.WithWarmPool(acfg.WarmPool))
+	// arena.containers is the one budget: every container of the job (baselines, episodes, test runs, the
+	// warm pool) comes from this provider and counts against it.
+	budget := docker.NewBudget(cfg.Arena.Containers)
+	provider, err := docker.New(cli, docker.WithBudget(budget), docker.WithOwner(owner), docker.WithWarmPool(cfg.Arena.WarmPool))
 	if err != nil {
 		return err
 	}
