@@ -1,6 +1,7 @@
 package arena
 
 import (
+	"cmp"
 	"maps"
 	"slices"
 	"strings"
@@ -177,7 +178,7 @@ func TestJudgeWeaken(t *testing.T) {
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
-			cfg := conf(func(c *Config) { c.Hide = tt.hide })
+			cfg := conf(func(c *Config) { c.Hide = cmp.Or(tt.hide, c.Hide) })
 			v := judgeWeaken(cfg, f2p, tt.run, tt.removed)
 			if tt.wantReject == "" && v.Rejection != "" {
 				t.Fatalf("rejected: %s", v.Rejection)
