@@ -420,7 +420,7 @@ func (r *Runner) loadBug(ctx context.Context, b store.Bug) (*Repo, *Bug, error) 
 	if err != nil {
 		return nil, nil, err
 	}
-	diffs, err := artifact.Check(art, repo.Dir, artifact.CheckOptions{MinChangedFiles: 1, Parsers: repo.Parsers, IsTestFile: repo.IsTestFile})
+	diffs, err := artifact.Check(art, repo.Dir, repo.CheckOptions(1))
 	if err != nil {
 		return nil, nil, fmt.Errorf("bug %s: its artifact no longer passes the static check: %w", b.ID, err)
 	}

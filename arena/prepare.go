@@ -8,7 +8,6 @@ import (
 
 	"github.com/selfplay-swe/ssr/repos"
 	"github.com/selfplay-swe/ssr/repos/examples"
-	"github.com/selfplay-swe/ssr/repos/plugin"
 )
 
 // Prepare builds (or reuses) each repository's image with the builder and opens its language plugin,
@@ -54,19 +53,12 @@ func hostRepo(ctx context.Context, b *repos.Builder, r repos.Repo) (*Repo, error
 	if co == nil {
 		return nil, fmt.Errorf("%s: image-only repositories are not supported by the native agent yet (it needs the code on the host)", r.Name)
 	}
-	desc, err := lang.Describe(ctx, &plugin.DescribeRequest{})
+	repo, err := RepoAt(ctx, lang, r.Name, co.Dir, co.Files)
 	if err != nil {
 		return nil, err
 	}
-	tf, err := lang.TestFiles(ctx, &plugin.TestFilesRequest{Files: co.Files})
-	if err != nil {
-		return nil, err
-	}
-	return &Repo{
-		Name: r.Name, Dir: co.Dir, Commit: co.Commit, Files: co.Files,
-		Lang: lang, Language: desc.Name, Parsers: desc.Parsers, TestFiles: tf.TestFiles, Sources: tf.Sources, Warnings: tf.Warnings,
-		Limits: r.Limits.Sandbox(),
-	}, nil
+	repo.Commit, repo.Limits, repo.Excluded = co.Commit, r.Limits.Sandbox(), r.Excluded
+	return repo, nil
 }
 
 // ReposOf lists the repositories a job config names: its built-in examples, then its manifest's entries

@@ -164,11 +164,7 @@ func (a *Arena) Validate(ctx context.Context, repo *Repo, art *artifact.Artifact
 // staticStep is step 1; it returns the parsed diffs. A rejection is recorded in rep, not returned.
 func (a *Arena) staticStep(repo *Repo, art *artifact.Artifact, rep *Report) (*artifact.Diffs, error) {
 	rep.Step = "static"
-	diffs, err := artifact.Check(art, repo.Dir, artifact.CheckOptions{
-		MinChangedFiles: a.cfg.MinChangedFiles,
-		Parsers:         repo.Parsers,
-		IsTestFile:      repo.IsTestFile,
-	})
+	diffs, err := artifact.Check(art, repo.Dir, repo.CheckOptions(a.cfg.MinChangedFiles))
 	if r, ok := artifact.IsRejection(err); ok {
 		rep.Rejection = r
 		return nil, nil
@@ -178,6 +174,14 @@ func (a *Arena) staticStep(repo *Repo, art *artifact.Artifact, rep *Report) (*ar
 	}
 	rep.Diffs = diffs
 	return diffs, nil
+}
+
+// StaticCheck is validation's step 1 alone: the parsed diffs, or the rejection. `ssr artifact check` gives
+// the same answer for the same repository (both use Repo.CheckOptions).
+func (a *Arena) StaticCheck(repo *Repo, art *artifact.Artifact) (*artifact.Diffs, *artifact.Rejection, error) {
+	rep := &Report{}
+	diffs, err := a.staticStep(repo, art, rep)
+	return diffs, rep.Rejection, err
 }
 
 // originalStep is steps 2 and 3 over the original runs.
