@@ -66,7 +66,7 @@ func DefaultConfig() Config {
 		NAttempts:        8,
 		Alpha:            rewards.DefaultAlpha,
 		Containers:       2,
-		TestTimeout:      5 * time.Minute,
+		TestTimeout:      repos.DefaultTestTimeout,
 		SolverTurns:      6,
 		SolverTime:       5 * time.Minute,
 		InjectorTurns:    4,
@@ -94,42 +94,54 @@ type Arena struct {
 
 	closing conc.WaitGroup // sandboxes being removed off the critical path
 
-	slowest map[string]time.Duration // test script → its slowest original run, for timeouts
+	slowest map[string]time.Duration // image id + test script → its slowest original run, for timeouts
 }
 
 // Test runs of a changed tree get a time limit derived from the original runs of the same script: a mutation
 // that makes a loop endless should cost a minute, not the whole test_timeout, and a loaded machine must not
 // kill a healthy run (5× a 2 s run is 10 s, which two busy cores exceed). The precedence, in one place:
 //
-//   - an original run (nothing known yet): test_timeout;
-//   - every later run of that script: max(timeoutFactor × the slowest original run, that run + timeoutSlack),
-//     at most test_timeout;
+//   - an original run (nothing known yet), and the baseline: the repository's limit, originalTimeout: its
+//     manifest entry's limits.timeout, else the job's test_timeout (repos.TestTimeout, which `ssr repos
+//     test` uses too);
+//   - every later run of that script on that image: max(timeoutFactor × the slowest original run, that run +
+//     timeoutSlack), at most the repository's limit;
 //   - a bug run killed at its limit is repeated once with twice the limit before its verdict counts.
+//
+// The caches of original runs (the baseline's and Arena.original's) key on the image, script, parser and
+// this limit.
 const (
 	timeoutFactor = 5
 	timeoutSlack  = time.Minute
 )
 
-// noteDuration remembers how long the original state's runs of art's script took.
-func (a *Arena) noteDuration(art *artifact.Artifact, runs []*TestRun) {
+// originalTimeout is the time limit of a run of repo's original code.
+func (a *Arena) originalTimeout(repo *Repo) time.Duration {
+	return repos.TestTimeout(repos.Repo{Limits: repos.Limits{Timeout: repo.Timeout}}, a.cfg.TestTimeout)
+}
+
+// noteDuration remembers how long the original state's runs of art's script on repo took.
+func (a *Arena) noteDuration(repo *Repo, art *artifact.Artifact, runs []*TestRun) {
 	var slowest time.Duration
 	for _, r := range runs {
 		slowest = max(slowest, r.Duration)
 	}
+	key := repo.ImageID + "\x00" + art.TestScript
 	a.mu.Lock()
-	a.slowest[art.TestScript] = max(a.slowest[art.TestScript], slowest)
+	a.slowest[key] = max(a.slowest[key], slowest)
 	a.mu.Unlock()
 }
 
-// timeoutFor is the time limit of one run of art's test script.
-func (a *Arena) timeoutFor(art *artifact.Artifact) time.Duration {
+// timeoutFor is the time limit of one run of art's test script on repo.
+func (a *Arena) timeoutFor(repo *Repo, art *artifact.Artifact) time.Duration {
 	a.mu.Lock()
-	slowest, ok := a.slowest[art.TestScript]
+	slowest, ok := a.slowest[repo.ImageID+"\x00"+art.TestScript]
 	a.mu.Unlock()
+	limit := a.originalTimeout(repo)
 	if !ok {
-		return a.cfg.TestTimeout
+		return limit
 	}
-	return derivedTimeout(slowest, a.cfg.TestTimeout)
+	return derivedTimeout(slowest, limit)
 }
 
 // derivedTimeout is the time limit of a run whose script's slowest original run took slowest.

@@ -10,8 +10,9 @@ import (
 	"github.com/selfplay-swe/ssr/repos/examples"
 )
 
-// Prepare builds (or reuses) each repository's image with the builder and opens its language plugin,
-// giving the arena's view of it.
+// Prepare builds (or reuses) each repository's image with the builder, opens its language plugin and takes
+// its baseline (b.Baseline, cached; the builder's WithFlakeRuns and WithTestTimeout should be the job's
+// flake_runs and test_timeout), giving the arena's view of it.
 func Prepare(ctx context.Context, b *repos.Builder, list []repos.Repo) ([]*Repo, error) {
 	out := make([]*Repo, 0, len(list))
 	for _, r := range list {
@@ -24,6 +25,9 @@ func Prepare(ctx context.Context, b *repos.Builder, list []repos.Repo) ([]*Repo,
 			return nil, err
 		}
 		repo.Image, repo.ImageID, repo.Env = img.Ref, img.ID, img.Env
+		if repo.Baseline, err = b.Baseline(ctx, r, img); err != nil {
+			return nil, err
+		}
 		out = append(out, repo)
 	}
 	return out, nil
@@ -58,6 +62,7 @@ func hostRepo(ctx context.Context, b *repos.Builder, r repos.Repo) (*Repo, error
 		return nil, err
 	}
 	repo.Commit, repo.Limits, repo.Excluded = co.Commit, r.Limits.Sandbox(), r.Excluded
+	repo.TestCommand, repo.Timeout = r.TestCommand, r.Limits.Timeout
 	return repo, nil
 }
 

@@ -31,6 +31,8 @@ type Repo struct {
 	Warnings     []string        // what the plugin says a user should read once (an untested nested module, say)
 	Env          []string        // KEY=VALUE for every test run (the plugin recipe's env)
 	Limits       sandbox.Limits  // per-repo sandbox limits
+	TestCommand  string          // the manifest's test_command: the full suite's and every artifact's script; "" for the plugin's
+	Timeout      time.Duration   // the manifest's limits.timeout; 0: the job's test_timeout (repos.TestTimeout)
 	// Baseline is the repository's whole-suite baseline (repos.Builder.Baseline): the script and parser the
 	// injector runs, and the tests that may become F2P or P2P tests. Nil until Prepare records it.
 	Baseline *repos.Baseline

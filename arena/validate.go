@@ -254,7 +254,7 @@ func (a *Arena) bugRuns(ctx context.Context, repo *Repo, state *overlay, art *ar
 	p := pool.New().WithContext(ctx).WithCancelOnError().WithMaxGoroutines(a.cfg.Containers)
 	for i := range counted {
 		p.Go(func(ctx context.Context) error {
-			limit := a.timeoutFor(art)
+			limit := a.timeoutFor(repo, art)
 			run, err := a.runTestsFor(ctx, repo, "bug", state, art, limit)
 			if err != nil {
 				return err
@@ -331,10 +331,12 @@ func definitionsRemoved(ctx context.Context, repo *Repo, weakened *overlay, ids 
 	return removed, nil
 }
 
-// original runs the oracle on the original code FlakeRuns times (in parallel) and caches the outcome.
+// original runs the oracle on the original code FlakeRuns times (in parallel) and caches the outcome per
+// image, script, parser and time limit; the full suite's runs are the repository's baseline (baseline.go).
+// Tests the manifest excludes never count as passing.
 func (a *Arena) original(ctx context.Context, repo *Repo, art *artifact.Artifact) (*originalEntry, error) {
 	h := sha256.New()
-	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%s", repo.ImageID, repo.Image, art.TestScript, art.Parser.Builtin, art.Parser.Script)
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%s\x00%s", repo.ImageID, repo.Image, art.TestScript, art.Parser.Builtin, art.Parser.Script, a.originalTimeout(repo))
 	key := hex.EncodeToString(h.Sum(nil))
 	a.mu.Lock()
 	e, ok := a.originals[key]
@@ -355,6 +357,20 @@ func (a *Arena) original(ctx context.Context, repo *Repo, art *artifact.Artifact
 		return e, nil
 	}
 	defer close(e.done)
+	if runs, ok, err := a.baselineRuns(ctx, repo, art); ok || err != nil {
+		if err != nil {
+			e.err = err
+			a.mu.Lock()
+			delete(a.originals, key)
+			a.mu.Unlock()
+			return nil, err
+		}
+		e.runs = runs
+		a.noteDuration(repo, art, runs)
+		passing, flaky := originalVerdict(runs)
+		e.passing, e.flaky = repo.withoutExcluded(passing), flaky
+		return e, nil
+	}
 	runs := make([]*TestRun, a.cfg.FlakeRuns)
 	p := pool.New().WithContext(ctx).WithCancelOnError().WithMaxGoroutines(a.cfg.Containers)
 	for i := range runs {
@@ -372,8 +388,9 @@ func (a *Arena) original(ctx context.Context, repo *Repo, art *artifact.Artifact
 		return nil, err
 	}
 	e.runs = runs
-	a.noteDuration(art, runs)
-	e.passing, e.flaky = originalVerdict(runs)
+	a.noteDuration(repo, art, runs)
+	passing, flaky := originalVerdict(runs)
+	e.passing, e.flaky = repo.withoutExcluded(passing), flaky
 	return e, nil
 }
 

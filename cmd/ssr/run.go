@@ -139,15 +139,15 @@ func runJob(ctx context.Context, out io.Writer, dbPath, resume string, args []st
 	host := plugin.NewHost()
 	defer host.Close()
 
-	builder := repos.NewBuilder(cli, provider, repos.HostLanguages{Host: host}, repos.WithProgress(out))
+	// The job's baselines are `ssr repos test`'s, run and cached alike (flake_runs runs, test_timeout limit).
+	builder := repos.NewBuilder(cli, provider, repos.HostLanguages{Host: host}, repos.WithProgress(out),
+		repos.WithFlakeRuns(cfg.Arena.FlakeRuns), repos.WithTestTimeout(cfg.Arena.TestTimeout))
 	prepared, err := arena.Prepare(ctx, builder, list)
 	if err != nil {
 		return err
 	}
-	for _, r := range prepared {
-		if err := st.PutRepo(ctx, store.Repo{Job: job.ID, Name: r.Name, ImageRef: r.Image, ImageID: r.ImageID, Commit: r.Commit, Language: r.Language}); err != nil {
-			return err
-		}
+	if err := arena.RecordBaselines(ctx, st, job.ID, prepared); err != nil {
+		return err
 	}
 	if err := st.SetJobStatus(ctx, job.ID, store.JobRunning, owner.String()); err != nil {
 		return err
