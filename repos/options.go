@@ -11,9 +11,9 @@ import (
 type Option func(*config)
 
 type config struct {
-	cacheDir  string
-	progress  io.Writer
-	now       func() time.Time
+	cacheDir    string
+	progress    io.Writer
+	now         func() time.Time
 	flakeRuns   int
 	testTimeout time.Duration
 	job         string
