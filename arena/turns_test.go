@@ -42,7 +42,6 @@ func TestNextRepoTakesTurns(t *testing.T) {
 	}
 }
 
-
 // TestWallTimeBoundsTheJob: limits.wall_time stops work in flight at the limit (not at the end of the unit
 // of work), every repository gets an injector episode before any gets a second bug, and what the limit cut
 // short is finished by the next run of the job, nothing lost.
