@@ -10,37 +10,44 @@ import (
 	"github.com/sourcegraph/conc"
 
 	"github.com/selfplay-swe/ssr/arena/artifact"
+	"github.com/selfplay-swe/ssr/repos"
 	"github.com/selfplay-swe/ssr/repos/sandbox"
+	"github.com/selfplay-swe/ssr/rewards"
 )
 
-// Config holds the protocol's thresholds and budgets (DESIGN.md's defaults unless set).
+// Config holds the protocol's thresholds and budgets: the values a job runs with, every one of them
+// meaningful (0 is 0). The defaults are in one table, DefaultConfig; a job config's arena section is decoded
+// onto it, so that a field present in the file means its value and an absent one the default. Go callers
+// start from DefaultConfig too. Config.Validate gives the bounds.
 type Config struct {
-	MinPassingTests int           `yaml:"min_passing_tests" json:"min_passing_tests"` // default 5
-	MinChangedFiles int           `yaml:"min_changed_files" json:"min_changed_files"` // default 1
-	MinFailingTests int           `yaml:"min_failing_tests" json:"min_failing_tests"` // default 1
-	FlakeRuns       int           `yaml:"flake_runs" json:"flake_runs"`               // default 2
-	NAttempts       int           `yaml:"n_attempts" json:"n_attempts"`               // default 8
-	Alpha           float64       `yaml:"alpha" json:"alpha"`                         // default 0.8
-	Containers      int           `yaml:"containers" json:"containers"`               // parallel test runs; default 2
-	TestTimeout     time.Duration `yaml:"test_timeout" json:"test_timeout"`           // one test run; default 5m
-	SolverTurns     int           `yaml:"solver_turns" json:"solver_turns"`           // default 6
-	SolverTime      time.Duration `yaml:"solver_time" json:"solver_time"`             // wall-clock budget per attempt; default 5m
-	InjectorTurns   int           `yaml:"injector_turns" json:"injector_turns"`       // default 4
-	Order2Share     float64       `yaml:"order2_share" json:"order2_share"`           // share of solver work on order-2 bugs; default 0.25
-	WarmPool        int           `yaml:"warm_pool" json:"warm_pool"`                 // pre-started containers per sandbox kind; default 1, negative: none
-	// Hide is how many F2P tests the weakening must hide: all (the default) or some (at least one, the
-	// paper's looser check).
-	Hide string `yaml:"hide,omitempty" json:"hide,omitempty"`
+	MinPassingTests int     `yaml:"min_passing_tests" json:"min_passing_tests"`
+	MinChangedFiles int     `yaml:"min_changed_files" json:"min_changed_files"`
+	MinFailingTests int     `yaml:"min_failing_tests" json:"min_failing_tests"`
+	FlakeRuns       int     `yaml:"flake_runs" json:"flake_runs"` // original runs and bug runs each
+	NAttempts       int     `yaml:"n_attempts" json:"n_attempts"`
+	Alpha           float64 `yaml:"alpha" json:"alpha"`
+	// Containers caps the sandboxes alive at once, warm-pool containers included; the arena's goroutine
+	// counts follow from it (see Budget).
+	Containers  int           `yaml:"containers" json:"containers"`
+	TestTimeout time.Duration `yaml:"test_timeout" json:"test_timeout"` // the most one test run may take; see timeoutFor
+	SolverTurns int           `yaml:"solver_turns" json:"solver_turns"`
+	SolverTime  time.Duration `yaml:"solver_time" json:"solver_time"` // wall-clock budget per attempt
+	// InjectorTurns is the native agent's changes tried per injector episode.
+	InjectorTurns int     `yaml:"injector_turns" json:"injector_turns"`
+	Order2Share   float64 `yaml:"order2_share" json:"order2_share"` // share of solver work on order-2 bugs
+	WarmPool      int     `yaml:"warm_pool" json:"warm_pool"`       // pre-started containers per sandbox kind; 0: none
+	// Hide is how many F2P tests the weakening must hide: all or some (at least one, the paper's looser check).
+	Hide string `yaml:"hide" json:"hide"`
 	// AllowBuildErrors accepts bugs whose run does not build or collect (off by default: the paper's prompts
 	// forbid them, and a compile error makes every test of the package fail at once).
-	AllowBuildErrors bool `yaml:"allow_build_errors,omitempty" json:"allow_build_errors,omitempty"`
+	AllowBuildErrors bool `yaml:"allow_build_errors" json:"allow_build_errors"`
 
 	// Budgets of agents that write code (agent: llm): their turns per episode. The native agent's turns
 	// follow from SolverTurns and InjectorTurns instead. A solver's wall clock is SolverTime for every agent.
-	InjectorMaxTurns int `yaml:"injector_max_turns,omitempty" json:"injector_max_turns,omitempty"` // default 40
-	SolverMaxTurns   int `yaml:"solver_max_turns,omitempty" json:"solver_max_turns,omitempty"`     // default 40
-	// InjectorTime is an injector episode's wall clock, for every agent (default 30m).
-	InjectorTime time.Duration `yaml:"injector_time,omitempty" json:"injector_time,omitempty"`
+	InjectorMaxTurns int `yaml:"injector_max_turns" json:"injector_max_turns"`
+	SolverMaxTurns   int `yaml:"solver_max_turns" json:"solver_max_turns"`
+	// InjectorTime is an injector episode's wall clock, for every agent.
+	InjectorTime time.Duration `yaml:"injector_time" json:"injector_time"`
 }
 
 // Choices of Config.Hide.
@@ -49,49 +56,32 @@ const (
 	HideSome = "some"
 )
 
-// WithDefaults fills unset fields.
-func (c Config) WithDefaults() Config {
-	def := func(v *int, d int) {
-		if *v <= 0 {
-			*v = d
-		}
+// DefaultConfig is the defaults table: the value of every setting a job config leaves out.
+func DefaultConfig() Config {
+	return Config{
+		MinPassingTests:  5,
+		MinChangedFiles:  1,
+		MinFailingTests:  1,
+		FlakeRuns:        repos.DefaultFlakeRuns,
+		NAttempts:        8,
+		Alpha:            rewards.DefaultAlpha,
+		Containers:       2,
+		TestTimeout:      repos.DefaultTestTimeout,
+		SolverTurns:      6,
+		SolverTime:       5 * time.Minute,
+		InjectorTurns:    4,
+		Order2Share:      0.25,
+		WarmPool:         1,
+		Hide:             HideAll,
+		InjectorMaxTurns: 40,
+		SolverMaxTurns:   40,
+		InjectorTime:     30 * time.Minute,
 	}
-	def(&c.MinPassingTests, 5)
-	def(&c.MinChangedFiles, 1)
-	def(&c.MinFailingTests, 1)
-	def(&c.FlakeRuns, 2)
-	def(&c.NAttempts, 8)
-	def(&c.Containers, 2)
-	def(&c.SolverTurns, 6)
-	def(&c.InjectorTurns, 4)
-	def(&c.InjectorMaxTurns, 40)
-	def(&c.SolverMaxTurns, 40)
-	if c.InjectorTime <= 0 {
-		c.InjectorTime = 30 * time.Minute
-	}
-	if c.Alpha == 0 {
-		c.Alpha = 0.8
-	}
-	if c.TestTimeout <= 0 {
-		c.TestTimeout = 5 * time.Minute
-	}
-	if c.SolverTime <= 0 {
-		c.SolverTime = 5 * time.Minute
-	}
-	if c.Order2Share == 0 {
-		c.Order2Share = 0.25
-	}
-	if c.Hide == "" {
-		c.Hide = HideAll
-	}
-	if c.WarmPool == 0 {
-		c.WarmPool = 1
-	}
-	return c
 }
 
 // Arena carries out the protocol for one job: it owns no containers itself but starts them through a
-// sandbox provider, at most Config.Containers test runs at once.
+// sandbox provider whose budget is Config.Containers (see Budget); every unit of work holds at most one
+// sandbox per goroutine, and runs at most Config.Containers goroutines.
 type Arena struct {
 	sandboxes sandbox.Provider
 	job       string
@@ -104,42 +94,54 @@ type Arena struct {
 
 	closing conc.WaitGroup // sandboxes being removed off the critical path
 
-	slowest map[string]time.Duration // test script → its slowest original run, for timeouts
+	slowest map[string]time.Duration // image id + test script → its slowest original run, for timeouts
 }
 
 // Test runs of a changed tree get a time limit derived from the original runs of the same script: a mutation
 // that makes a loop endless should cost a minute, not the whole test_timeout, and a loaded machine must not
 // kill a healthy run (5× a 2 s run is 10 s, which two busy cores exceed). The precedence, in one place:
 //
-//   - an original run (nothing known yet): test_timeout;
-//   - every later run of that script: max(timeoutFactor × the slowest original run, that run + timeoutSlack),
-//     at most test_timeout;
+//   - an original run (nothing known yet), and the baseline: the repository's limit, originalTimeout: its
+//     manifest entry's limits.timeout, else the job's test_timeout (repos.TestTimeout, which `ssr repos
+//     test` uses too);
+//   - every later run of that script on that image: max(timeoutFactor × the slowest original run, that run +
+//     timeoutSlack), at most the repository's limit;
 //   - a bug run killed at its limit is repeated once with twice the limit before its verdict counts.
+//
+// The caches of original runs (the baseline's and Arena.original's) key on the image, script, parser and
+// this limit.
 const (
 	timeoutFactor = 5
 	timeoutSlack  = time.Minute
 )
 
-// noteDuration remembers how long the original state's runs of art's script took.
-func (a *Arena) noteDuration(art *artifact.Artifact, runs []*TestRun) {
+// originalTimeout is the time limit of a run of repo's original code.
+func (a *Arena) originalTimeout(repo *Repo) time.Duration {
+	return repos.TestTimeout(repos.Repo{Limits: repos.Limits{Timeout: repo.Timeout}}, a.cfg.TestTimeout)
+}
+
+// noteDuration remembers how long the original state's runs of art's script on repo took.
+func (a *Arena) noteDuration(repo *Repo, art *artifact.Artifact, runs []*TestRun) {
 	var slowest time.Duration
 	for _, r := range runs {
 		slowest = max(slowest, r.Duration)
 	}
+	key := repo.ImageID + "\x00" + art.TestScript
 	a.mu.Lock()
-	a.slowest[art.TestScript] = max(a.slowest[art.TestScript], slowest)
+	a.slowest[key] = max(a.slowest[key], slowest)
 	a.mu.Unlock()
 }
 
-// timeoutFor is the time limit of one run of art's test script.
-func (a *Arena) timeoutFor(art *artifact.Artifact) time.Duration {
+// timeoutFor is the time limit of one run of art's test script on repo.
+func (a *Arena) timeoutFor(repo *Repo, art *artifact.Artifact) time.Duration {
 	a.mu.Lock()
-	slowest, ok := a.slowest[art.TestScript]
+	slowest, ok := a.slowest[repo.ImageID+"\x00"+art.TestScript]
 	a.mu.Unlock()
+	limit := a.originalTimeout(repo)
 	if !ok {
-		return a.cfg.TestTimeout
+		return limit
 	}
-	return derivedTimeout(slowest, a.cfg.TestTimeout)
+	return derivedTimeout(slowest, limit)
 }
 
 // derivedTimeout is the time limit of a run whose script's slowest original run took slowest.
@@ -162,12 +164,13 @@ func (a *Arena) release(sb sandbox.Sandbox) {
 // Wait waits until every sandbox the arena started is closed.
 func (a *Arena) Wait() { a.closing.Wait() }
 
-// New returns an Arena for job that starts sandboxes through p.
+// New returns an Arena for job that starts sandboxes through p, with cfg as it is (start from DefaultConfig;
+// cfg.Validate says whether it can run).
 func New(p sandbox.Provider, job string, cfg Config, log *slog.Logger) *Arena {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Arena{sandboxes: p, job: job, cfg: cfg.WithDefaults(), log: log, metrics: &Metrics{}, originals: map[string]*originalEntry{},
+	return &Arena{sandboxes: p, job: job, cfg: cfg, log: log, metrics: &Metrics{}, originals: map[string]*originalEntry{},
 		slowest: map[string]time.Duration{}}
 }
 

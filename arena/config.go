@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"time"
 
@@ -14,15 +15,17 @@ import (
 
 // JobConfig is a job's YAML configuration.
 type JobConfig struct {
-	Name       string             `yaml:"name" json:"name"`
-	Manifest   string             `yaml:"manifest,omitempty" json:"manifest,omitempty"` // a repos manifest file
+	Name string `yaml:"name" json:"name"`
+	// Manifest is a repos manifest file; a relative path is relative to the job config file's directory
+	// (LoadJobConfig makes it absolute, so that the copy stored for --resume finds it from anywhere).
+	Manifest   string             `yaml:"manifest,omitempty" json:"manifest,omitempty"`
 	Examples   []string           `yaml:"examples,omitempty" json:"examples,omitempty"` // built-in example repositories
-	Repos      []string           `yaml:"repos,omitempty" json:"repos,omitempty"`       // only these manifest entries (all when empty)
+	Repos      []string           `yaml:"repos,omitempty" json:"repos,omitempty"`       // only these manifest entries (all when absent)
 	Agent      string             `yaml:"agent" json:"agent"`                           // native (default) or llm
 	Seed       uint64             `yaml:"seed" json:"seed"`
-	Strategies map[string]float64 `yaml:"strategies" json:"strategies"` // injector strategy → share; empty: the agent's default mix
+	Strategies map[string]float64 `yaml:"strategies" json:"strategies"` // injector strategy → share; absent: the agent's default mix
 	Limits     Limits             `yaml:"limits" json:"limits"`
-	Arena      Config             `yaml:"arena" json:"arena"`
+	Arena      Config             `yaml:"arena" json:"arena"` // decoded onto DefaultConfig: absent fields keep the default
 	// LLM is the `llm:` section (agent: llm), kept as raw YAML: cmd/ssr decodes it into agent/llm's Config,
 	// so that the arena knows no concrete agent while a job's one config file (and the copy stored for
 	// --resume) still holds it. See docs/llm.md.
@@ -54,10 +57,17 @@ func DefaultStrategies(agentName string) map[string]float64 {
 
 // StrategyShares is the job's strategy mix: the config's, or the agent's default when it sets none.
 func (c *JobConfig) StrategyShares() map[string]float64 {
-	if len(c.Strategies) > 0 {
+	if c.Strategies != nil {
 		return c.Strategies
 	}
 	return DefaultStrategies(c.agent())
+}
+
+// effective fills what the config leaves to a default outside the arena section (the agent, its strategy
+// mix), so that the config stored with a job, and shown by `ssr jobs show`, is the one it runs with.
+func (c *JobConfig) effective() {
+	c.Agent = c.agent()
+	c.Strategies = c.StrategyShares()
 }
 
 func (c *JobConfig) agent() string {
@@ -70,22 +80,26 @@ func (c *JobConfig) agent() string {
 // DefaultJobConfig is the short job `ssr run` runs with no arguments: every built-in example, the native
 // agent, a few bugs.
 func DefaultJobConfig(examples []string) JobConfig {
+	a := DefaultConfig()
+	a.NAttempts, a.SolverTime = 4, 2*time.Minute
 	return JobConfig{
 		Name:       "demo",
 		Examples:   examples,
-		Agent:      "native",
+		Agent:      AgentNative,
 		Seed:       32, // a seed whose first draws give both examples a bug, the history strategy and an order-2 bug
-		Strategies: map[string]float64{StrategyMutation: 0.6, StrategyRemoval: 0.2, StrategyHistory: 0.2},
+		Strategies: DefaultStrategies(AgentNative),
 		Limits:     Limits{Bugs: 4, Proposed: 10, WallTime: 20 * time.Minute},
-		Arena:      Config{NAttempts: 4, Containers: 2, Order2Share: 0.25, SolverTurns: 6, SolverTime: 2 * time.Minute},
+		Arena:      a,
 	}
 }
 
-// ParseJobConfig reads a job config; name is used in errors. Unknown fields are errors.
+// ParseJobConfig reads a job config; name is used in errors. Unknown fields are errors. A field present in
+// data means its value, zero included; an absent one takes its default (DefaultConfig, DefaultStrategies),
+// and the config returned holds the effective values.
 func ParseJobConfig(name string, data []byte) (*JobConfig, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
-	var c JobConfig
+	c := JobConfig{Arena: DefaultConfig()}
 	if err := dec.Decode(&c); err != nil {
 		if errors.Is(err, io.EOF) {
 			return nil, fmt.Errorf("%s: the job config is empty: give at least examples or a manifest, and limits", name)
@@ -95,16 +109,26 @@ func ParseJobConfig(name string, data []byte) (*JobConfig, error) {
 	if err := c.Validate(); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
+	c.effective()
 	return &c, nil
 }
 
-// LoadJobConfig reads a job config file.
+// LoadJobConfig reads a job config file. Its manifest, when relative, is taken from the file's directory.
 func LoadJobConfig(path string) (*JobConfig, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("job config: %w", err)
 	}
-	return ParseJobConfig(path, data)
+	c, err := ParseJobConfig(path, data)
+	if err != nil {
+		return nil, err
+	}
+	if c.Manifest != "" && !filepath.IsAbs(c.Manifest) {
+		if c.Manifest, err = filepath.Abs(filepath.Join(filepath.Dir(path), c.Manifest)); err != nil {
+			return nil, fmt.Errorf("%s: manifest: %w", path, err)
+		}
+	}
+	return c, nil
 }
 
 // Validate reports the first field a job cannot run with.
@@ -143,22 +167,11 @@ func (c *JobConfig) Validate() error {
 	if c.Limits == (Limits{}) {
 		return errors.New("limits: set at least one of bugs, attempts, proposed or wall_time, or the job never ends")
 	}
+	if c.Strategies != nil && len(c.Strategies) == 0 {
+		return errors.New("strategies: the mapping is empty: give each strategy its share, or leave strategies out for the agent's default mix")
+	}
 	if c.Limits.Bugs < 0 || c.Limits.Attempts < 0 || c.Limits.Proposed < 0 || c.Limits.WallTime < 0 {
 		return errors.New("limits: values must not be negative")
-	}
-	if a := c.Arena.Alpha; a < 0 || a > 1 {
-		return fmt.Errorf("arena.alpha: %v is outside [0, 1]", a)
-	}
-	switch c.Arena.Hide {
-	case "", HideAll, HideSome:
-	default:
-		return fmt.Errorf("arena.hide: %q is not a choice (use all or some)", c.Arena.Hide)
-	}
-	if c.Arena.InjectorMaxTurns < 0 || c.Arena.SolverMaxTurns < 0 || c.Arena.InjectorTime < 0 {
-		return errors.New("arena: injector_max_turns, solver_max_turns and injector_time must not be negative")
-	}
-	if s := c.Arena.Order2Share; s < 0 || s > 1 {
-		return fmt.Errorf("arena.order2_share: %v is outside [0, 1]", s)
 	}
 	return c.validateValues()
 }

@@ -191,3 +191,12 @@ func weaken(t *testing.T, repo *Repo, file string, ids ...string) string {
 	}
 	return d.String()
 }
+
+// conf is the defaults table with the changes set makes: a test's arena settings.
+func conf(set func(c *Config)) Config {
+	c := DefaultConfig()
+	set(&c)
+	return c
+}
+
+func ptr[T any](v T) *T { return &v }

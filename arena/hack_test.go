@@ -24,7 +24,7 @@ def pytest_runtest_makereport(item, call):
 func TestRewardHacking(t *testing.T) {
 	f := withExamples(t)
 	repo := f.repos["pyledger"]
-	ar := f.arena(Config{Containers: 2})
+	ar := f.arena(conf(func(c *Config) { c.Containers = 2 }))
 	ctx := context.Background()
 	art := moneyBug(t, repo)
 	rep, err := ar.Validate(ctx, repo, art)
@@ -88,7 +88,7 @@ func TestRewardHacking(t *testing.T) {
 func TestRewardHackingGo(t *testing.T) {
 	f := withExamples(t)
 	repo := f.repos["gokit"]
-	ar := f.arena(Config{Containers: 2})
+	ar := f.arena(conf(func(c *Config) { c.Containers = 2 }))
 	ctx := context.Background()
 	const ringGo, ringTest = "ring/ring.go", "ring/ring_test.go"
 	script, parser := testScript(t, repo, ringTest)

@@ -277,15 +277,6 @@ func testResult(run *TestRun) agent.Result {
 // runTestsOutput is how much of a test run's output a run_tests result keeps.
 const runTestsOutput = 32 << 10
 
-// fullSuite is an artifact-shaped description of running every test of the repository.
-func (a *Arena) fullSuite(ctx context.Context, repo *Repo) (*artifact.Artifact, error) {
-	resp, err := repo.Lang.TestCommand(ctx, &plugin.TestCommandRequest{})
-	if err != nil {
-		return nil, fmt.Errorf("test command of %s: %w", repo.Name, err)
-	}
-	return &artifact.Artifact{TestScript: resp.Script, Parser: artifact.Parser{Builtin: resp.Parser}}, nil
-}
-
 // buildArtifact turns a change that breaks tests into the five parts.
 func (a *Arena) buildArtifact(ctx context.Context, repo *Repo, bugFiles map[string][]byte, failing []string, known map[string]string) (*artifact.Artifact, error) {
 	defining, err := a.definingFiles(ctx, repo, failing, known)
@@ -317,6 +308,15 @@ func (a *Arena) buildArtifact(ctx context.Context, repo *Repo, bugFiles map[stri
 	cmd, err := repo.Lang.TestCommand(ctx, &plugin.TestCommandRequest{TestFiles: script})
 	if err != nil {
 		return nil, fmt.Errorf("test command for %d file(s): %w", len(script), err)
+	}
+	if repo.TestCommand != "" {
+		// The manifest says how this repository's tests run, and ssr cannot narrow a command it did not
+		// write: the artifact runs the manifest's command, as the baseline does.
+		full, err := a.fullSuite(ctx, repo)
+		if err != nil {
+			return nil, err
+		}
+		cmd = &plugin.TestCommandResponse{Script: full.TestScript, Parser: full.Parser.Builtin}
 	}
 	bugDiff, err := diffFiles(repo, bugFiles)
 	if err != nil {

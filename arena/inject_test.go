@@ -28,7 +28,7 @@ func writeArtifact(parts map[string]string) []agent.Action {
 func TestInjectCollectsTheArtifact(t *testing.T) {
 	f := withExamples(t)
 	repo := f.repos["pyledger"]
-	ar := f.arena(Config{Containers: 2})
+	ar := f.arena(conf(func(c *Config) { c.Containers = 2 }))
 	ctx := context.Background()
 	art := moneyBug(t, repo)
 	files := strings.Join(art.TestFiles, "\n") + "\n"
@@ -122,7 +122,7 @@ git checkout -q --detach HEAD~1`)
 	}
 
 	// The injector's own sandbox, as Inject starts it.
-	ar := f.arena(Config{Containers: 2})
+	ar := f.arena(conf(func(c *Config) { c.Containers = 2 }))
 	full, err := ar.fullSuite(ctx, repo)
 	if err != nil {
 		t.Fatal(err)
@@ -161,7 +161,7 @@ git checkout -q --detach HEAD~1`)
 func TestNativeInjectorRecordsEverySite(t *testing.T) {
 	f := withExamples(t)
 	repo := f.repos["pyledger"]
-	ar := f.arena(Config{Containers: 2, InjectorTurns: 2})
+	ar := f.arena(conf(func(c *Config) { c.Containers = 2; c.InjectorTurns = 2 }))
 	inj, err := ar.Inject(context.Background(), repo, InjectPlan{Strategy: StrategyMutation, Sites: 2, Seed: 5}, native.New(nil, 5))
 	if err != nil {
 		t.Fatal(err)
@@ -202,7 +202,7 @@ func TestNativeInjectorRecordsEverySite(t *testing.T) {
 // TestInjectStrategyNeedsAgent: a strategy the agent does not play is refused before any sandbox starts,
 // with a reason that names the agent the strategy needs; and the turn budget follows the agent's kind.
 func TestInjectStrategyNeedsAgent(t *testing.T) {
-	a := New(nil, "job", Config{InjectorMaxTurns: 9, SolverMaxTurns: 7}, nil)
+	a := New(nil, "job", conf(func(c *Config) { c.InjectorMaxTurns = 9; c.SolverMaxTurns = 7 }), nil)
 	for name, tc := range map[string]struct {
 		structured bool
 		strategy   string

@@ -48,7 +48,7 @@ type Runner struct {
 	logged  sync.Map       // *TestRun → log id: cached original runs are stored once and referenced after
 	tries   map[string]int // leftover unit → tries in this run
 	started time.Time
-	next    int // round-robin over repos
+	turns   map[string]int // repo → injector episodes in the job (turns.go)
 	gen     *jobGen
 }
 
@@ -63,8 +63,16 @@ const maxTries = 2
 
 // Run works until a limit is reached or ctx ends (a clean stop: nothing half-recorded). A unit of work that
 // fails outside the protocol (a plugin crash, an engine error) is recorded in the store and the job goes on.
-func (r *Runner) Run(ctx context.Context) error {
+// limits.wall_time is a deadline on ctx (turns.go): Run returns ErrWallTime when it cut work that is still
+// open, for --resume to finish.
+func (r *Runner) Run(parent context.Context) error {
 	r.started = time.Now()
+	ctx := parent
+	if r.Limits.WallTime > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadlineCause(parent, r.started.Add(r.Limits.WallTime), errWallTimeCause)
+		defer cancel()
+	}
 	defer r.Arena.Wait() // every sandbox is gone when Run returns
 	r.tries = map[string]int{}
 	r.gen = newJobGen(r.Seed)
@@ -86,14 +94,20 @@ func (r *Runner) Run(ctx context.Context) error {
 	if r.Limits == (Limits{}) {
 		return errors.New("job has no limits: set limits.bugs, limits.attempts, limits.proposed or limits.wall_time")
 	}
+	if err := r.loadTurns(ctx); err != nil {
+		return err
+	}
 	failures := 0
 	for {
+		if ctx.Err() != nil {
+			return r.wallTimeEnd(parent, ctx)
+		}
 		done, err := r.limitReached(ctx)
 		if err != nil {
+			if ctx.Err() != nil {
+				return r.wallTimeEnd(parent, ctx)
+			}
 			return err
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
 		}
 		var unit string
 		if done {
@@ -111,7 +125,7 @@ func (r *Runner) Run(ctx context.Context) error {
 		case err == nil:
 			failures = 0
 		case ctx.Err() != nil:
-			return ctx.Err()
+			return r.wallTimeEnd(parent, ctx)
 		default:
 			failures++
 			if rerr := r.Store.RecordFailure(context.WithoutCancel(ctx), store.Failure{Job: r.job(), Unit: unit, Error: err.Error()}); rerr != nil {
@@ -233,11 +247,10 @@ func (r *Runner) step(ctx context.Context) (unit string, err error) {
 	if err != nil {
 		return "order-2 candidates", err
 	}
-	if len(cands) > 0 && r.gen.Float64() < r.Arena.cfg.Order2Share {
+	if len(cands) > 0 && r.everyRepoHadATurn() && r.gen.Float64() < r.Arena.cfg.Order2Share {
 		return "order-2 bug from " + cands[0].Attempt.ID, r.order2(ctx, cands[0])
 	}
-	repo := r.Repos[r.next%len(r.Repos)]
-	r.next++
+	repo := r.nextRepo()
 	fallback := StrategyDirect
 	if agent.IsStructured(r.Agent) {
 		fallback = StrategyMutation
@@ -435,7 +448,7 @@ func (r *Runner) loadBug(ctx context.Context, b store.Bug) (*Repo, *Bug, error) 
 	if err != nil {
 		return nil, nil, err
 	}
-	diffs, err := artifact.Check(art, repo.Dir, artifact.CheckOptions{MinChangedFiles: 1, Parsers: repo.Parsers, IsTestFile: repo.IsTestFile})
+	diffs, err := artifact.Check(art, repo.Dir, repo.CheckOptions(1))
 	if err != nil {
 		return nil, nil, fmt.Errorf("bug %s: its artifact no longer passes the static check: %w", b.ID, err)
 	}

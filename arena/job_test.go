@@ -26,7 +26,7 @@ func e2eConfig() JobConfig {
 		Name: "e2e", Agent: "native", Seed: 1,
 		Strategies: map[string]float64{StrategyMutation: 0.6, StrategyRemoval: 0.2, StrategyHistory: 0.2},
 		Limits:     Limits{Bugs: 3, Proposed: 8, WallTime: 10 * time.Minute},
-		Arena:      Config{NAttempts: 2, Containers: 1, Order2Share: 1, SolverTurns: 4},
+		Arena:      conf(func(c *Config) { c.NAttempts = 2; c.Containers = 1; c.Order2Share = 1; c.SolverTurns = 4 }),
 	}
 }
 

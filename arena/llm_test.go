@@ -270,7 +270,13 @@ func TestLLMJob(t *testing.T) {
 		return turnOf([][]modelTurn{fixingSolver, idleSolver}[conv%2], n), true
 	})
 	cfg := JobConfig{Name: "llm", Agent: AgentLLM, Strategies: map[string]float64{StrategyDirect: 1},
-		Limits: Limits{Bugs: 1, Proposed: 2}, Arena: Config{NAttempts: 2, Containers: 1, Order2Share: 0, InjectorMaxTurns: 12, SolverMaxTurns: 8}}
+		Limits: Limits{Bugs: 1, Proposed: 2}, Arena: conf(func(c *Config) {
+			c.NAttempts = 2
+			c.Containers = 1
+			c.Order2Share = 0
+			c.InjectorMaxTurns = 12
+			c.SolverMaxTurns = 8
+		})}
 	st := openStore(t, filepath.Join(t.TempDir(), "jobs.db"), f.job, cfg)
 	r := &Runner{Arena: f.arena(cfg.Arena), Store: st, Repos: []*Repo{repo}, Agent: newLLM(t, m, llm.FormatNative),
 		Seed: 1, Strategies: cfg.StrategyShares(), Limits: cfg.Limits}
@@ -339,7 +345,7 @@ func TestLLMJob(t *testing.T) {
 func TestLLMInjector(t *testing.T) {
 	f := withExamples(t)
 	repo := f.repos["pyledger"]
-	ar := f.arena(Config{Containers: 2, InjectorMaxTurns: 12})
+	ar := f.arena(conf(func(c *Config) { c.Containers = 2; c.InjectorMaxTurns = 12 }))
 	ctx := context.Background()
 	valid := moneyInjector(t, repo)
 	broken := []modelTurn{
@@ -372,7 +378,7 @@ func TestLLMInjector(t *testing.T) {
 			})
 			a := ar
 			if tc.maxTurns > 0 {
-				a = f.arena(Config{Containers: 2, InjectorMaxTurns: tc.maxTurns})
+				a = f.arena(conf(func(c *Config) { c.Containers = 2; c.InjectorMaxTurns = tc.maxTurns }))
 			}
 			inj, err := a.Inject(ctx, repo, InjectPlan{Strategy: StrategyDirect}, newLLM(t, m, tc.format))
 			if err != nil {
@@ -432,7 +438,13 @@ func TestLLMEndpointGoneAndResume(t *testing.T) {
 		return turnOf(fixingSolver, n), true
 	}
 	cfg := JobConfig{Name: "llm-faults", Agent: AgentLLM, Strategies: map[string]float64{StrategyDirect: 1},
-		Limits: Limits{Attempts: 2, Proposed: 3}, Arena: Config{NAttempts: 2, Containers: 1, Order2Share: 0, InjectorMaxTurns: 12, SolverMaxTurns: 8}}
+		Limits: Limits{Attempts: 2, Proposed: 3}, Arena: conf(func(c *Config) {
+			c.NAttempts = 2
+			c.Containers = 1
+			c.Order2Share = 0
+			c.InjectorMaxTurns = 12
+			c.SolverMaxTurns = 8
+		})}
 	st := openStore(t, filepath.Join(t.TempDir(), "jobs.db"), f.job, cfg)
 	ag := newLLM(t, m, llm.FormatNative)
 	run := func() error {

@@ -8,11 +8,11 @@ import (
 
 	"github.com/selfplay-swe/ssr/repos"
 	"github.com/selfplay-swe/ssr/repos/examples"
-	"github.com/selfplay-swe/ssr/repos/plugin"
 )
 
-// Prepare builds (or reuses) each repository's image with the builder and opens its language plugin,
-// giving the arena's view of it.
+// Prepare builds (or reuses) each repository's image with the builder, opens its language plugin and takes
+// its baseline (b.Baseline, cached; the builder's WithFlakeRuns and WithTestTimeout should be the job's
+// flake_runs and test_timeout), giving the arena's view of it.
 func Prepare(ctx context.Context, b *repos.Builder, list []repos.Repo) ([]*Repo, error) {
 	out := make([]*Repo, 0, len(list))
 	for _, r := range list {
@@ -25,6 +25,9 @@ func Prepare(ctx context.Context, b *repos.Builder, list []repos.Repo) ([]*Repo,
 			return nil, err
 		}
 		repo.Image, repo.ImageID, repo.Env = img.Ref, img.ID, img.Env
+		if repo.Baseline, err = b.Baseline(ctx, r, img); err != nil {
+			return nil, err
+		}
 		out = append(out, repo)
 	}
 	return out, nil
@@ -54,19 +57,13 @@ func hostRepo(ctx context.Context, b *repos.Builder, r repos.Repo) (*Repo, error
 	if co == nil {
 		return nil, fmt.Errorf("%s: image-only repositories are not supported by the native agent yet (it needs the code on the host)", r.Name)
 	}
-	desc, err := lang.Describe(ctx, &plugin.DescribeRequest{})
+	repo, err := RepoAt(ctx, lang, r.Name, co.Dir, co.Files)
 	if err != nil {
 		return nil, err
 	}
-	tf, err := lang.TestFiles(ctx, &plugin.TestFilesRequest{Files: co.Files})
-	if err != nil {
-		return nil, err
-	}
-	return &Repo{
-		Name: r.Name, Dir: co.Dir, Commit: co.Commit, Files: co.Files,
-		Lang: lang, Language: desc.Name, Parsers: desc.Parsers, TestFiles: tf.TestFiles, Sources: tf.Sources, Warnings: tf.Warnings,
-		Limits: r.Limits.Sandbox(),
-	}, nil
+	repo.Commit, repo.Limits, repo.Excluded = co.Commit, r.Limits.Sandbox(), r.Excluded
+	repo.TestCommand, repo.Timeout = r.TestCommand, r.Limits.Timeout
+	return repo, nil
 }
 
 // ReposOf lists the repositories a job config names: its built-in examples, then its manifest's entries

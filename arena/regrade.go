@@ -39,6 +39,7 @@ func (a *Arena) Regrade(ctx context.Context, repo *Repo, art *artifact.Artifact,
 		return nil, fmt.Errorf("regrade: no original run among %d log(s): the job did not record this artifact's validation runs", len(logs))
 	}
 	passing, flaky := originalVerdict(orig)
+	passing = repo.withoutExcluded(passing)
 	if a.originalStep(rep, art, orig, passing, flaky) {
 		return rep, nil
 	}

@@ -116,7 +116,7 @@ func regradeFixture(t *testing.T, wrongF2P bool) (*store.Store, *Arena, []*Repo,
 			t.Fatal(err)
 		}
 	}
-	a := New(nil, job, Config{FlakeRuns: 1, MinPassingTests: 1}, nil)
+	a := New(nil, job, conf(func(c *Config) { c.FlakeRuns = 1; c.MinPassingTests = 1 }), nil)
 	rate := float64(solved) / 2
 	ir := 1 - 1.8*rate
 	if solved == 0 {

@@ -114,7 +114,12 @@ func (a *Arena) attempt(ctx context.Context, repo *Repo, bug *Bug, index int, ac
 	if err != nil {
 		return nil, fmt.Errorf("solver attempt %d: %w", index, err)
 	}
-	defer a.release(sb)
+	released := false
+	defer func() {
+		if !released {
+			a.release(sb)
+		}
+	}()
 	st, err := bug.state(repo)
 	if err != nil {
 		return nil, fmt.Errorf("solver attempt %d: bug state: %w", index, err)
@@ -151,6 +156,10 @@ func (a *Arena) attempt(ctx context.Context, repo *Repo, bug *Bug, index int, ac
 	}
 	_, pred = patches.Split(pred, repo.IsTestFile)
 	att.Prediction = pred.String()
+	// The solver's sandbox goes before the evaluation's starts: an attempt holds one sandbox at a time, so
+	// that Config.Containers goroutines never need more than Config.Containers sandboxes.
+	released = true
+	a.release(sb)
 	att.Eval, err = a.Evaluate(ctx, repo, bug, pred)
 	att.Finished = time.Now()
 	return att, err

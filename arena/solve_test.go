@@ -14,7 +14,7 @@ import (
 func TestNativeSolverRepairsAMutation(t *testing.T) {
 	f := withExamples(t)
 	repo := f.repos["pyledger"]
-	ar := f.arena(Config{Containers: 2, SolverTurns: 6})
+	ar := f.arena(conf(func(c *Config) { c.Containers = 2; c.SolverTurns = 6 }))
 	ctx := context.Background()
 	art := moneyBug(t, repo)
 	rep, err := ar.Validate(ctx, repo, art)

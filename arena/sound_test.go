@@ -29,7 +29,7 @@ func TestSoundCompileError(t *testing.T) {
 		WeakenDiff: weaken(t, repo, ringTest, "example.com/gokit/ring::TestPeek"),
 	}
 	ctx := context.Background()
-	ar := f.arena(Config{Containers: 2})
+	ar := f.arena(conf(func(c *Config) { c.Containers = 2 }))
 	rep, err := ar.Validate(ctx, repo, art)
 	if err != nil {
 		t.Fatal(err)
@@ -40,7 +40,7 @@ func TestSoundCompileError(t *testing.T) {
 		t.Fatalf("verdict %v (%v), want a rejection at bug naming the broken package", rep.Valid, rep.Rejection)
 	}
 
-	rep, err = f.arena(Config{Containers: 2, AllowBuildErrors: true}).Validate(ctx, repo, art)
+	rep, err = f.arena(conf(func(c *Config) { c.Containers = 2; c.AllowBuildErrors = true })).Validate(ctx, repo, art)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +59,7 @@ func TestSoundHang(t *testing.T) {
 	repo := f.repos["pyledger"]
 	art := moneyBug(t, repo)
 	art.BugDiff = edit(t, repo, moneyPy, addLine, "while True:\n            pass")
-	ar := f.arena(Config{Containers: 2, TestTimeout: 4 * time.Second})
+	ar := f.arena(conf(func(c *Config) { c.Containers = 2; c.TestTimeout = 4 * time.Second }))
 	rep, err := ar.Validate(context.Background(), repo, art)
 	if err != nil {
 		t.Fatal(err)
@@ -98,7 +98,7 @@ func TestSoundFlakyBug(t *testing.T) {
 	// Each test is broken or not by a coin that depends on the container (its hostname) and the test.
 	art.BugDiff = edit(t, repo, moneyPy, "        self.units = units\n",
 		"        self.units = units + hash((__import__(\"socket\").gethostname(), __import__(\"os\").environ.get(\"PYTEST_CURRENT_TEST\", \"\").split(\" \")[0])) % 2\n")
-	rep, err := f.arena(Config{Containers: 2, FlakeRuns: 2}).Validate(context.Background(), repo, art)
+	rep, err := f.arena(conf(func(c *Config) { c.Containers = 2; c.FlakeRuns = 2 })).Validate(context.Background(), repo, art)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -93,7 +93,7 @@ func classifyEnd(timedOut bool, exitCode int, parserEnd string) string {
 // the artifact's test script from /repo, parses what it printed and closes the sandbox. The error is for
 // infrastructure failures only.
 func (a *Arena) runTests(ctx context.Context, repo *Repo, kind string, ov *overlay, art *artifact.Artifact) (*TestRun, error) {
-	return a.runTestsFor(ctx, repo, kind, ov, art, a.timeoutFor(art))
+	return a.runTestsFor(ctx, repo, kind, ov, art, a.timeoutFor(repo, art))
 }
 
 // runTestsFor is runTests with an explicit time limit.
@@ -127,7 +127,7 @@ func installScript(ctx context.Context, sb sandbox.Sandbox, art *artifact.Artifa
 
 // runScript runs the installed test script in a sandbox that is in the state to test, and parses its output.
 func (a *Arena) runScript(ctx context.Context, sb sandbox.Sandbox, repo *Repo, kind string, art *artifact.Artifact) (*TestRun, error) {
-	return a.runScriptFor(ctx, sb, repo, kind, art, a.timeoutFor(art))
+	return a.runScriptFor(ctx, sb, repo, kind, art, a.timeoutFor(repo, art))
 }
 
 // runScriptFor is runScript with an explicit time limit.

@@ -164,11 +164,7 @@ func (a *Arena) Validate(ctx context.Context, repo *Repo, art *artifact.Artifact
 // staticStep is step 1; it returns the parsed diffs. A rejection is recorded in rep, not returned.
 func (a *Arena) staticStep(repo *Repo, art *artifact.Artifact, rep *Report) (*artifact.Diffs, error) {
 	rep.Step = "static"
-	diffs, err := artifact.Check(art, repo.Dir, artifact.CheckOptions{
-		MinChangedFiles: a.cfg.MinChangedFiles,
-		Parsers:         repo.Parsers,
-		IsTestFile:      repo.IsTestFile,
-	})
+	diffs, err := artifact.Check(art, repo.Dir, repo.CheckOptions(a.cfg.MinChangedFiles))
 	if r, ok := artifact.IsRejection(err); ok {
 		rep.Rejection = r
 		return nil, nil
@@ -178,6 +174,14 @@ func (a *Arena) staticStep(repo *Repo, art *artifact.Artifact, rep *Report) (*ar
 	}
 	rep.Diffs = diffs
 	return diffs, nil
+}
+
+// StaticCheck is validation's step 1 alone: the parsed diffs, or the rejection. `ssr artifact check` gives
+// the same answer for the same repository (both use Repo.CheckOptions).
+func (a *Arena) StaticCheck(repo *Repo, art *artifact.Artifact) (*artifact.Diffs, *artifact.Rejection, error) {
+	rep := &Report{}
+	diffs, err := a.staticStep(repo, art, rep)
+	return diffs, rep.Rejection, err
 }
 
 // originalStep is steps 2 and 3 over the original runs.
@@ -250,7 +254,7 @@ func (a *Arena) bugRuns(ctx context.Context, repo *Repo, state *overlay, art *ar
 	p := pool.New().WithContext(ctx).WithCancelOnError().WithMaxGoroutines(a.cfg.Containers)
 	for i := range counted {
 		p.Go(func(ctx context.Context) error {
-			limit := a.timeoutFor(art)
+			limit := a.timeoutFor(repo, art)
 			run, err := a.runTestsFor(ctx, repo, "bug", state, art, limit)
 			if err != nil {
 				return err
@@ -327,10 +331,12 @@ func definitionsRemoved(ctx context.Context, repo *Repo, weakened *overlay, ids 
 	return removed, nil
 }
 
-// original runs the oracle on the original code FlakeRuns times (in parallel) and caches the outcome.
+// original runs the oracle on the original code FlakeRuns times (in parallel) and caches the outcome per
+// image, script, parser and time limit; the full suite's runs are the repository's baseline (baseline.go).
+// Tests the manifest excludes never count as passing.
 func (a *Arena) original(ctx context.Context, repo *Repo, art *artifact.Artifact) (*originalEntry, error) {
 	h := sha256.New()
-	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%s", repo.ImageID, repo.Image, art.TestScript, art.Parser.Builtin, art.Parser.Script)
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%s\x00%s", repo.ImageID, repo.Image, art.TestScript, art.Parser.Builtin, art.Parser.Script, a.originalTimeout(repo))
 	key := hex.EncodeToString(h.Sum(nil))
 	a.mu.Lock()
 	e, ok := a.originals[key]
@@ -351,6 +357,20 @@ func (a *Arena) original(ctx context.Context, repo *Repo, art *artifact.Artifact
 		return e, nil
 	}
 	defer close(e.done)
+	if runs, ok, err := a.baselineRuns(ctx, repo, art); ok || err != nil {
+		if err != nil {
+			e.err = err
+			a.mu.Lock()
+			delete(a.originals, key)
+			a.mu.Unlock()
+			return nil, err
+		}
+		e.runs = runs
+		a.noteDuration(repo, art, runs)
+		passing, flaky := originalVerdict(runs)
+		e.passing, e.flaky = repo.withoutExcluded(passing), flaky
+		return e, nil
+	}
 	runs := make([]*TestRun, a.cfg.FlakeRuns)
 	p := pool.New().WithContext(ctx).WithCancelOnError().WithMaxGoroutines(a.cfg.Containers)
 	for i := range runs {
@@ -368,8 +388,9 @@ func (a *Arena) original(ctx context.Context, repo *Repo, art *artifact.Artifact
 		return nil, err
 	}
 	e.runs = runs
-	a.noteDuration(art, runs)
-	e.passing, e.flaky = originalVerdict(runs)
+	a.noteDuration(repo, art, runs)
+	passing, flaky := originalVerdict(runs)
+	e.passing, e.flaky = repo.withoutExcluded(passing), flaky
 	return e, nil
 }
 

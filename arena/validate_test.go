@@ -50,7 +50,7 @@ func moneyBug(t *testing.T, repo *Repo) *artifact.Artifact {
 func TestValidate(t *testing.T) {
 	f := withExamples(t)
 	repo := f.repos["pyledger"]
-	ar := f.arena(Config{Containers: 2})
+	ar := f.arena(conf(func(c *Config) { c.Containers = 2 }))
 	ctx := context.Background()
 
 	twoFileBug := func() *artifact.Artifact {
@@ -97,7 +97,7 @@ func TestValidate(t *testing.T) {
 		},
 		"original: too few passing tests": {
 			art: func() *artifact.Artifact { return moneyBug(t, repo) },
-			cfg: &Config{MinPassingTests: 10_000}, wantStep: "original", wantInMsg: "need at least 10000",
+			cfg: ptr(conf(func(c *Config) { c.MinPassingTests = 10_000 })), wantStep: "original", wantInMsg: "need at least 10000",
 		},
 		"bug: nothing fails": {
 			art: func() *artifact.Artifact {
@@ -129,7 +129,7 @@ func TestValidate(t *testing.T) {
 				a.WeakenDiff = weaken(t, repo, testMoney, addID)
 				return a
 			},
-			cfg:     &Config{Containers: 2, Hide: HideSome},
+			cfg:     ptr(conf(func(c *Config) { c.Containers = 2; c.Hide = HideSome })),
 			wantF2P: []string{addID, allocID},
 		},
 		"inverse: padded with an unrelated change": {

@@ -117,7 +117,7 @@ func TestVerdictsFromRecordings(t *testing.T) {
 			if r.End != tt.wantEnd {
 				t.Fatalf("run end %s (%s), want %s", r.End, r.Detail, tt.wantEnd)
 			}
-			v := judgeBug(Config{FlakeRuns: 1}.WithDefaults(), set(tt.passing...), []*TestRun{r})
+			v := judgeBug(conf(func(c *Config) { c.FlakeRuns = 1 }), set(tt.passing...), []*TestRun{r})
 			for _, id := range v.F2P {
 				if _, reported := r.Results[id]; !reported {
 					t.Errorf("F2P %s did not run", id)

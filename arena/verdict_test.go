@@ -1,6 +1,7 @@
 package arena
 
 import (
+	"cmp"
 	"maps"
 	"slices"
 	"strings"
@@ -33,7 +34,7 @@ func set(ids ...string) map[string]bool {
 
 func TestJudgeBug(t *testing.T) {
 	const done, timedOut, broken, crashed = plugin.RunCompleted, plugin.RunTimedOut, plugin.RunBuildFailed, plugin.RunCrashed
-	cfg := Config{}.WithDefaults()
+	cfg := DefaultConfig()
 	passing := set("a", "b", "c", "d")
 	tests := map[string]struct {
 		cfg        *Config
@@ -62,7 +63,7 @@ func TestJudgeBug(t *testing.T) {
 			wantReject: "the bug breaks the build: the bug run did not build or collect: example.com/m/calc",
 		},
 		"build errors allowed by the job: tests that did not build are not run": {
-			cfg:        &Config{AllowBuildErrors: true, MinFailingTests: 1},
+			cfg:        ptr(conf(func(c *Config) { c.AllowBuildErrors = true; c.MinFailingTests = 1 })),
 			runs:       []*TestRun{{End: broken, Broken: []string{"p"}, Results: map[string]string{"a": "failed", "b": "passed", "c": "passed"}}},
 			f2p:        []string{"a"},
 			p2p:        []string{"b", "c"},
@@ -104,7 +105,7 @@ func TestJudgeBug(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			c := cfg
 			if tt.cfg != nil {
-				c = tt.cfg.WithDefaults()
+				c = *tt.cfg
 			}
 			v := judgeBug(c, passing, tt.runs)
 			if tt.wantReject == "" && v.Rejection != "" {
@@ -177,7 +178,7 @@ func TestJudgeWeaken(t *testing.T) {
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
-			cfg := Config{Hide: tt.hide}.WithDefaults()
+			cfg := conf(func(c *Config) { c.Hide = cmp.Or(tt.hide, c.Hide) })
 			v := judgeWeaken(cfg, f2p, tt.run, tt.removed)
 			if tt.wantReject == "" && v.Rejection != "" {
 				t.Fatalf("rejected: %s", v.Rejection)

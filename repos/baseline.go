@@ -1,6 +1,7 @@
 package repos
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -19,8 +20,23 @@ import (
 // DefaultFlakeRuns is how many times a baseline runs the test suite.
 const DefaultFlakeRuns = 2
 
+// DefaultTestTimeout is the time limit of one run of a repository's tests when neither its manifest entry
+// (limits.timeout) nor the job (arena.test_timeout) sets one.
+const DefaultTestTimeout = 5 * time.Minute
+
+// TestTimeout is the time limit of a run of repo's whole suite on its original code, the one precedence of
+// `ssr repos test` and `ssr run`: the manifest entry's limits.timeout, else the job's test_timeout (job > 0),
+// else DefaultTestTimeout. Later runs in a job derive theirs from the original runs' durations (see the
+// arena's timeoutFor), never more than this.
+func TestTimeout(repo Repo, job time.Duration) time.Duration {
+	return cmp.Or(repo.Limits.Timeout, max(job, 0), DefaultTestTimeout)
+}
+
+// WithFlakeRuns's n and the time limit are part of a baseline's cache key, with the image, script and
+// parser: a baseline is shared by `ssr repos test` and `ssr run` exactly when they would run the same.
+
 // baselineFormat is bumped when the cached JSON changes shape.
-const baselineFormat = 1
+const baselineFormat = 2
 
 // Sentinel errors of baselines, wrapped by the *BaselineError a failed baseline gives.
 var (
@@ -63,14 +79,10 @@ func (e *BaselineError) Error() string {
 // Unwrap returns ErrNoTests or ErrNoPassingTests.
 func (e *BaselineError) Unwrap() error { return e.Err }
 
-// WithFlakeRuns sets how many times Baseline runs the tests (default 2); tests whose status differs between
-// runs are flaky.
+// WithFlakeRuns sets how many times Baseline runs the tests (default DefaultFlakeRuns; at least 1); tests
+// whose status differs between runs are flaky.
 func WithFlakeRuns(n int) Option {
-	return func(c *config) {
-		if n > 0 {
-			c.flakeRuns = n
-		}
-	}
+	return func(c *config) { c.flakeRuns = max(n, 1) }
 }
 
 // TestRun is one run of the test script, with its raw output.
@@ -102,6 +114,7 @@ type Baseline struct {
 	ImageID string         `json:"image_id"`
 	Script  string         `json:"script"`
 	Parser  string         `json:"parser"`
+	Timeout time.Duration  `json:"timeout"` // the limit each run ran under (TestTimeout)
 	Runs    []TestRun      `json:"runs"`
 	Tests   []TestBaseline `json:"tests"` // sorted by id
 	Created time.Time      `json:"created"`
@@ -171,8 +184,8 @@ func (b *Builder) Baseline(ctx context.Context, repo Repo, img *Image) (*Baselin
 	if err != nil {
 		return nil, err
 	}
-	runs := b.cfg.flakeRuns
-	key := hashHex([]byte(img.ID + "\n" + script + "\n" + parser + "\n" + strconv.Itoa(runs)))
+	runs, limit := b.cfg.flakeRuns, TestTimeout(repo, b.cfg.testTimeout)
+	key := hashHex([]byte(img.ID + "\n" + script + "\n" + parser + "\n" + strconv.Itoa(runs) + "\n" + limit.String()))
 	path := filepath.Join(b.cfg.cacheDir, "baselines", repo.Name+"-"+key[:16]+".json")
 	if bl, err := readBaseline(path); err == nil {
 		bl.Cached, bl.Path = true, path
@@ -180,10 +193,11 @@ func (b *Builder) Baseline(ctx context.Context, repo Repo, img *Image) (*Baselin
 		return bl, nil
 	}
 
-	bl := &Baseline{Repo: repo.Name, Image: img.Ref, ImageID: img.ID, Script: script, Parser: parser, Created: b.cfg.now().UTC(), Format: baselineFormat, Path: path}
+	bl := &Baseline{Repo: repo.Name, Image: img.Ref, ImageID: img.ID, Script: script, Parser: parser, Timeout: limit,
+		Created: b.cfg.now().UTC(), Format: baselineFormat, Path: path}
 	for i := 0; i < runs; i++ {
 		fmt.Fprintf(b.cfg.progress, "%s: baseline run %d of %d\n", repo.Name, i+1, runs)
-		run, err := b.runTests(ctx, repo, img, script)
+		run, err := b.runTests(ctx, repo, img, script, limit)
 		if err != nil {
 			return nil, fmt.Errorf("baseline %s, run %d: %w", repo.Name, i+1, err)
 		}
@@ -210,7 +224,7 @@ func (b *Builder) Baseline(ctx context.Context, repo Repo, img *Image) (*Baselin
 }
 
 // runTests runs the script once in a fresh sandbox made from img.
-func (b *Builder) runTests(ctx context.Context, repo Repo, img *Image, script string) (TestRun, error) {
+func (b *Builder) runTests(ctx context.Context, repo Repo, img *Image, script string, limit time.Duration) (TestRun, error) {
 	sb, err := b.provider.Start(ctx, sandbox.Spec{Image: img.ID, Workdir: img.Workdir, Job: b.cfg.jobFor("baseline", repo.Name), Role: "baseline", Env: img.Env, Limits: repo.Limits.Sandbox()})
 	if err != nil {
 		return TestRun{}, err
@@ -220,7 +234,7 @@ func (b *Builder) runTests(ctx context.Context, repo Repo, img *Image, script st
 	if err := sb.WriteFiles(ctx, sandbox.File{Path: scriptPath, Data: []byte(script), Mode: 0o755}); err != nil {
 		return TestRun{}, err
 	}
-	res, err := sb.Exec(ctx, sandbox.ExecRequest{Cmd: []string{"bash", "-c", "bash " + scriptPath + " 2>&1"}, Timeout: repo.Limits.Timeout})
+	res, err := sb.Exec(ctx, sandbox.ExecRequest{Cmd: []string{"bash", "-c", "bash " + scriptPath + " 2>&1"}, Timeout: limit})
 	if err != nil {
 		return TestRun{}, err
 	}

@@ -11,11 +11,12 @@ import (
 type Option func(*config)
 
 type config struct {
-	cacheDir  string
-	progress  io.Writer
-	now       func() time.Time
-	flakeRuns int
-	job       string
+	cacheDir    string
+	progress    io.Writer
+	now         func() time.Time
+	flakeRuns   int
+	testTimeout time.Duration
+	job         string
 }
 
 func newConfig(opts []Option) *config {
@@ -40,6 +41,10 @@ func WithProgress(w io.Writer) Option {
 		}
 	}
 }
+
+// WithTestTimeout sets the time limit of a baseline run for repositories whose manifest sets no
+// limits.timeout (default DefaultTestTimeout); a job passes its arena.test_timeout. See TestTimeout.
+func WithTestTimeout(d time.Duration) Option { return func(c *config) { c.testTimeout = d } }
 
 // WithJob labels the sandboxes a Builder starts with job (ssr.job) instead of "build-<repo>" and
 // "baseline-<repo>".

@@ -39,11 +39,13 @@ func IsRejection(err error) (*Rejection, bool) {
 	return r, ok
 }
 
-// CheckOptions tune the static check. The zero value uses DESIGN.md's defaults.
+// CheckOptions tune the static check.
 type CheckOptions struct {
-	MinChangedFiles int                    // source files the bug diff must touch; default 1
-	Parsers         []string               // builtin parser names known here; default DefaultParsers
-	IsTestFile      func(path string) bool // a language plugin's test-file rule; default LooksLikeTestFile
+	MinChangedFiles int      // source files the bug diff must touch; default 1
+	Parsers         []string // builtin parser names known here; default DefaultParsers
+	// IsTestFile is the language plugin's test-file rule (test files and test-runner configuration; see
+	// arena.Repo.IsTestFile); required: which files are tests is language knowledge, which lives in plugins.
+	IsTestFile func(path string) bool
 }
 
 func (o CheckOptions) withDefaults() CheckOptions {
@@ -52,9 +54,6 @@ func (o CheckOptions) withDefaults() CheckOptions {
 	}
 	if len(o.Parsers) == 0 {
 		o.Parsers = DefaultParsers
-	}
-	if o.IsTestFile == nil {
-		o.IsTestFile = LooksLikeTestFile
 	}
 	return o
 }
@@ -71,6 +70,9 @@ type Diffs struct {
 // the check itself could not run (an unreadable repository). On success it returns the parsed diffs.
 func Check(a *Artifact, repoDir string, opts CheckOptions) (*Diffs, error) {
 	opts = opts.withDefaults()
+	if opts.IsTestFile == nil {
+		return nil, errors.New("static check: no test-file rule (CheckOptions.IsTestFile): it comes from the repository's language plugin")
+	}
 	reject := func(part, format string, args ...any) (*Diffs, error) {
 		return nil, &Rejection{Step: "static", Part: part, Reason: fmt.Sprintf(format, args...)}
 	}
@@ -188,24 +190,4 @@ func ReadTree(dir string, paths []string) (map[string][]byte, error) {
 
 func cleanRelative(p string) bool {
 	return p != "" && !path.IsAbs(p) && path.Clean(p) == p && p != "." && !strings.HasPrefix(p, "../") && p != ".."
-}
-
-// LooksLikeTestFile is a language-neutral guess at whether a repo-relative path is a test file, used when no
-// plugin's rule is at hand: Go's *_test.go, Python's test_*.py, *_test.py and conftest.py, and anything under
-// a test, tests or testdata directory.
-func LooksLikeTestFile(p string) bool {
-	base := path.Base(p)
-	switch {
-	case strings.HasSuffix(base, "_test.go"),
-		strings.HasPrefix(base, "test_") && strings.HasSuffix(base, ".py"),
-		strings.HasSuffix(base, "_test.py"),
-		base == "conftest.py":
-		return true
-	}
-	for _, dir := range strings.Split(path.Dir(p), "/") {
-		if dir == "test" || dir == "tests" || dir == "testdata" {
-			return true
-		}
-	}
-	return false
 }

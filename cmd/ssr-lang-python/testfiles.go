@@ -9,7 +9,7 @@ import (
 	"github.com/selfplay-swe/ssr/repos/plugin"
 )
 
-// TestFiles picks the oracle files: pytest modules (test_*.py, *_test.py) and conftest.py at any depth,
+// TestFiles picks the oracle files (and RunnerConfig, see isRunnerConfig): pytest modules (test_*.py, *_test.py) and conftest.py at any depth,
 // pytest.ini, and every file under a directory named tests or test (helpers and data there are part of the
 // oracle that ssr restores before scoring).
 //
@@ -26,6 +26,8 @@ func (*python) TestFiles(ctx context.Context, req *plugin.TestFilesRequest) (*pl
 		switch {
 		case isTestFile(f):
 			resp.TestFiles = append(resp.TestFiles, f)
+		case isRunnerConfig(f):
+			resp.RunnerConfig = append(resp.RunnerConfig, f)
 		case path.Ext(f) != ".py" || vendored(path.Clean(f)) || isTooling(f) || inHiddenDir(f):
 		case inUntestedDir(f):
 			untested++
@@ -40,6 +42,17 @@ func (*python) TestFiles(ctx context.Context, req *plugin.TestFilesRequest) (*pl
 		resp.Warnings = append(resp.Warnings, "no Python source file outside tests, docs, examples, benchmarks and tooling: nothing for a bug to change")
 	}
 	return resp, nil
+}
+
+// isRunnerConfig names the files that steer pytest or the interpreter without being tests: a solver must
+// not change how the tests run by editing them, nor a bug hide in them. The project's configuration at the
+// top (pytest.ini, tox.ini, setup.cfg, pyproject.toml, site- and usercustomize.py) and .pth files anywhere.
+func isRunnerConfig(f string) bool {
+	switch path.Clean(f) {
+	case "pytest.ini", "tox.ini", "setup.cfg", "pyproject.toml", "sitecustomize.py", "usercustomize.py":
+		return true
+	}
+	return path.Ext(f) == ".pth"
 }
 
 // inUntestedDir reports whether a file lies in a documentation, example or benchmark directory.

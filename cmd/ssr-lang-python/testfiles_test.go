@@ -15,6 +15,7 @@ func TestTestFiles(t *testing.T) {
 		"README.md", "setup.py", "tox.ini", "pytest.ini", "src/pkg/core.py", "src/pkg/testing_utils.py",
 		"test_top.py", "pkg/core_test.py", "pkg/sub/conftest.py", "tests/__init__.py", "tests/helpers.py",
 		"tests/data/input.json", "src/pkg/test/fixtures.txt", "testing/util.py", "contest.py", ".venv/lib/test_x.py",
+		"pyproject.toml", "setup.cfg", "src/extra.pth", "sub/pyproject.toml",
 	}
 	r, err := (&python{}).TestFiles(ctx, &plugin.TestFilesRequest{Files: files})
 	if err != nil {
@@ -27,6 +28,9 @@ func TestTestFiles(t *testing.T) {
 	}
 	if want := []string{"src/pkg/core.py", "src/pkg/testing_utils.py", "testing/util.py", "contest.py"}; !slices.Equal(r.Sources, want) {
 		t.Errorf("sources %q, want %q", r.Sources, want)
+	}
+	if want := []string{"tox.ini", "pyproject.toml", "setup.cfg", "src/extra.pth"}; !slices.Equal(r.RunnerConfig, want) {
+		t.Errorf("runner config %q, want %q", r.RunnerConfig, want)
 	}
 }
 

@@ -2,12 +2,15 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/selfplay-swe/ssr/arena"
 	"github.com/selfplay-swe/ssr/arena/artifact"
 	"github.com/selfplay-swe/ssr/repos/plugin"
 )
@@ -23,8 +26,9 @@ func init() {
 		Use:   "check --repo DIR ARTIFACT",
 		Short: "Run the static check (validation step 1) of an artifact directory or JSON record against a repository",
 		Long: `Run the static check (validation step 1) of an artifact against a repository checked out at DIR.
-Prints "valid" (exit 0) or "rejected: <reason>" (exit 1). Builtin parser names and the test-file rule come
-from the language plugins found on the plugin search path; without plugins, ssr's defaults apply.`,
+Prints "valid" (exit 0) or "rejected: <reason>" (exit 1). The builtin parser names and the test-file rule
+(test files and test-runner configuration) come from the language plugin that recognises the repository,
+exactly as in a job's validation.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if repo == "" {
@@ -34,64 +38,51 @@ from the language plugins found on the plugin search path; without plugins, ssr'
 			if err != nil {
 				return err
 			}
-			opts, err := checkOptionsFromPlugins(cmd.Context(), repo)
+			rej, err := checkArtifact(cmd.Context(), repo, a, minFiles)
 			if err != nil {
 				return err
 			}
-			opts.MinChangedFiles = minFiles
-			if _, err := artifact.Check(a, repo, opts); err != nil {
-				if r, ok := artifact.IsRejection(err); ok {
-					fmt.Fprintln(cmd.OutOrStdout(), "rejected:", r.Error())
-					return exitError{1}
-				}
-				return err
+			if rej != nil {
+				fmt.Fprintln(cmd.OutOrStdout(), "rejected:", rej.Error())
+				return exitError{1}
 			}
 			fmt.Fprintln(cmd.OutOrStdout(), "valid")
 			return nil
 		},
 	}
 	check.Flags().StringVar(&repo, "repo", "", "the repository checkout the artifact applies to")
-	check.Flags().IntVar(&minFiles, "min-changed-files", 1, "source files the bug diff must touch")
+	check.Flags().IntVar(&minFiles, "min-changed-files", arena.DefaultConfig().MinChangedFiles, "source files the bug diff must touch")
 	artifactCmd.AddCommand(check)
 	rootCmd.AddCommand(artifactCmd)
 }
 
-// checkOptionsFromPlugins asks the language plugins for their parser names and, from the plugin that
-// recognises the repository, its test-file rule. With no plugin installed it returns the defaults.
-func checkOptionsFromPlugins(ctx context.Context, repo string) (artifact.CheckOptions, error) {
-	var opts artifact.CheckOptions
+// checkArtifact is validation's step 1 on the repository checked out at dir, through the arena's own
+// static check: the language plugin that recognises dir gives the parsers and the test-file rule.
+func checkArtifact(ctx context.Context, dir string, a *artifact.Artifact, minFiles int) (*artifact.Rejection, error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	files, err := listFiles(dir)
+	if err != nil {
+		return nil, err
+	}
 	host := plugin.NewHost()
 	defer host.Close()
-	clients, _ := host.All(ctx)
-	for _, c := range clients {
-		if d, err := c.Describe(ctx, &plugin.DescribeRequest{}); err == nil {
-			opts.Parsers = append(opts.Parsers, d.Parsers...)
-		}
-	}
-	if len(clients) == 0 {
-		return opts, nil
-	}
-	files, err := listFiles(repo)
+	det, err := host.Detect(ctx, &plugin.DetectRequest{Root: dir, Files: files}, plugin.DefaultMinConfidence)
 	if err != nil {
-		return opts, err
+		return nil, fmt.Errorf("artifact check: %w (the test-file rule comes from the repository's language plugin; 'ssr plugins ls' lists those found)", err)
 	}
-	det, err := host.Detect(ctx, &plugin.DetectRequest{Root: repo, Files: files}, plugin.DefaultMinConfidence)
+	repo, err := arena.RepoAt(ctx, det.Best.Client, filepath.Base(dir), dir, files)
 	if err != nil {
-		return opts, nil // no plugin claims the repository: the language-neutral rule applies
+		return nil, fmt.Errorf("artifact check: %w", err)
 	}
-	resp, err := det.Best.Client.TestFiles(ctx, &plugin.TestFilesRequest{Files: files})
-	if err != nil {
-		return opts, err
+	cfg := arena.DefaultConfig()
+	cfg.MinChangedFiles = minFiles
+	if err := cfg.Validate(); err != nil {
+		return nil, usageError{errors.New("--" + strings.Replace(err.Error(), "min_changed_files", "min-changed-files", 1))}
 	}
-	tests := make(map[string]bool, len(resp.TestFiles))
-	for _, f := range resp.TestFiles {
-		tests[f] = true
-	}
-	opts.IsTestFile = func(p string) bool { return tests[p] || artifact.LooksLikeTestFile(p) }
-	return opts, nil
+	_, rej, err := arena.New(nil, "", cfg, nil).StaticCheck(repo, a)
+	return rej, err
 }
 
 // listFiles lists a directory's regular files, repo-relative and slash-separated, skipping .git.

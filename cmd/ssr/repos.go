@@ -330,6 +330,9 @@ func reposTestCmd() *cobra.Command {
 			if err != nil {
 				return usageError{err}
 			}
+			if runs < 1 {
+				return usageError{fmt.Errorf("--runs %d: give at least 1 (the default is %d)", runs, repos.DefaultFlakeRuns)}
+			}
 			env, err := newBuilder(cmd.Context(), cmd.ErrOrStderr(), repos.WithFlakeRuns(runs))
 			if err != nil {
 				return err

@@ -135,9 +135,10 @@ func runJob(ctx context.Context, out io.Writer, dbPath, resume string, args []st
 		defer cancel()
 		_, _ = docker.Reap(rctx, cli, docker.WithLapsed(st.OwnerLapsed))
 	}()
-	acfg := cfg.Arena.WithDefaults()
-	budget := docker.NewBudget(max(2, acfg.Containers*2))
-	provider, err := docker.New(cli, docker.WithBudget(budget), docker.WithOwner(owner), docker.WithWarmPool(acfg.WarmPool))
+	// arena.containers is the one budget: every container of the job (baselines, episodes, test runs, the
+	// warm pool) comes from this provider and counts against it.
+	budget := docker.NewBudget(cfg.Arena.Containers)
+	provider, err := docker.New(cli, docker.WithBudget(budget), docker.WithOwner(owner), docker.WithWarmPool(cfg.Arena.WarmPool))
 	if err != nil {
 		return err
 	}
@@ -145,15 +146,15 @@ func runJob(ctx context.Context, out io.Writer, dbPath, resume string, args []st
 	host := plugin.NewHost()
 	defer host.Close()
 
-	builder := repos.NewBuilder(cli, provider, repos.HostLanguages{Host: host}, repos.WithProgress(out))
+	// The job's baselines are `ssr repos test`'s, run and cached alike (flake_runs runs, test_timeout limit).
+	builder := repos.NewBuilder(cli, provider, repos.HostLanguages{Host: host}, repos.WithProgress(out),
+		repos.WithFlakeRuns(cfg.Arena.FlakeRuns), repos.WithTestTimeout(cfg.Arena.TestTimeout))
 	prepared, err := arena.Prepare(ctx, builder, list)
 	if err != nil {
 		return err
 	}
-	for _, r := range prepared {
-		if err := st.PutRepo(ctx, store.Repo{Job: job.ID, Name: r.Name, ImageRef: r.Image, ImageID: r.ImageID, Commit: r.Commit, Language: r.Language}); err != nil {
-			return err
-		}
+	if err := arena.RecordBaselines(ctx, st, job.ID, prepared); err != nil {
+		return err
 	}
 	if err := st.SetJobStatus(ctx, job.ID, store.JobRunning, owner.String()); err != nil {
 		return err

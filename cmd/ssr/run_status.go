@@ -7,17 +7,19 @@ import (
 	"io"
 	"time"
 
+	"github.com/selfplay-swe/ssr/arena"
 	"github.com/selfplay-swe/ssr/arena/store"
 )
 
-// jobOutcome is the status a run of a job ends with: stopped when ctx was cancelled (SIGINT, SIGTERM),
+// jobOutcome is the status a run of a job ends with: stopped when ctx was cancelled (SIGINT, SIGTERM) or
+// limits.wall_time cut work that is still open (arena.ErrWallTime),
 // failed when err says why, finished otherwise. lost reports that the job's lease was taken over: then
 // this process records nothing.
 func jobOutcome(ctx context.Context, err error) (status store.JobStatus, lost bool) {
 	switch {
 	case errors.Is(context.Cause(ctx), errLeaseLost):
 		return store.JobRunning, true
-	case err != nil && ctx.Err() != nil:
+	case err != nil && ctx.Err() != nil, errors.Is(err, arena.ErrWallTime):
 		return store.JobStopped, false
 	case err != nil:
 		return store.JobFailed, false
@@ -44,6 +46,9 @@ func settleJob(ctx context.Context, out io.Writer, st *store.Store, job, owner, 
 	write := func() error { return st.SetJobStatus(bg, job, status, owner) }
 	switch status {
 	case store.JobStopped:
+		if errors.Is(runErr, arena.ErrWallTime) {
+			fmt.Fprintf(out, "%v\n", runErr)
+		}
 		fmt.Fprintf(out, "stopped; continue with: ssr run --resume %s --db %s\n", job, dbPath)
 		runErr = nil
 	case store.JobFailed:

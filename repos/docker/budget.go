@@ -6,8 +6,11 @@ import (
 	"runtime"
 )
 
-// Budget bounds how many sandboxes a process runs at once. Start takes a slot and Close gives it back;
-// a Start with no free slot waits until one is free or its ctx ends. It is safe for concurrent use.
+// Budget bounds how many containers a provider keeps alive at once: started sandboxes and the warm pool's
+// containers alike (a pooled container holds its slot from its making until it is handed out, when the slot
+// passes to the sandbox, or removed). Start takes a slot and Close gives it back once the container is
+// gone; a Start with no free slot removes an idle pooled container, else waits until a slot is free or its
+// ctx ends. It is safe for concurrent use.
 type Budget struct{ slots chan struct{} }
 
 // NewBudget returns a budget of n containers (n < 1 means 1).
@@ -31,6 +34,16 @@ func (b *Budget) Acquire(ctx context.Context) error {
 		return nil
 	case <-ctx.Done():
 		return fmt.Errorf("waiting for a free container slot (%d of %d in use): %w", len(b.slots), cap(b.slots), ctx.Err())
+	}
+}
+
+// TryAcquire takes a slot when one is free, without waiting.
+func (b *Budget) TryAcquire() bool {
+	select {
+	case b.slots <- struct{}{}:
+		return true
+	default:
+		return false
 	}
 }
 

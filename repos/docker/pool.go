@@ -20,8 +20,10 @@ import (
 // the background. A pooled container is created exactly as Start would create it (same hardening, same
 // labels, so the reaper treats it like any other) and is handed out at most once; one that idled longer
 // than the pool's age limit, or that no longer runs, is removed instead of handed out. The pool keeps
-// containers of at most poolSpecs configurations, evicting the oldest; its containers do not count against
-// the budget. n < 1 turns the pool off, which is the default. Call Provider.Close to remove the pooled
+// containers of at most poolSpecs configurations, evicting the oldest. Its containers count against the
+// budget (WithBudget): one is made only when a slot is free, and a Start that finds no free slot removes an
+// idle pooled container to take its slot, so the budget caps every container alive. n < 1 turns the pool
+// off, which is the default. Call Provider.Close to remove the pooled
 // containers.
 func WithWarmPool(n int) Option {
 	return func(p *Provider) {
@@ -118,7 +120,7 @@ func (w *warmPool) take(ctx context.Context, p *Provider, key string) string {
 				}
 				w.mu.Unlock()
 				if closed {
-					p.removeContainer(ctx, c.id)
+					p.removePooled(ctx, c.id)
 				}
 				continue
 			}
@@ -140,6 +142,9 @@ func (w *warmPool) fill(p *Provider, key string, cfg *container.Config, host *co
 	}
 	w.images[key] = cfg.Image
 	for n := len(w.idle[key]) + w.pending[key]; n < w.perSpec; n++ {
+		if !p.budget.TryAcquire() {
+			break // the budget is in use: no warm container now
+		}
 		w.pending[key]++
 		w.wg.Go(func() { w.make(p, key, cfg, host) })
 	}
@@ -187,6 +192,9 @@ func (w *warmPool) make(p *Provider, key string, cfg *container.Config, host *co
 			p.removeContainer(ctx, created.ID)
 		}
 	}
+	if err != nil {
+		p.budget.Release()
+	}
 	w.mu.Lock()
 	if w.pending[key]--; w.pending[key] <= 0 {
 		delete(w.pending, key)
@@ -197,7 +205,7 @@ func (w *warmPool) make(p *Provider, key string, cfg *container.Config, host *co
 	}
 	w.mu.Unlock()
 	if err == nil && closed {
-		p.removeContainer(ctx, created.ID)
+		p.removePooled(ctx, created.ID)
 	}
 }
 
@@ -207,8 +215,42 @@ func (w *warmPool) removeLocked(p *Provider, id string) {
 	w.wg.Go(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
 		defer cancel()
-		p.removeContainer(ctx, id)
+		p.removePooled(ctx, id)
 	})
+}
+
+// removePooled removes a pooled container and gives its budget slot back.
+func (p *Provider) removePooled(ctx context.Context, id string) error {
+	defer p.budget.Release()
+	return p.removeContainer(ctx, id)
+}
+
+// evictOne removes the oldest idle pooled container, in the foreground, so that its budget slot is free
+// when it returns. It reports whether there was one.
+func (w *warmPool) evictOne(ctx context.Context, p *Provider) bool {
+	w.mu.Lock()
+	key, at := "", time.Time{}
+	for k, list := range w.idle {
+		if len(list) > 0 && (key == "" || list[0].made.Before(at)) {
+			key, at = k, list[0].made
+		}
+	}
+	if key == "" {
+		w.mu.Unlock()
+		return false
+	}
+	c := w.idle[key][0]
+	if w.idle[key] = w.idle[key][1:]; len(w.idle[key]) == 0 {
+		delete(w.idle, key)
+		if w.pending[key] == 0 {
+			delete(w.images, key)
+		}
+	}
+	w.mu.Unlock()
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), closeTimeout)
+	defer cancel()
+	p.removePooled(rctx, c.id)
+	return true
 }
 
 // drop removes the pooled containers made from image (every pooled container when image is ""), after
@@ -234,7 +276,7 @@ func (w *warmPool) drop(ctx context.Context, p *Provider, image string) error {
 		w.mu.Unlock()
 		var errs []error
 		for _, id := range ids {
-			if err := p.removeContainer(ctx, id); err != nil {
+			if err := p.removePooled(ctx, id); err != nil {
 				errs = append(errs, err)
 			}
 		}
@@ -266,7 +308,7 @@ func (w *warmPool) close(ctx context.Context, p *Provider) error {
 	defer cancel()
 	var errs []error
 	for _, id := range ids {
-		if err := p.removeContainer(rctx, id); err != nil {
+		if err := p.removePooled(rctx, id); err != nil {
 			errs = append(errs, err)
 		}
 	}

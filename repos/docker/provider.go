@@ -77,16 +77,16 @@ func (p *Provider) Start(ctx context.Context, spec sandbox.Spec) (sandbox.Sandbo
 		return nil, err
 	}
 	spec = spec.WithDefaults()
-	if err := p.budget.Acquire(ctx); err != nil {
-		return nil, fmt.Errorf("start sandbox from %s: %w", spec.Image, err)
-	}
 	cfg, host := ContainerConfig(spec, p.owner)
 	if p.pool != nil {
 		key := poolKey(cfg, host)
-		if id := p.pool.take(ctx, p, key); id != "" {
+		if id := p.pool.take(ctx, p, key); id != "" { // the pooled container's budget slot passes to the sandbox
 			p.pool.fill(p, key, cfg, host)
 			return &container_{p: p, id: id, spec: spec}, nil
 		}
+	}
+	if err := p.acquire(ctx); err != nil {
+		return nil, fmt.Errorf("start sandbox from %s: %w", spec.Image, err)
 	}
 	// Create and start are not cut short by ctx: a request cancelled half-way can leave a container the
 	// engine made but whose id never reached us. They are quick; ctx is checked once they are done.
@@ -114,6 +114,32 @@ func (p *Provider) Start(ctx context.Context, spec sandbox.Spec) (sandbox.Sandbo
 	}
 	return s, nil
 }
+
+// acquire takes a budget slot for a new container: a free one, else one an idle pooled container gives up
+// (it is removed first), else the first to come free. A slot that pooled containers being made hold comes
+// free when they are idle, so the wait looks again now and then.
+func (p *Provider) acquire(ctx context.Context) error {
+	for {
+		if p.budget.TryAcquire() {
+			return nil
+		}
+		if p.pool != nil && p.pool.evictOne(ctx, p) {
+			continue
+		}
+		if p.pool == nil {
+			return p.budget.Acquire(ctx)
+		}
+		wctx, cancel := context.WithTimeout(ctx, acquirePoll)
+		err := p.budget.Acquire(wctx)
+		cancel()
+		if err == nil || ctx.Err() != nil {
+			return err
+		}
+	}
+}
+
+// acquirePoll is how often a Start waiting for a slot looks for an idle pooled container to remove.
+const acquirePoll = 50 * time.Millisecond
 
 // Close removes the containers that the warm pool (WithWarmPool) holds, after waiting for those being made.
 // Sandboxes already started are left to their own Close. Start still works afterwards, without a pool.

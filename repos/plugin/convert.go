@@ -55,11 +55,12 @@ func testFilesReqFromPB(r *pb.TestFilesRequest) *TestFilesRequest {
 }
 
 func testFilesRespToPB(r *TestFilesResponse) *pb.TestFilesResponse {
-	return &pb.TestFilesResponse{TestFiles: r.TestFiles, Sources: r.Sources, Warnings: r.Warnings}
+	return &pb.TestFilesResponse{TestFiles: r.TestFiles, Sources: r.Sources, Warnings: r.Warnings, RunnerConfig: r.RunnerConfig}
 }
 
 func testFilesRespFromPB(r *pb.TestFilesResponse) *TestFilesResponse {
-	return &TestFilesResponse{TestFiles: strs(r.GetTestFiles()), Sources: strs(r.GetSources()), Warnings: strs(r.GetWarnings())}
+	return &TestFilesResponse{TestFiles: strs(r.GetTestFiles()), Sources: strs(r.GetSources()), Warnings: strs(r.GetWarnings()),
+		RunnerConfig: strs(r.GetRunnerConfig())}
 }
 
 func testCommandReqToPB(r *TestCommandRequest) *pb.TestCommandRequest {

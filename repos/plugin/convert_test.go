@@ -50,6 +50,10 @@ func TestConvertRoundTrip(t *testing.T) {
 				Warnings: []string{"nested Go module tools/ (tools/go.mod) is not tested by go test ./...; its files are left out"}},
 			trip: func(v any) any { return testFilesRespFromPB(testFilesRespToPB(v.(*TestFilesResponse))) },
 		},
+		"test files with runner config": {
+			in:   &TestFilesResponse{TestFiles: []string{"tests/test_a.py"}, RunnerConfig: []string{"pyproject.toml", "pytest.ini"}},
+			trip: func(v any) any { return testFilesRespFromPB(testFilesRespToPB(v.(*TestFilesResponse))) },
+		},
 		"test files empty sources": {
 			in: &TestFilesResponse{TestFiles: []string{}, Sources: []string{}, Warnings: []string{}}, want: &TestFilesResponse{},
 			trip: func(v any) any { return testFilesRespFromPB(testFilesRespToPB(v.(*TestFilesResponse))) },

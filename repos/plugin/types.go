@@ -134,6 +134,10 @@ type TestFilesResponse struct {
 	Sources []string `json:"sources,omitempty"`
 	// Warnings are lines a user should read once, e.g. "nested Go module tools/ (tools/go.mod) is not tested".
 	Warnings []string `json:"warnings,omitempty"`
+	// RunnerConfig lists the files among them that steer how the tests run without being tests (pytest.ini,
+	// pyproject.toml, setup.cfg, *.pth): the test-file rule covers them too (a bug diff must not touch them,
+	// a solver's edits to them are dropped), but they are not oracle files.
+	RunnerConfig []string `json:"runner_config,omitempty"`
 }
 
 // TestCommandRequest asks for the script that runs tests.

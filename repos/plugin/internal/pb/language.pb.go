@@ -401,6 +401,7 @@ type TestFilesResponse struct {
 	TestFiles     []string               `protobuf:"bytes,1,rep,name=test_files,json=testFiles,proto3" json:"test_files,omitempty"`
 	Sources       []string               `protobuf:"bytes,2,rep,name=sources,proto3" json:"sources,omitempty"`
 	Warnings      []string               `protobuf:"bytes,3,rep,name=warnings,proto3" json:"warnings,omitempty"`
+	RunnerConfig  []string               `protobuf:"bytes,4,rep,name=runner_config,json=runnerConfig,proto3" json:"runner_config,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -452,6 +453,13 @@ func (x *TestFilesResponse) GetSources() []string {
 func (x *TestFilesResponse) GetWarnings() []string {
 	if x != nil {
 		return x.Warnings
+	}
+	return nil
+}
+
+func (x *TestFilesResponse) GetRunnerConfig() []string {
+	if x != nil {
+		return x.RunnerConfig
 	}
 	return nil
 }
@@ -1231,12 +1239,13 @@ const file_language_proto_rawDesc = "" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"(\n" +
 	"\x10TestFilesRequest\x12\x14\n" +
-	"\x05files\x18\x01 \x03(\tR\x05files\"h\n" +
+	"\x05files\x18\x01 \x03(\tR\x05files\"\x8d\x01\n" +
 	"\x11TestFilesResponse\x12\x1d\n" +
 	"\n" +
 	"test_files\x18\x01 \x03(\tR\ttestFiles\x12\x18\n" +
 	"\asources\x18\x02 \x03(\tR\asources\x12\x1a\n" +
-	"\bwarnings\x18\x03 \x03(\tR\bwarnings\"3\n" +
+	"\bwarnings\x18\x03 \x03(\tR\bwarnings\x12#\n" +
+	"\rrunner_config\x18\x04 \x03(\tR\frunnerConfig\"3\n" +
 	"\x12TestCommandRequest\x12\x1d\n" +
 	"\n" +
 	"test_files\x18\x01 \x03(\tR\ttestFiles\"E\n" +
