@@ -86,7 +86,7 @@ func DefaultJobConfig(examples []string) JobConfig {
 		Name:       "demo",
 		Examples:   examples,
 		Agent:      AgentNative,
-		Seed:       32, // a seed whose first draws give both examples a bug, the history strategy and an order-2 bug
+		Seed:       32, // a seed whose first draws give both examples a bug and an order-2 bug (seen: 4 bugs, 1 order-2)
 		Strategies: DefaultStrategies(AgentNative),
 		Limits:     Limits{Bugs: 4, Proposed: 10, WallTime: 20 * time.Minute},
 		Arena:      a,

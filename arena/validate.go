@@ -281,8 +281,8 @@ func (a *Arena) bugRuns(ctx context.Context, repo *Repo, state *overlay, art *ar
 // definitionsRemoved reports which of the given tests the weakening removed the definition of: a test file
 // the weakening changes defined (or inherited) the test before and, weakened, no longer does, as the
 // language plugin reads both versions. A test no file of the weakening defined before is one the plugin
-// cannot place (a script parser's own ids): it counts as removed when the weakening deletes the file or
-// removes lines, and the weakened run, which must complete, does not report it.
+// cannot place (a script parser's own ids): it counts as removed when the weakening changes some test file
+// (judgeWeaken then still asks that the weakened run, which must complete, does not report it).
 func definitionsRemoved(ctx context.Context, repo *Repo, weakened *overlay, ids []string) (map[string]bool, error) {
 	removed := map[string]bool{}
 	placed := map[string]bool{}
