@@ -165,7 +165,7 @@ func (a *Arena) release(sb sandbox.Sandbox) {
 func (a *Arena) Wait() { a.closing.Wait() }
 
 // New returns an Arena for job that starts sandboxes through p, with cfg as it is (start from DefaultConfig;
-// cfg.Validate says whether it can run).
+// cfg.Validate says whether it can run; Arena.Validate refuses to judge with one that cannot).
 func New(p sandbox.Provider, job string, cfg Config, log *slog.Logger) *Arena {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)

@@ -69,6 +69,9 @@ type originalEntry struct {
 // the artifact with its reason. The error is for infrastructure failures (the engine, a plugin), never for
 // a bad artifact.
 func (a *Arena) Validate(ctx context.Context, repo *Repo, art *artifact.Artifact) (*Report, error) {
+	if err := a.cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("arena config: %w", err)
+	}
 	rep := &Report{Durations: map[string]time.Duration{}}
 	timed := func(step string, start time.Time) { rep.Durations[step] += time.Since(start) }
 

@@ -56,7 +56,9 @@ func TestExportOnPyledger(t *testing.T) {
 	}
 	repo := prepared[0]
 	job := dockertest.Job(t)
-	ar := arena.New(provider, job, arena.Config{Containers: 2}, nil)
+	cfg := arena.DefaultConfig()
+	cfg.Containers = 2
+	ar := arena.New(provider, job, cfg, nil)
 	t.Cleanup(ar.Wait)
 
 	// The bug: Money's addition subtracts; the weakening hides the two tests that notice.
