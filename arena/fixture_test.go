@@ -48,6 +48,9 @@ func TestMain(m *testing.M) {
 	if fixHost != nil {
 		fixHost.Close()
 	}
+	if recordedClean != nil {
+		recordedClean()
+	}
 	if fixTempDir != "" {
 		os.RemoveAll(fixTempDir)
 	}

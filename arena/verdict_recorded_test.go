@@ -22,7 +22,8 @@ var (
 	recordedClean func()
 )
 
-// recordedLanguage opens a first-party plugin built from this tree.
+// recordedLanguage opens a first-party plugin built from this tree. The host is shared by every test of the
+// binary that needs plugins without Docker; TestMain closes it.
 func recordedLanguage(t *testing.T, name string) plugin.Language {
 	t.Helper()
 	recordedOnce.Do(func() {
@@ -63,11 +64,6 @@ func recordedRun(t *testing.T, lang plugin.Language, parser, file string, exitCo
 }
 
 func TestVerdictsFromRecordings(t *testing.T) {
-	t.Cleanup(func() {
-		if recordedClean != nil {
-			recordedClean()
-		}
-	})
 	const pyRec, goRec = "../cmd/ssr-lang-python/testdata/pytest/", "../cmd/ssr-lang-go/testdata/gotest/"
 	tests := map[string]struct {
 		lang, parser, file string
