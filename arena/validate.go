@@ -360,30 +360,8 @@ func (a *Arena) original(ctx context.Context, repo *Repo, art *artifact.Artifact
 		return e, nil
 	}
 	defer close(e.done)
-	if runs, ok, err := a.baselineRuns(ctx, repo, art); ok || err != nil {
-		if err != nil {
-			e.err = err
-			a.mu.Lock()
-			delete(a.originals, key)
-			a.mu.Unlock()
-			return nil, err
-		}
-		e.runs = runs
-		a.noteDuration(repo, art, runs)
-		passing, flaky := originalVerdict(runs)
-		e.passing, e.flaky = repo.withoutExcluded(passing), flaky
-		return e, nil
-	}
-	runs := make([]*TestRun, a.cfg.FlakeRuns)
-	p := pool.New().WithContext(ctx).WithCancelOnError().WithMaxGoroutines(a.cfg.Containers)
-	for i := range runs {
-		p.Go(func(ctx context.Context) error {
-			run, err := a.runTests(ctx, repo, "original", nil, art)
-			runs[i] = run
-			return err
-		})
-	}
-	if err := p.Wait(); err != nil {
+	runs, err := a.originalRuns(ctx, repo, art)
+	if err != nil {
 		e.err = err
 		a.mu.Lock()
 		delete(a.originals, key) // an infrastructure failure is not an answer: let the next caller retry
@@ -395,6 +373,27 @@ func (a *Arena) original(ctx context.Context, repo *Repo, art *artifact.Artifact
 	passing, flaky := originalVerdict(runs)
 	e.passing, e.flaky = repo.withoutExcluded(passing), flaky
 	return e, nil
+}
+
+// originalRuns are the original state's flake_runs runs of art's script: the repository's baseline runs
+// when the script is the baseline's, else fresh runs in parallel.
+func (a *Arena) originalRuns(ctx context.Context, repo *Repo, art *artifact.Artifact) ([]*TestRun, error) {
+	if runs, ok, err := a.baselineRuns(ctx, repo, art); ok || err != nil {
+		return runs, err
+	}
+	runs := make([]*TestRun, a.cfg.FlakeRuns)
+	p := pool.New().WithContext(ctx).WithCancelOnError().WithMaxGoroutines(a.cfg.Containers)
+	for i := range runs {
+		p.Go(func(ctx context.Context) error {
+			run, err := a.runTests(ctx, repo, "original", nil, art)
+			runs[i] = run
+			return err
+		})
+	}
+	if err := p.Wait(); err != nil {
+		return nil, err
+	}
+	return runs, nil
 }
 
 func preview(ids []string, n int) string {

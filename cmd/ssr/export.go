@@ -7,8 +7,6 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
-
-	"github.com/selfplay-swe/ssr/arena/store"
 )
 
 // Export formats.
@@ -47,10 +45,7 @@ PASS_TO_PASS, image, and ssr's own fields); --format artifacts writes one artifa
 			if format == formatArtifacts && (outPath == "" || outPath == "-") {
 				return usageError{errors.New("--format artifacts needs --out DIR, the directory to write one artifact directory per bug into")}
 			}
-			if dbPath == "" {
-				dbPath = defaultDB()
-			}
-			st, err := store.Open(cmd.Context(), dbPath, store.MustExist())
+			st, err := openDB(cmd.Context(), dbPath)
 			if err != nil {
 				return err
 			}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"text/tabwriter"
@@ -14,13 +15,7 @@ func init() {
 	var dbPath string
 	jobs := &cobra.Command{Use: "jobs", Short: "List and inspect self-play jobs in a job database"}
 	jobs.PersistentFlags().StringVar(&dbPath, "db", "", "the job database (default: jobs.db in ssr's cache directory)")
-	open := func(cmd *cobra.Command) (*store.Store, error) {
-		if dbPath == "" {
-			dbPath = defaultDB()
-		}
-		// Listing and showing only read: a mistyped --db must not leave an empty database behind.
-		return store.Open(cmd.Context(), dbPath, store.MustExist())
-	}
+	open := func(cmd *cobra.Command) (*store.Store, error) { return openDB(cmd.Context(), dbPath) }
 	jobs.AddCommand(&cobra.Command{
 		Use:   "ls",
 		Short: "List jobs: id, name, status, bugs, attempts, solve rate",
@@ -99,3 +94,12 @@ func init() {
 
 // oneLine keeps a table row on one line whatever an error message holds.
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// openDB opens an existing job database, the default one when path is empty. Commands that only read (or
+// that work on a job already recorded) use it: a mistyped --db must not leave an empty database behind.
+func openDB(ctx context.Context, path string) (*store.Store, error) {
+	if path == "" {
+		path = defaultDB()
+	}
+	return store.Open(ctx, path, store.MustExist())
+}

@@ -43,14 +43,6 @@ every new verdict is written in one transaction. An artifact that is now valid g
 	rootCmd.AddCommand(cmd)
 }
 
-// openDB opens an existing job database (never creating one).
-func openDB(ctx context.Context, path string) (*store.Store, error) {
-	if path == "" {
-		path = defaultDB()
-	}
-	return store.Open(ctx, path, store.MustExist())
-}
-
 func regradeJob(ctx context.Context, out io.Writer, st *store.Store, jobID string, apply, asJSON bool) error {
 	job, err := st.GetJob(ctx, jobID)
 	if err != nil {

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -24,36 +23,9 @@ func TestRunStopsCleanlyAndResumes(t *testing.T) {
 	}
 	cli := dockertest.Client(t)
 	dockertest.BaseImage(t)
-	bin := t.TempDir()
-	for _, p := range []string{"ssr", "ssr-lang-python", "ssr-lang-go"} {
-		if out, err := exec.Command("go", "build", "-o", filepath.Join(bin, p), "../"+p).CombinedOutput(); err != nil {
-			t.Fatalf("go build %s: %v\n%s", p, err, out)
-		}
-	}
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "job.yaml")
-	if err := os.WriteFile(cfg, []byte(`name: sigterm
-examples: [pyledger]
-seed: 3
-strategies: {mutation: 1}
-limits: {bugs: 2, proposed: 6}
-arena: {n_attempts: 2, containers: 1, order2_share: 0, solver_turns: 2}
-`), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	db := filepath.Join(dir, "jobs.db")
-	env := append(os.Environ(), "SSR_CACHE_DIR="+filepath.Join(dir, "cache"), "SSR_PLUGIN_DIR="+bin)
-
-	cmd := exec.Command(filepath.Join(bin, "ssr"), "run", "--db", db, cfg)
-	cmd.Env = env
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = cmd.Stdout
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	bin := buildSSR(t)
+	run := startJob(t, bin, "sigterm", "{bugs: 2, proposed: 6}")
+	cmd, stdout, db, env := run.cmd, run.stdout, run.db, run.env
 	jobRE := regexp.MustCompile(`^job (job-\S+) \(sigterm\)`)
 	var job string
 	var transcript strings.Builder
@@ -72,7 +44,7 @@ arena: {n_attempts: 2, containers: 1, order2_share: 0, solver_turns: 2}
 			signalled = true
 		}
 	}
-	err = cmd.Wait()
+	err := cmd.Wait()
 	if err != nil || !signalled {
 		t.Fatalf("ssr run: %v (signalled %v); output:\n%s", err, signalled, transcript.String())
 	}

@@ -75,7 +75,7 @@ at the same directory and the native agent follows the newest version.`,
 			if outDir == "" {
 				outDir = filepath.Join(filepath.Dir(dbPath), "policies", args[0])
 			}
-			st, err := store.Open(ctx, dbPath, store.MustExist())
+			st, err := openDB(ctx, dbPath)
 			if err != nil {
 				return err
 			}
