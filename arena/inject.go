@@ -141,7 +141,9 @@ func (a *Arena) startInjector(ctx context.Context, repo *Repo, full *artifact.Ar
 		a.release(sb)
 		return nil, err
 	}
-	if res, err := sb.Exec(ctx, sandbox.ExecRequest{Cmd: []string{"mkdir", "-p", artifactDir}}); err != nil || !res.OK() {
+	// The agent's user writes the artifact there, but only root may make a directory at the root, and root
+	// in a sandbox has no capability to give it away: it is open to all (a sandbox has one user).
+	if res, err := sb.Exec(ctx, sandbox.ExecRequest{Cmd: []string{"mkdir", "-p", "-m", "0777", artifactDir}, User: "0"}); err != nil || !res.OK() {
 		a.release(sb)
 		return nil, fmt.Errorf("injector: make %s: %v %s", artifactDir, err, tail(res.Stderr, 200))
 	}

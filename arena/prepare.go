@@ -24,7 +24,7 @@ func Prepare(ctx context.Context, b *repos.Builder, list []repos.Repo) ([]*Repo,
 		if err != nil {
 			return nil, err
 		}
-		repo.Image, repo.ImageID, repo.Env = img.Ref, img.ID, img.Env
+		repo.Image, repo.ImageID, repo.Env, repo.User = img.Ref, img.ID, img.Env, img.User
 		if repo.Baseline, err = b.Baseline(ctx, r, img); err != nil {
 			return nil, err
 		}

@@ -30,6 +30,7 @@ type Repo struct {
 	Sources      []string        // the source files the plugin's test command exercises; nil: no such rule
 	Warnings     []string        // what the plugin says a user should read once (an untested nested module, say)
 	Env          []string        // KEY=VALUE for every test run (the plugin recipe's env)
+	User         string          // who runs tests and agents' commands in its sandboxes (repos.Image.User)
 	Limits       sandbox.Limits  // per-repo sandbox limits
 	TestCommand  string          // the manifest's test_command: the full suite's and every artifact's script; "" for the plugin's
 	Timeout      time.Duration   // the manifest's limits.timeout; 0: the job's test_timeout (repos.TestTimeout)
@@ -116,5 +117,5 @@ func (r *Repo) SourceFiles() []string {
 }
 
 func (r *Repo) spec(job, role string) sandbox.Spec {
-	return sandbox.Spec{Image: r.Image, Job: job, Role: role, Env: r.Env, Limits: r.Limits}
+	return sandbox.Spec{Image: r.Image, Job: job, Role: role, Env: r.Env, User: r.User, Limits: r.Limits}
 }

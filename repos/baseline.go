@@ -225,7 +225,7 @@ func (b *Builder) Baseline(ctx context.Context, repo Repo, img *Image) (*Baselin
 
 // runTests runs the script once in a fresh sandbox made from img.
 func (b *Builder) runTests(ctx context.Context, repo Repo, img *Image, script string, limit time.Duration) (TestRun, error) {
-	sb, err := b.provider.Start(ctx, sandbox.Spec{Image: img.ID, Workdir: img.Workdir, Job: b.cfg.jobFor("baseline", repo.Name), Role: "baseline", Env: img.Env, Limits: repo.Limits.Sandbox()})
+	sb, err := b.provider.Start(ctx, sandbox.Spec{Image: img.ID, Workdir: img.Workdir, Job: b.cfg.jobFor("baseline", repo.Name), Role: "baseline", Env: img.Env, User: img.User, Limits: repo.Limits.Sandbox()})
 	if err != nil {
 		return TestRun{}, err
 	}

@@ -13,6 +13,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -44,7 +45,7 @@ const (
 const ImageRepository = "ssr-repo"
 
 // imageFormat is bumped when the way images are made changes, so that old images are rebuilt.
-const imageFormat = "1"
+const imageFormat = "2" // 2: the sandbox user (see user.go)
 
 // ErrSetupFailed is wrapped by the *SetupError a failed setup step gives.
 var ErrSetupFailed = errors.New("setup step failed")
@@ -133,6 +134,7 @@ type Image struct {
 	Language string        `json:"language"`           // plugin name
 	Plugin   string        `json:"plugin"`             // plugin name@version
 	Env      []string      `json:"env"`                // KEY=VALUE from the plugin, for every sandbox made from the image
+	User     string        `json:"user"`               // who runs commands in its sandboxes (Repo.User): uid:gid, or "" for the image's own
 	Inputs   string        `json:"inputs"`             // hash over commit, base recipe, setup steps, environment, plugin
 	Cached   bool          `json:"cached"`             // an image with the same inputs existed and was reused
 	Warnings []string      `json:"warnings,omitempty"` // lines the setup steps printed that start with "warning: " (dependencies left out, …)
@@ -231,9 +233,9 @@ func (b *Builder) plan(ctx context.Context, repo Repo) (*buildPlan, error) {
 	}
 	// The tag's recipe half covers everything but the commit; the inputs label covers everything.
 	recipeDoc, _ := json.Marshal(struct {
-		Format, Base, Workdir, Plugin string
-		Setup, Env, Modules           []string
-	}{imageFormat, recipe.JSON(), p.workdir, desc.Name + "@" + desc.Version, p.setup, p.env, modules})
+		Format, Base, Workdir, Plugin, User string
+		Setup, Env, Modules                 []string
+	}{imageFormat, recipe.JSON(), p.workdir, desc.Name + "@" + desc.Version, repo.User(), p.setup, p.env, modules})
 	p.recipeID = hashHex(recipeDoc)
 	p.inputs = hashHex([]byte(co.Commit + "\n" + string(recipeDoc)))
 	return p, nil
@@ -284,7 +286,7 @@ func (b *Builder) Build(ctx context.Context, repo Repo) (*Image, error) {
 	}
 	img := &Image{
 		Repo: repo.Name, Ref: ImageRef(repo.Name, p.co.Commit, p.recipeID), Commit: p.co.Commit, Workdir: p.workdir,
-		Language: p.plugin.Name, Plugin: p.plugin.Name + "@" + p.plugin.Version, Env: p.env, Inputs: p.inputs,
+		Language: p.plugin.Name, Plugin: p.plugin.Name + "@" + p.plugin.Version, Env: p.env, User: repo.User(), Inputs: p.inputs,
 	}
 	if insp, err := b.engine.ImageInspect(ctx, img.Ref); err == nil && insp.Config != nil && insp.Config.Labels[LabelInputs] == p.inputs {
 		img.ID, img.Cached, img.Duration = insp.ID, true, b.cfg.now().Sub(start)
@@ -323,6 +325,8 @@ func (b *Builder) Build(ctx context.Context, repo Repo) (*Image, error) {
 
 	limits := repo.Limits.Sandbox()
 	limits.Network = repo.SetupNetwork // off unless the manifest asks: setup that downloads needs a reachable registry
+	// The last step gives the workdir and the home to the sandbox user; root needs CAP_CHOWN for that.
+	limits.CapAdd = []string{"CHOWN"}
 	sb, err := b.provider.Start(ctx, sandbox.Spec{Image: base, Workdir: p.workdir, Job: b.cfg.jobFor("build", repo.Name), Role: "build", Env: p.env, User: "root", Limits: limits})
 	if err != nil {
 		return nil, fmt.Errorf("build %s: %w", repo.Name, err)
@@ -346,7 +350,10 @@ func (b *Builder) Build(ctx context.Context, repo Repo) (*Image, error) {
 	unlock()
 	unlock = nil
 	// The index came from go-git on the host: refresh its stat data so that git status is fast and exact.
-	steps := append([]string{"git -c safe.directory='*' update-index -q --refresh; git -c safe.directory='*' status --porcelain --untracked-files=no | head -20"}, p.setup...)
+	steps := slices.Concat([]string{"git -c safe.directory='*' update-index -q --refresh; git -c safe.directory='*' status --porcelain --untracked-files=no | head -20", userSetup}, p.setup)
+	if !repo.RunAsRoot {
+		steps = append(steps, ownerStep(p.workdir))
+	}
 	for i, step := range steps {
 		fmt.Fprintf(log, "$ %s\n", step)
 		res, err := sb.Exec(ctx, sandbox.ExecRequest{Cmd: []string{"bash", "-c", step + " 2>&1"}, Env: setupEnv, Timeout: repo.Limits.Timeout})
@@ -438,7 +445,7 @@ func (b *Builder) existingImage(ctx context.Context, repo Repo, start time.Time)
 	}
 	return &Image{
 		Repo: repo.Name, Ref: repo.Source.Image, ID: insp.ID, Workdir: repo.Source.WorkdirOrDefault(),
-		Language: desc.Name, Plugin: desc.Name + "@" + desc.Version, Inputs: insp.ID, Cached: true,
+		Language: desc.Name, Plugin: desc.Name + "@" + desc.Version, User: repo.User(), Inputs: insp.ID, Cached: true,
 		Duration: b.cfg.now().Sub(start),
 	}, nil
 }

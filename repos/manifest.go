@@ -42,6 +42,7 @@ type Repo struct {
 	Packages     []string `json:"packages,omitempty" yaml:"packages,omitempty"`           // extra Debian packages
 	Setup        []string `json:"setup,omitempty" yaml:"setup,omitempty"`                 // extra setup commands, run from the workdir
 	SetupNetwork bool     `json:"setup_network,omitempty" yaml:"setup_network,omitempty"` // give the image build a network (off: every sandbox has none)
+	RunAsRoot    bool     `json:"run_as_root,omitempty" yaml:"run_as_root,omitempty"`     // run tests and agents' commands as root (off: as SandboxUser; see User)
 	TestCommand  string   `json:"test_command,omitempty" yaml:"test_command,omitempty"`   // overrides the plugin's script
 	ExcludeTests []string `json:"exclude_tests,omitempty" yaml:"exclude_tests,omitempty"`
 	Limits       Limits   `json:"limits" yaml:"limits,omitempty"`
@@ -389,7 +390,7 @@ func describe(n *yaml.Node) string {
 var topFields = []string{"repos"}
 
 var repoFields = []string{"name", "git", "commit", "branch", "path", "image", "workdir", "example",
-	"language", "packages", "setup", "setup_network", "test_command", "exclude_tests", "limits"}
+	"language", "packages", "setup", "setup_network", "run_as_root", "test_command", "exclude_tests", "limits"}
 
 var limitFields = []string{"memory", "cpus", "pids", "timeout"}
 
@@ -497,6 +498,8 @@ func (p *parser) repo(n *yaml.Node, field string) (Repo, error) {
 			r.Setup, err = p.strs(v, f, nil)
 		case "setup_network":
 			r.SetupNetwork, err = p.boolean(v, f)
+		case "run_as_root":
+			r.RunAsRoot, err = p.boolean(v, f)
 		case "test_command":
 			r.TestCommand, err = p.str(v, f)
 		case "exclude_tests":

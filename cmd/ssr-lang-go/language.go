@@ -12,7 +12,7 @@ import (
 
 // version is the plugin's own version: it is part of every repo image's inputs, so bump it when the recipe
 // or the test command changes.
-var version = "0.4.0"
+var version = "0.5.0"
 
 // goLanguage implements plugin.Language for Go modules tested with `go test`.
 type goLanguage struct{}
@@ -86,8 +86,8 @@ func (goLanguage) Recipe(context.Context, *plugin.RecipeRequest) (*plugin.Recipe
 			"GOPROXY":     "off",
 			"GOFLAGS":     "-buildvcs=false",
 			"GOTOOLCHAIN": "local",
-			"GOCACHE":     "/root/.cache/go-build",
-			"GOPATH":      "/root/go",
+			"GOCACHE":     plugin.SandboxHome + "/.cache/go-build", // where the tests' user may write
+			"GOPATH":      plugin.SandboxHome + "/go",
 		},
 	}, nil
 }

@@ -20,7 +20,8 @@ type container_ struct {
 
 	mu      sync.Mutex
 	closed  bool
-	oomSeen int64 // the cgroup's oom_kill counter as last read
+	oomSeen int64      // the cgroup's oom_kill counter as last read
+	own     *fileOwner // the numeric ids of spec.User, once known
 }
 
 var _ sandbox.Sandbox = (*container_)(nil)

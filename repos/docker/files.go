@@ -21,6 +21,9 @@ import (
 const maxReadFile = 256 << 20
 
 // WriteFiles sends the files in one tar stream through the engine's archive API (binary-safe, no exec).
+// A file under the workdir, and every directory below the workdir on its way, belongs to the sandbox's
+// user, who works on the tree; a file elsewhere (ssr's own, such as a test script) belongs to root, so the
+// user can read and run it but not change it. Files on the tmpfs mounts are written by the sandbox's user.
 func (s *container_) WriteFiles(ctx context.Context, files ...sandbox.File) error {
 	if s.isClosed() {
 		return s.errClosed("write files")
@@ -32,6 +35,7 @@ func (s *container_) WriteFiles(ctx context.Context, files ...sandbox.File) erro
 	tw := tar.NewWriter(&buf)
 	now := time.Now()
 	archived := 0
+	dirs := map[string]bool{} // directories below the workdir already in the archive
 	for _, f := range files {
 		p, err := s.abs(f.Path)
 		if err != nil {
@@ -49,6 +53,19 @@ func (s *container_) WriteFiles(ctx context.Context, files ...sandbox.File) erro
 		}
 		archived++
 		hdr := &tar.Header{Name: strings.TrimPrefix(p, "/"), Mode: mode, Size: int64(len(f.Data)), ModTime: now, Typeflag: tar.TypeReg, Format: tar.FormatPAX}
+		if rel, ok := strings.CutPrefix(p, s.spec.Workdir+"/"); ok {
+			own, err := s.owner(ctx)
+			if err != nil {
+				return err
+			}
+			hdr.Uid, hdr.Gid = own.uid, own.gid
+			if !own.root() {
+				// The engine makes missing parents root's; the user must be able to add files beside these.
+				if err := ownDirs(tw, s.spec.Workdir, rel, own, now, dirs); err != nil {
+					return fmt.Errorf("write %s: %w", f.Path, err)
+				}
+			}
+		}
 		if err := tw.WriteHeader(hdr); err != nil {
 			return fmt.Errorf("write %s: %w", f.Path, err)
 		}
@@ -64,6 +81,23 @@ func (s *container_) WriteFiles(ctx context.Context, files ...sandbox.File) erro
 	}
 	if err := s.p.cli.CopyToContainer(ctx, s.id, "/", &buf, container.CopyToContainerOptions{}); err != nil {
 		return s.engineErr(fmt.Sprintf("write %d file(s) (first %s)", len(files), files[0].Path), err)
+	}
+	return nil
+}
+
+// ownDirs writes a directory entry owned by own for every directory between workdir and the file rel
+// (relative to workdir) that is not in the archive yet, parents first.
+func ownDirs(tw *tar.Writer, workdir, rel string, own fileOwner, now time.Time, done map[string]bool) error {
+	var missing []string
+	for d := path.Dir(rel); d != "." && !done[d]; d = path.Dir(d) {
+		missing = append(missing, d)
+	}
+	for i := len(missing) - 1; i >= 0; i-- {
+		done[missing[i]] = true
+		name := strings.TrimPrefix(path.Join(workdir, missing[i]), "/") + "/"
+		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o755, Uid: own.uid, Gid: own.gid, ModTime: now, Typeflag: tar.TypeDir, Format: tar.FormatPAX}); err != nil {
+			return err
+		}
 	}
 	return nil
 }

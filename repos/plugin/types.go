@@ -113,12 +113,20 @@ type RecipeRequest struct {
 	Files []string `json:"files"`
 }
 
-// RecipeResponse is what a repository's image needs on top of the base image.
+// RecipeResponse is what a repository's image needs on top of the base image. Setup steps run as root;
+// tests and agents' commands later run as an unprivileged user who can write only the repository,
+// SandboxHome, /tmp and /var/tmp: a cache that the setup steps warm and the tests use (a build cache) goes
+// under SandboxHome.
 type RecipeResponse struct {
 	Packages []string          `json:"packages"` // Debian packages
-	Setup    []string          `json:"setup"`    // shell commands run in order from /repo while the image is built
+	Setup    []string          `json:"setup"`    // shell commands run in order from /repo, as root, while the image is built
 	Env      map[string]string `json:"env"`      // environment for setup steps and every later run
 }
+
+// SandboxHome is the home of the user that tests run as in every repo image, made before the setup steps
+// run and given to that user after them (root's, for a repository that runs as root): the place for
+// caches that tests write.
+const SandboxHome = "/home/ssr"
 
 // TestFilesRequest lists a repository's files.
 type TestFilesRequest struct {

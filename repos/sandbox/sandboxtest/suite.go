@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -59,6 +60,7 @@ func Run(t *testing.T, p sandbox.Provider, image string, opts ...Option) {
 		{"Files", s.testFiles},
 		{"Files/Links", s.testFileLinks},
 		{"Security", s.testSecurity},
+		{"Security/UnprivilegedUser", s.testUnprivilegedUser},
 		{"Limits/ForkBomb", s.testForkBomb},
 		{"Limits/Memory", s.testMemoryHog},
 		{"Limits/ScratchSpace", s.testScratchSpace},
@@ -459,6 +461,73 @@ func (s *suite) testSecurity(t *testing.T) {
 	}
 	if got := mustSh(t, sb, "echo writable > /tmp/w && cat /tmp/w"); got != "writable\n" {
 		t.Errorf("/tmp is not writable: %q", got)
+	}
+}
+
+// testUnprivilegedUser: a sandbox whose user is not root (issue 11: tests and agents run unprivileged)
+// runs every command as that user, who cannot write outside the workdir and the scratch space; the files
+// WriteFiles puts in the workdir, and the directories made for them, are the user's, so the user can
+// change them and add files beside them; files written elsewhere (ssr's test script) are root's: the user
+// can run them but not change them; Diff and Reset work as the user. A user given by name is looked up in
+// the image.
+func (s *suite) testUnprivilegedUser(t *testing.T) {
+	ctx := context.Background()
+	const workdir = "/work/user"
+	sb := s.start(t, func(sp *sandbox.Spec) {
+		sp.Workdir, sp.User = workdir, "4321:4321"
+		// The workdir stays root's, so the user's own git calls need it named safe (ssr's Diff and Reset
+		// need not).
+		sp.Env = slices.Concat(sp.Env, []string{"GIT_CONFIG_COUNT=1", "GIT_CONFIG_KEY_0=safe.directory", "GIT_CONFIG_VALUE_0=*"})
+	})
+	if got := mustSh(t, sb, "id -u; id -g"); got != "4321\n4321\n" {
+		t.Fatalf("id as the sandbox's user: %q, want 4321 twice", got)
+	}
+	// An image that ssr builds gives its workdir to its user; this one is made at start, as root's, so
+	// root (who owns it, and so needs no capability) opens it.
+	if res := sh(t, sb, "chmod 0777 "+workdir, func(r *sandbox.ExecRequest) { r.User = "0" }); !res.OK() {
+		t.Fatalf("open the workdir as root: exit %d: %s", res.ExitCode, res.Stderr)
+	}
+	for _, p := range []string{"/etc/ssr-probe", "/usr/bin/ssr-probe", "/opt/ssr-probe", "/ssr-probe"} {
+		if res := sh(t, sb, "touch "+p); res.ExitCode == 0 {
+			t.Errorf("the unprivileged user created %s", p)
+		}
+	}
+	if err := sb.WriteFiles(ctx,
+		sandbox.File{Path: "a.txt", Data: []byte("a\n")},
+		sandbox.File{Path: "new/deep/b.txt", Data: []byte("b\n")},
+		sandbox.File{Path: "/opt/ssr-conf/run.sh", Data: []byte("#!/bin/sh\necho ran\n"), Mode: 0o755},
+		sandbox.File{Path: "/tmp/scratch/c.txt", Data: []byte("c\n")},
+	); err != nil {
+		t.Fatalf("WriteFiles: %v", err)
+	}
+	want := "4321:4321 a.txt\n4321:4321 new\n4321:4321 new/deep\n4321:4321 new/deep/b.txt\n0:0 /opt/ssr-conf/run.sh\n4321:4321 /tmp/scratch/c.txt\n"
+	if got := mustSh(t, sb, "stat -c '%u:%g %n' a.txt new new/deep new/deep/b.txt /opt/ssr-conf/run.sh /tmp/scratch/c.txt"); got != want {
+		t.Errorf("owners of written files:\n%s\nwant\n%s", got, want)
+	}
+	if got := mustSh(t, sb, "echo more >> a.txt && echo beside > new/deep/d.txt && /opt/ssr-conf/run.sh && cat a.txt"); got != "ran\na\nmore\n" {
+		t.Errorf("the user changing its files and running the script: %q", got)
+	}
+	if res := sh(t, sb, "echo 'echo planted' > /opt/ssr-conf/run.sh || rm -f /opt/ssr-conf/run.sh"); res.ExitCode == 0 {
+		t.Errorf("the unprivileged user changed or removed a file written outside its workdir")
+	}
+	mustSh(t, sb, "rm -rf ./* && "+gitRepoScript)
+	mustSh(t, sb, "printf 'ONE\n' > a.txt")
+	if d, err := sb.Diff(ctx); err != nil || !bytes.Contains(d, []byte("+ONE")) {
+		t.Errorf("Diff as the user = %q, %v; want the change", d, err)
+	}
+	if err := sb.Reset(ctx); err != nil {
+		t.Errorf("Reset as the user: %v", err)
+	} else if st := mustSh(t, sb, "git status --porcelain --ignored"); st != "" {
+		t.Errorf("after Reset as the user, status is not clean:\n%s", st)
+	}
+
+	named := s.start(t, func(sp *sandbox.Spec) { sp.Workdir = "/work/named"; sp.User = "nobody" })
+	sh(t, named, "chmod 0777 /work/named", func(r *sandbox.ExecRequest) { r.User = "0" })
+	if err := named.WriteFiles(ctx, sandbox.File{Path: "x/y.txt", Data: []byte("y")}); err != nil {
+		t.Fatalf("WriteFiles as nobody: %v", err)
+	}
+	if got := mustSh(t, named, "stat -c '%U' x/y.txt"); got != "nobody\n" {
+		t.Errorf("a file written for user nobody belongs to %q", got)
 	}
 }
 
