@@ -3,6 +3,7 @@ package repos
 import (
 	"archive/tar"
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -389,6 +390,9 @@ func (b *Builder) Build(ctx context.Context, repo Repo) (*Image, error) {
 		k, v, _ := strings.Cut(kv, "=")
 		changes = append(changes, "ENV "+k+"="+quote(v))
 	}
+	// The image's own user is the sandbox user too, so that `ssr shell` and `ssr exec` on it work as the
+	// tests do (root could not write the tree it does not own).
+	changes = append(changes, "USER "+cmp.Or(img.User, rootUser))
 	id, err := sb.Commit(ctx, img.Ref, changes...)
 	if err != nil {
 		return nil, fmt.Errorf("build %s: %w", repo.Name, err)

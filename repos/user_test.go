@@ -74,6 +74,9 @@ func TestSandboxUser(t *testing.T) {
 		if wantUser := map[bool]string{false: "1000:1000", true: "0:0"}[root]; img.User != wantUser {
 			t.Errorf("run_as_root %v: image user %q, want %q", root, img.User, wantUser)
 		}
+		if insp, err := cli.ImageInspect(context.Background(), img.ID); err != nil || insp.Config.User != img.User {
+			t.Errorf("run_as_root %v: the image's USER is not %q (so ssr shell would run as another user): %v", root, img.User, err)
+		}
 		bl, err := b.Baseline(context.Background(), repo, img)
 		if err != nil {
 			t.Fatal(err)

@@ -16,9 +16,8 @@ type fileOwner struct{ uid, gid int }
 func (o fileOwner) root() bool { return o.uid == 0 && o.gid == 0 }
 
 // owner is the numeric user and group of the sandbox's user (Spec.User): read from the spec when it is
-// numeric ("1000:1000") or root, else asked of the sandbox once (`id`), since only its /etc/passwd knows a
-// name. An empty user is the image's; ssr's own images run as root unless they say otherwise, and the
-// files of an image that names a user of its own stay root's, as they always were.
+// numeric ("1000:1000") or root, else asked of the sandbox once (`id`): only its /etc/passwd knows a name,
+// and only its image knows its default user.
 func (s *container_) owner(ctx context.Context) (fileOwner, error) {
 	s.mu.Lock()
 	known := s.own
@@ -50,10 +49,10 @@ func (s *container_) owner(ctx context.Context) (fileOwner, error) {
 	return own, nil
 }
 
-// parseNumericUser reads a user that needs no lookup: "", "root", "0" (root) or "uid:gid" in numbers.
+// parseNumericUser reads a user that needs no lookup: "root", "0" (root) or "uid:gid" in numbers.
 func parseNumericUser(u string) (fileOwner, bool) {
 	switch u {
-	case "", "root", "0", "root:root", "0:0":
+	case "root", "0", "root:root", "0:0":
 		return fileOwner{}, true
 	}
 	us, gs, ok := strings.Cut(u, ":")
