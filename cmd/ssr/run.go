@@ -143,6 +143,12 @@ func runJob(ctx context.Context, out io.Writer, dbPath, resume string, args []st
 		return err
 	}
 	defer provider.Close(context.WithoutCancel(ctx)) // removes the warm pool's idle containers
+	// A process killed with SIGKILL takes its plugins with it, but not what they started: stop that first.
+	if n, err := plugin.Reap(); err != nil {
+		return err
+	} else if n > 0 {
+		fmt.Fprintf(out, "stopped %d process(es) left by the plugins of processes that are gone\n", n)
+	}
 	host := plugin.NewHost()
 	defer host.Close()
 

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/selfplay-swe/ssr/repos/internal/proc"
 )
 
 // Label keys on every ssr container.
@@ -63,12 +65,12 @@ func Self() (Owner, error) {
 			return
 		}
 		pid := os.Getpid()
-		start, err := processStart(pid)
+		st, err := proc.Read(pid)
 		if err != nil {
 			selfErr = fmt.Errorf("owner label: %w", err)
 			return
 		}
-		selfOwner = Owner{PID: pid, Host: host, Start: start}
+		selfOwner = Owner{PID: pid, Host: host, Start: st.Start}
 	})
 	return selfOwner, selfErr
 }
@@ -80,57 +82,5 @@ func (o Owner) Alive(host string) bool {
 	if o.Host != host {
 		return true
 	}
-	st, err := readProcStat(o.PID)
-	if err != nil {
-		return false // no such process
-	}
-	if st.state == 'Z' || st.state == 'X' {
-		return false // exited: a zombie, or dead and being reaped
-	}
-	return st.start == o.Start // a different start time means the pid was reused
-}
-
-// procStat is what the owner check reads from /proc/<pid>/stat.
-type procStat struct {
-	state byte   // field 3: R, S, D, Z (zombie), X (dead), ...
-	start uint64 // field 22: start time in clock ticks since boot
-}
-
-// processStart reads field 22 (starttime) of /proc/<pid>/stat.
-func processStart(pid int) (uint64, error) {
-	st, err := readProcStat(pid)
-	return st.start, err
-}
-
-func readProcStat(pid int) (procStat, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return procStat{}, err
-	}
-	return parseStat(string(b))
-}
-
-// parseStatStart extracts starttime from a /proc/<pid>/stat line.
-func parseStatStart(stat string) (uint64, error) {
-	st, err := parseStat(stat)
-	return st.start, err
-}
-
-// parseStat extracts the state and starttime from a /proc/<pid>/stat line. The command name (field 2)
-// is in parentheses and may hold spaces or parentheses, so fields are counted from the last ')'.
-func parseStat(stat string) (procStat, error) {
-	i := strings.LastIndexByte(stat, ')')
-	if i < 0 {
-		return procStat{}, fmt.Errorf("malformed /proc stat line %.40q", stat)
-	}
-	fields := strings.Fields(stat[i+1:])
-	// fields[0] is field 3 (state); starttime is field 22.
-	if len(fields) < 20 || len(fields[0]) != 1 {
-		return procStat{}, fmt.Errorf("malformed /proc stat line %.40q: %d fields", stat, len(fields)+2)
-	}
-	start, err := strconv.ParseUint(fields[19], 10, 64)
-	if err != nil {
-		return procStat{}, fmt.Errorf("malformed /proc stat line %.40q: start time: %w", stat, err)
-	}
-	return procStat{state: fields[0][0], start: start}, nil
+	return proc.Running(o.PID, o.Start) // a zombie is dead; a different start time means the pid was reused
 }

@@ -6,6 +6,8 @@ import (
 	"os/exec"
 	"testing"
 	"time"
+
+	"github.com/selfplay-swe/ssr/repos/internal/proc"
 )
 
 func TestParseOwner(t *testing.T) {
@@ -59,28 +61,6 @@ func FuzzParseOwner(f *testing.F) {
 	})
 }
 
-func TestParseStatStart(t *testing.T) {
-	cases := map[string]struct {
-		stat    string
-		want    uint64
-		wantErr bool
-	}{
-		"plain":          {stat: "42 (sleep) S 1 42 42 0 -1 4194560 100 0 0 0 0 0 0 0 20 0 1 0 777 1000 100", want: 777},
-		"spaces in comm": {stat: "42 (tmux: server) S 1 42 42 0 -1 4194560 100 0 0 0 0 0 0 0 20 0 1 0 888 1000 100", want: 888},
-		"paren in comm":  {stat: "42 (a) b) S 1 42 42 0 -1 4194560 100 0 0 0 0 0 0 0 20 0 1 0 999 1000 100", want: 999},
-		"short":          {stat: "42 (x) S 1", wantErr: true},
-		"no paren":       {stat: "garbage", wantErr: true},
-	}
-	for name, c := range cases {
-		t.Run(name, func(t *testing.T) {
-			got, err := parseStatStart(c.stat)
-			if (err != nil) != c.wantErr || got != c.want {
-				t.Fatalf("parseStatStart = %d, %v; want %d (error %v)", got, err, c.want, c.wantErr)
-			}
-		})
-	}
-}
-
 func TestOwnerAlive(t *testing.T) {
 	self, err := Self()
 	if err != nil {
@@ -115,39 +95,23 @@ func TestOwnerAliveZombie(t *testing.T) {
 	defer cmd.Wait()
 	pid := cmd.Process.Pid
 	host, _ := os.Hostname()
-	var st procStat
+	var st proc.Stat
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		var err error
-		if st, err = readProcStat(pid); err != nil {
+		if st, err = proc.Read(pid); err != nil {
 			t.Fatalf("the exited child is gone although nobody waited for it: %v", err)
 		}
-		if st.state == 'Z' {
+		if st.State == 'Z' {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("child %d not a zombie after 10s (state %c)", pid, st.state)
+			t.Fatalf("child %d not a zombie after 10s (state %c)", pid, st.State)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	if (Owner{PID: pid, Host: host, Start: st.start}).Alive(host) {
+	if (Owner{PID: pid, Host: host, Start: st.Start}).Alive(host) {
 		t.Errorf("a zombie owner (pid %d, state Z) counts as alive", pid)
-	}
-}
-
-func TestParseStatState(t *testing.T) {
-	cases := map[string]struct {
-		stat string
-		want procStat
-	}{
-		"sleeping": {stat: "42 (sleep) S 1 42 42 0 -1 4194560 100 0 0 0 0 0 0 0 20 0 1 0 777 1000 100", want: procStat{'S', 777}},
-		"zombie":   {stat: "42 (ssr) Z 1 42 42 0 -1 4194560 100 0 0 0 0 0 0 0 20 0 1 0 778 0 0", want: procStat{'Z', 778}},
-		"dead":     {stat: "42 (a) Z) X 1 42 42 0 -1 4194560 100 0 0 0 0 0 0 0 20 0 1 0 779 0 0", want: procStat{'X', 779}},
-	}
-	for name, c := range cases {
-		if got, err := parseStat(c.stat); err != nil || got != c.want {
-			t.Errorf("%s: parseStat = %+v, %v; want %+v", name, got, err, c.want)
-		}
 	}
 }
 

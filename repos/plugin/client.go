@@ -94,6 +94,7 @@ func (c *Client) conn(ctx context.Context, op string) (*process, error) {
 
 func (c *Client) start(op string) (*process, error) {
 	p := &process{stderr: newTail(4096), exit: &exitSink{}, cmd: pluginCommand(c.prog.Path)}
+	p.cmd.Env = pluginEnv() // with this host's mark, by which Reap knows its leftovers if it dies
 	logger := hclog.NewInterceptLogger(&hclog.LoggerOptions{Name: c.program(), Level: hclog.Trace, Output: discard{}})
 	logger.RegisterSink(p.exit)
 	if c.cfg.logger != nil {
@@ -105,6 +106,7 @@ func (c *Client) start(op string) (*process, error) {
 		Cmd:              p.cmd,
 		AllowedProtocols: []goplugin.Protocol{goplugin.ProtocolGRPC},
 		Managed:          true,
+		SkipHostEnv:      true, // pluginEnv has it
 		StartTimeout:     c.cfg.startTimeout,
 		Logger:           logger,
 		Stderr:           p.stderr,

@@ -30,7 +30,7 @@ func testPlugins(t *testing.T) string {
 			return
 		}
 		cmd := exec.Command("go", "build", "-o", binDir+string(filepath.Separator),
-			"./testdata/ssr-lang-good", "./testdata/ssr-lang-crashy", "./testdata/ssr-lang-sleepy")
+			"./testdata/ssr-lang-good", "./testdata/ssr-lang-crashy", "./testdata/ssr-lang-sleepy", "./testdata/ssr-lang-spawner")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			buildErr = errors.New(err.Error() + "\n" + string(out))
 		}
@@ -42,6 +42,9 @@ func testPlugins(t *testing.T) string {
 }
 
 func TestMain(m *testing.M) {
+	if dir := os.Getenv(reapHostEnv); dir != "" {
+		os.Exit(reapHost(dir))
+	}
 	code := m.Run()
 	if binDir != "" {
 		os.RemoveAll(binDir)
