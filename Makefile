@@ -7,7 +7,7 @@ PLUGINS   := $(patsubst cmd/%/,%,$(dir $(wildcard cmd/ssr-lang-*/main.go)))
 GOTEST    ?= $(GO) test
 TESTFLAGS ?= -count=1 -timeout 40m
 
-.PHONY: all build demo test bench lint fuzz setup clean
+.PHONY: all build demo test bench lint fuzz setup soak clean
 
 all: build
 
@@ -37,6 +37,14 @@ bench: setup build
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+
+# soak (not in CI: it takes an hour) runs `ssr run` on the built-in examples for SOAK_DURATION (default 1h),
+# killing it with SIGKILL every SOAK_KILL_EVERY on average (default 3m; each wait drawn from [0.5x, 1.5x]) and
+# resuming it each time, lets the last job finish, checks the store, the engine and /proc for anything lost,
+# duplicated or left behind, and writes a report to SOAK_REPORT (default bin/soak.md). See docs/reliability.md.
+SOAK_TIMEOUT ?= 3h
+soak: setup build
+	SSR_SOAK=1 PATH="$(CURDIR)/$(BIN):$$PATH" $(GO) test ./cmd/ssr -run '^TestSoak$$' -count=1 -timeout $(SOAK_TIMEOUT) -v
 
 # fuzz runs every fuzz target briefly (FUZZTIME per target).
 FUZZTIME ?= 20s
