@@ -171,17 +171,17 @@ type soakKill struct {
 
 // soakLog is what happened, for the report.
 type soakLog struct {
-	settings    soakSettings
-	started     time.Time
-	killPhase   time.Duration
-	finished    time.Time
-	jobs        []string
-	kills       []soakKill
-	resumes     int
-	exits       []string // how runs ended other than by a kill: "job-x: exit status 0"
-	reaped      []string // what runs said they cleaned up at start
-	pids        []int    // every ssr process of the soak
-	unfinished  string   // set when the last job did not finish in time
+	settings   soakSettings
+	started    time.Time
+	killPhase  time.Duration
+	finished   time.Time
+	jobs       []string
+	kills      []soakKill
+	resumes    int
+	exits      []string // how runs ended other than by a kill: "job-x: exit status 0"
+	reaped     []string // what runs said they cleaned up at start
+	pids       []int    // every ssr process of the soak
+	unfinished string   // set when the last job did not finish in time
 }
 
 // TestSoak is the soak (see soakEnv). It is skipped unless SSR_SOAK=1.
