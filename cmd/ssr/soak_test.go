@@ -184,6 +184,14 @@ type soakLog struct {
 	unfinished string   // set when the last job did not finish in time
 }
 
+// noteJob adds job to the soak's jobs, once, and returns it.
+func (l *soakLog) noteJob(job string) string {
+	if !slices.Contains(l.jobs, job) {
+		l.jobs = append(l.jobs, job)
+	}
+	return job
+}
+
 // TestSoak is the soak (see soakEnv). It is skipped unless SSR_SOAK=1.
 func TestSoak(t *testing.T) {
 	if os.Getenv(soakEnv) != "1" {
@@ -255,10 +263,7 @@ func TestSoak(t *testing.T) {
 		for !killed && run != nil {
 			select {
 			case j := <-run.job:
-				job = j
-				if !slices.Contains(log.jobs, job) {
-					log.jobs = append(log.jobs, job)
-				}
+				job = log.noteJob(j)
 			case <-run.done:
 				collect(run)
 				log.exits = append(log.exits, fmt.Sprintf("%s: %v", cmp.Or(job, "(no job yet)"), exitText(run.err)))
@@ -292,10 +297,7 @@ func TestSoak(t *testing.T) {
 		log.kills = append(log.kills, k)
 		t.Logf("kill %d at %s: job %s at %d bugs, %d attempts; last line %q", len(log.kills), k.at.Round(time.Second), k.job, k.counts.Bugs, k.counts.Attempts, k.lastLine)
 		if target := resumeTarget(); target != "" {
-			job = target
-			if !slices.Contains(log.jobs, job) {
-				log.jobs = append(log.jobs, job)
-			}
+			job = log.noteJob(target)
 			run = start("--resume", job)
 			log.resumes++
 		} else {
@@ -308,10 +310,7 @@ func TestSoak(t *testing.T) {
 	for ended := false; !ended; {
 		select {
 		case j := <-run.job:
-			job = j
-			if !slices.Contains(log.jobs, job) {
-				log.jobs = append(log.jobs, job)
-			}
+			job = log.noteJob(j)
 		case <-run.done:
 			ended = true
 		case <-finish.C:
