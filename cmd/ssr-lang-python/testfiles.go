@@ -123,9 +123,10 @@ var pytestArgs = []string{
 	"--continue-on-collection-errors",
 }
 
-// TestCommand returns a bash script, run from /repo, that runs pytest on every test or on the given files
-// (test modules only: conftest.py, __init__.py, pytest.ini and data files are dropped, since naming them
-// would make pytest collect them as modules). Files missing at run time are skipped with a note instead of
+// TestCommand returns a bash script, run from /repo, that runs pytest on every test, on the given test ids
+// (node ids, named on pytest's command line: SelectsIDs), or on the given files (test modules only:
+// conftest.py, __init__.py, pytest.ini and data files are dropped, since naming them would make pytest
+// collect them as modules). Files missing at run time are skipped with a note instead of
 // aborting the run. The script always exits 0: ssr parses its output, not its status.
 func (*python) TestCommand(ctx context.Context, req *plugin.TestCommandRequest) (*plugin.TestCommandResponse, error) {
 	var b strings.Builder
@@ -134,18 +135,22 @@ func (*python) TestCommand(ctx context.Context, req *plugin.TestCommandRequest) 
 	b.WriteString("# \"pytest\"), never its exit status, so failing tests do not fail the script.\n")
 	b.WriteString("set -u\nexport PYTHONDONTWRITEBYTECODE=1\n")
 	b.WriteString("args=(" + strings.Join(quoteAll(pytestArgs), " ") + ")\n")
-	if len(req.TestFiles) == 0 {
+	selection, byID := req.TestFiles, len(req.TestIDs) > 0
+	if byID {
+		selection = req.TestIDs
+	}
+	if len(selection) == 0 {
 		b.WriteString("python3 -m pytest \"${args[@]}\" 2>&1\n")
 	} else {
 		var sel []string
-		for _, f := range req.TestFiles {
+		for _, f := range selection {
 			if selectable(f) {
 				sel = append(sel, f)
 			}
 		}
 		if len(sel) == 0 {
 			b.WriteString("echo 'ssr: no test module among the given files; no tests run'\nexit 0\n")
-			return &plugin.TestCommandResponse{Script: b.String(), Parser: parserPytest}, nil
+			return &plugin.TestCommandResponse{Script: b.String(), Parser: parserPytest, SelectsIDs: byID}, nil
 		}
 		b.WriteString("files=()\nfor f in " + strings.Join(quoteAll(sel), " ") + "; do\n")
 		b.WriteString("  if [ -e \"${f%%::*}\" ]; then files+=(\"$f\"); else echo \"ssr: test file not found, skipped: $f\"; fi\ndone\n")
@@ -153,7 +158,7 @@ func (*python) TestCommand(ctx context.Context, req *plugin.TestCommandRequest) 
 		b.WriteString("python3 -m pytest \"${args[@]}\" -- \"${files[@]}\" 2>&1\n")
 	}
 	b.WriteString("echo \"ssr: pytest exited with status $?\"\nexit 0\n")
-	return &plugin.TestCommandResponse{Script: b.String(), Parser: parserPytest}, nil
+	return &plugin.TestCommandResponse{Script: b.String(), Parser: parserPytest, SelectsIDs: byID}, nil
 }
 
 // selectable reports whether a file can be named on pytest's command line: a Python module that is not a

@@ -270,6 +270,20 @@ func (c *Client) RemoveTests(ctx context.Context, req *RemoveTestsRequest) (*Rem
 	})
 }
 
+// CoverageCommand implements Language.
+func (c *Client) CoverageCommand(ctx context.Context, req *CoverageCommandRequest) (*CoverageCommandResponse, error) {
+	return invoke(ctx, c, "CoverageCommand", req, func(l Language) func(context.Context, *CoverageCommandRequest) (*CoverageCommandResponse, error) {
+		return l.CoverageCommand
+	})
+}
+
+// ParseCoverage implements Language.
+func (c *Client) ParseCoverage(ctx context.Context, req *ParseCoverageRequest) (*ParseCoverageResponse, error) {
+	return invoke(ctx, c, "ParseCoverage", req, func(l Language) func(context.Context, *ParseCoverageRequest) (*ParseCoverageResponse, error) {
+		return l.ParseCoverage
+	})
+}
+
 // tail keeps the last max bytes written to it: the end of a plugin's stderr, for error messages.
 type tail struct {
 	mu  sync.Mutex
