@@ -91,7 +91,7 @@ func parseGoCover(out []byte) *plugin.ParseCoverageResponse {
 			module = strings.TrimSpace(strings.TrimPrefix(line, "ssr-cover module "))
 		case strings.HasPrefix(line, "ssr-cover test "):
 			id, _, _ := strings.Cut(strings.TrimPrefix(line, "ssr-cover test "), " ")
-			if !strings.Contains(id, "::") {
+			if pkg, name, ok := strings.Cut(id, "::"); !ok || pkg == "" || name == "" {
 				cur = nil
 				continue
 			}

@@ -146,3 +146,113 @@ func checkGolden(t *testing.T, golden, got string) {
 		t.Errorf("%s differs:\ngot:\n%s\nwant:\n%s", golden, got, want)
 	}
 }
+
+// TestParseGoCoverCases covers shapes the recording does not: a cut output, no module line, a package
+// that did not build, corrupt profile lines, blocks outside the module, a test covering nothing.
+func TestParseGoCoverCases(t *testing.T) {
+	const mod = "ssr-cover module example.com/m\n"
+	tests := map[string]struct {
+		out       string
+		want      string // coverageText
+		wantError string // a prefix of Error
+	}{
+		"two tests, one covering nothing": {
+			out:  mod + "ssr-cover test example.com/m/p::TestA exit=0\nexample.com/m/p/a.go:3.10,5.2 2 1\nexample.com/m/p/a.go:6.1,6.9 1 1\nssr-cover test example.com/m/p::TestB exit=1\nssr-cover end\n",
+			want: "example.com/m/p::TestA\tp/a.go:3-6\nexample.com/m/p::TestB\t\nshared\t\nerror\t\n",
+		},
+		"root package and blocks outside the module": {
+			out:  mod + "ssr-cover test example.com/m::TestRoot exit=0\nexample.com/m/m.go:1.1,1.5 1 1\nother.org/x/x.go:1.1,2.1 1 1\nssr-cover end\n",
+			want: "example.com/m::TestRoot\tm.go:1\nshared\t\nerror\t\n",
+		},
+		"corrupt lines are skipped": {
+			out:  mod + "ssr-cover test example.com/m/p::TestA exit=0\nexample.com/m/p/a.go:9.1,3.1 1 1\nexample.com/m/p/a.go:x.1,3.1 1 1\nexample.com/m/p/a.go 1 1\nexample.com/m/p/a.go:4.1,4.2 1 0\nssr-cover end\n",
+			want: "example.com/m/p::TestA\t\nshared\t\nerror\t\n",
+		},
+		"a package that did not build": {
+			out:  mod + "ssr-cover build-failed example.com/m/q\nssr-cover   q.go:3: undefined: x\nssr-cover test example.com/m/p::TestA exit=0\nexample.com/m/p/a.go:1.1,1.2 1 1\nssr-cover end\n",
+			want: "example.com/m/p::TestA\tp/a.go:1\nshared\t\nerror\t\n",
+		},
+		"cut before the end": {
+			out:       mod + "ssr-cover test example.com/m/p::TestA exit=0\nexample.com/m/p/a.go:1.1,1.2 1 1\n",
+			wantError: "no coverage: the output stops before",
+		},
+		"no module line": {
+			out:       "go: cannot find main module\n",
+			wantError: "no coverage: the output has no",
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			resp := parseGoCover([]byte(tc.out))
+			if tc.wantError != "" {
+				if !strings.HasPrefix(resp.Error, tc.wantError) || len(resp.Tests) > 0 {
+					t.Fatalf("Error = %q with %d tests, want %q…", resp.Error, len(resp.Tests), tc.wantError)
+				}
+				return
+			}
+			if got := coverageText(resp); got != tc.want {
+				t.Errorf("got:\n%s\nwant:\n%s", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestTestCommandSelectsIDs: test ids become their packages and one -run pattern of top-level names.
+func TestTestCommandSelectsIDs(t *testing.T) {
+	resp, err := goLanguage{}.TestCommand(t.Context(), &plugin.TestCommandRequest{
+		TestIDs:   []string{"example.com/m/p::TestB/sub", "example.com/m/p::TestA", "example.com/m::TestRoot", "example.com/m/q::[build]", "bad id"},
+		TestFiles: []string{"ignored_test.go"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !resp.SelectsIDs {
+		t.Error("SelectsIDs = false")
+	}
+	for _, want := range []string{"-run '^(TestA|TestB|TestRoot)$' example.com/m example.com/m/p 2>&1", "-run '^(TestA|TestB|TestRoot)$' -skip"} {
+		if !strings.Contains(resp.Script, want) {
+			t.Errorf("script lacks %q:\n%s", want, resp.Script)
+		}
+	}
+	all, _ := goLanguage{}.TestCommand(t.Context(), &plugin.TestCommandRequest{})
+	if all.SelectsIDs || strings.Contains(all.Script, "-run '") || !strings.Contains(all.Script, "-timeout 5m ./... 2>&1") {
+		t.Errorf("the whole suite's script changed:\n%s", all.Script)
+	}
+}
+
+// FuzzParseGoCover: any output parses without panicking into sorted tests with sorted, disjoint, positive
+// line ranges, and either tests or an error.
+func FuzzParseGoCover(f *testing.F) {
+	f.Add([]byte("ssr-cover module example.com/m\nssr-cover test example.com/m/p::TestA exit=0\nexample.com/m/p/a.go:3.10,5.2 2 1\nssr-cover end\n"))
+	f.Fuzz(func(t *testing.T, out []byte) {
+		checkCoverageShape(t, parseGoCover(out))
+	})
+}
+
+func checkCoverageShape(t *testing.T, resp *plugin.ParseCoverageResponse) {
+	t.Helper()
+	if resp.Error == "" && len(resp.Tests) == 0 && len(resp.Shared) > 0 {
+		t.Fatalf("shared lines without tests or an error: %+v", resp)
+	}
+	for i, tc := range resp.Tests {
+		if i > 0 && resp.Tests[i-1].ID >= tc.ID {
+			t.Fatalf("tests not sorted and unique: %q then %q", resp.Tests[i-1].ID, tc.ID)
+		}
+		checkFileLines(t, tc.Files)
+	}
+	checkFileLines(t, resp.Shared)
+}
+
+func checkFileLines(t *testing.T, fs []plugin.FileLines) {
+	t.Helper()
+	for i, f := range fs {
+		if i > 0 && fs[i-1].Path >= f.Path {
+			t.Fatalf("files not sorted and unique: %q then %q", fs[i-1].Path, f.Path)
+		}
+		for j, l := range f.Lines {
+			if l.Start < 1 || l.End < l.Start || (j > 0 && f.Lines[j-1].End+1 >= l.Start) {
+				t.Fatalf("%s: bad or unmerged ranges %v", f.Path, f.Lines)
+			}
+		}
+	}
+}

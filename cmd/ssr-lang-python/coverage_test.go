@@ -157,3 +157,106 @@ func checkGolden(t *testing.T, golden, got string) {
 		t.Errorf("%s differs:\ngot:\n%s\nwant:\n%s", golden, got, want)
 	}
 }
+
+// TestParseCoverageCases covers shapes the recording does not.
+func TestParseCoverageCases(t *testing.T) {
+	report := `{"meta":{"format":3},"files":{` +
+		`"pkg/a.py":{"executed_lines":[1,3,4],"contexts":{"1":[""],"3":["tests/test_a.py::test_x|run","tests/test_a.py::test_y[1]|setup"],"4":["tests/test_a.py::test_x|run"]},"ssr_spans":[[4,6],[9,1]]},` +
+		`"/usr/lib/python3/x.py":{"executed_lines":[1],"contexts":{"1":["tests/test_a.py::test_x|run"]}}}}`
+	tests := map[string]struct {
+		out       string
+		want      string
+		wantError string
+	}{
+		"contexts, phases, spans, shared lines, a test covering nothing": {
+			out: "tests/test_a.py::test_x PASSED\ntests/test_a.py::test_y[1] PASSED\ntests/test_a.py::test_z PASSED\n" + coverageMarker + "\n" + report + "\nssr-coverage: end\n",
+			want: "tests/test_a.py::test_x\tpkg/a.py:3-6\ntests/test_a.py::test_y[1]\tpkg/a.py:3\ntests/test_a.py::test_z\t\n" +
+				"shared\tpkg/a.py:1\nerror\t\n",
+		},
+		"no report": {
+			out:       "E   pytest: error: unrecognized arguments: --cov\nssr-coverage: pytest exited with status 4\nssr-coverage: coverage json failed: No data to report.\n",
+			wantError: "no coverage report in the output: ssr-coverage: coverage json failed",
+		},
+		"a report that is not JSON": {
+			out:       coverageMarker + "\n{\"files\": \n",
+			wantError: "the coverage report is not JSON",
+		},
+		"a report naming no test": {
+			out:       coverageMarker + "\n{\"files\":{}}\n",
+			wantError: "the coverage report names no test",
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			resp := parseCoverageContexts([]byte(tc.out))
+			if tc.wantError != "" {
+				if !strings.HasPrefix(resp.Error, tc.wantError) {
+					t.Fatalf("Error = %q, want %q…", resp.Error, tc.wantError)
+				}
+				return
+			}
+			if got := coverageText(resp); got != tc.want {
+				t.Errorf("got:\n%s\nwant:\n%s", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestTestCommandSelectsIDs: node ids go on pytest's command line as they are.
+func TestTestCommandSelectsIDs(t *testing.T) {
+	ids := []string{"tests/test_a.py::test_x[1-2]", "tests/test_b.py::TestC::test_d"}
+	resp, err := (&python{}).TestCommand(t.Context(), &plugin.TestCommandRequest{TestIDs: ids, TestFiles: []string{"tests/test_e.py"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !resp.SelectsIDs || !strings.Contains(resp.Script, "for f in 'tests/test_a.py::test_x[1-2]' 'tests/test_b.py::TestC::test_d'; do") ||
+		strings.Contains(resp.Script, "test_e.py") {
+		t.Errorf("SelectsIDs = %v, script:\n%s", resp.SelectsIDs, resp.Script)
+	}
+}
+
+// TestCoverageCommandMeasuresSources: the include list is the Sources rule's files, and a repository with
+// none says why it has no coverage.
+func TestCoverageCommandMeasuresSources(t *testing.T) {
+	resp, err := (&python{}).CoverageCommand(t.Context(), &plugin.CoverageCommandRequest{Files: []string{"pkg/a.py", "tests/test_a.py", "docs/conf.py"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(resp.Script, "include =\n    pkg/a.py\n") || strings.Contains(resp.Script, "test_a.py") || resp.Parser != parserCoverage {
+		t.Errorf("parser %q, script:\n%s", resp.Parser, resp.Script)
+	}
+	none, err := (&python{}).CoverageCommand(t.Context(), &plugin.CoverageCommandRequest{Files: []string{"tests/test_a.py", "README.md"}})
+	if err != nil || none.Script != "" || none.Unsupported == "" {
+		t.Errorf("no sources: %v %+v", err, none)
+	}
+}
+
+// FuzzParseCoverage: any output parses without panicking into sorted tests with sorted, disjoint, positive
+// line ranges.
+func FuzzParseCoverage(f *testing.F) {
+	f.Add([]byte("tests/t.py::test_a PASSED\n" + coverageMarker + "\n{\"files\":{\"a.py\":{\"contexts\":{\"2\":[\"tests/t.py::test_a|run\",\"\"]},\"ssr_spans\":[[2,4]]}}}\n"))
+	f.Fuzz(func(t *testing.T, out []byte) {
+		resp := parseCoverageContexts(out)
+		for i, tc := range resp.Tests {
+			if i > 0 && resp.Tests[i-1].ID >= tc.ID {
+				t.Fatalf("tests not sorted and unique: %q then %q", resp.Tests[i-1].ID, tc.ID)
+			}
+			checkFileLines(t, tc.Files)
+		}
+		checkFileLines(t, resp.Shared)
+	})
+}
+
+func checkFileLines(t *testing.T, fs []plugin.FileLines) {
+	t.Helper()
+	for i, f := range fs {
+		if i > 0 && fs[i-1].Path >= f.Path {
+			t.Fatalf("files not sorted and unique: %q then %q", fs[i-1].Path, f.Path)
+		}
+		for j, l := range f.Lines {
+			if l.Start < 1 || l.End < l.Start || (j > 0 && fs[i].Lines[j-1].End+1 >= l.Start) {
+				t.Fatalf("%s: bad or unmerged ranges %v", f.Path, f.Lines)
+			}
+		}
+	}
+}
