@@ -209,7 +209,7 @@ func TestTestCommandSelectsIDs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !resp.SelectsIDs || !strings.Contains(resp.Script, "for f in 'tests/test_a.py::test_x[1-2]' 'tests/test_b.py::TestC::test_d'; do") ||
+	if !resp.SelectsIDs || !strings.Contains(resp.Script, "for f in 'tests/test_a.py' 'tests/test_b.py'; do") || !strings.Contains(resp.Script, "\ntests/test_a.py::test_x[1-2]\ntests/test_b.py::TestC::test_d\nSSR_IDS\n") ||
 		strings.Contains(resp.Script, "test_e.py") {
 		t.Errorf("SelectsIDs = %v, script:\n%s", resp.SelectsIDs, resp.Script)
 	}

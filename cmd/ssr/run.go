@@ -156,6 +156,9 @@ func runJob(ctx context.Context, out io.Writer, dbPath, resume string, args []st
 	if err := arena.RecordBaselines(ctx, st, job.ID, prepared); err != nil {
 		return err
 	}
+	for _, r := range prepared {
+		fmt.Fprintf(out, "%s: %s\n", r.Name, r.Coverage.Summary())
+	}
 	if err := st.SetJobStatus(ctx, job.ID, store.JobRunning, owner.String()); err != nil {
 		return err
 	}

@@ -176,10 +176,14 @@ func invoke[Req, Resp any](ctx context.Context, c *Client, op string, req *Req,
 		}
 		return nil, &Error{Plugin: c.program(), Op: op, Kind: ErrCrashed, Err: cause, Stderr: p.stderr.String()}
 	default: // the plugin answered with an error
+		kind := error(nil)
 		if st, ok := status.FromError(err); ok {
+			if st.Code() == codes.Unimplemented {
+				kind = ErrUnimplemented
+			}
 			err = errors.New(st.Message())
 		}
-		return nil, &Error{Plugin: c.program(), Op: op, Err: err}
+		return nil, &Error{Plugin: c.program(), Op: op, Kind: kind, Err: err}
 	}
 }
 
