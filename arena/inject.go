@@ -94,6 +94,13 @@ func (a *Arena) Inject(ctx context.Context, repo *Repo, plan InjectPlan, ag agen
 		return nil, err
 	}
 	defer a.release(sb)
+	coverageFile := ""
+	if table := coverageTable(repo.Coverage); !structured && a.cfg.SelectTests && table != nil {
+		if err := sb.WriteFiles(ctx, sandbox.File{Path: coverageTablePath, Data: table, Mode: 0o644}); err != nil {
+			return nil, fmt.Errorf("injector: write %s: %w", coverageTablePath, err)
+		}
+		coverageFile = coverageTablePath
+	}
 
 	rules := &injectorRules{a: a, repo: repo, full: full, passing: orig.passing, known: orig.runs[0].Files,
 		strategy: plan.Strategy, ops: plan.operators(), rng: rand.New(rand.NewPCG(plan.Seed, plan.Seed^0x5851f42d4c957f2d)), cache: siteCache{}}
@@ -103,7 +110,7 @@ func (a *Arena) Inject(ctx context.Context, repo *Repo, plan InjectPlan, ag agen
 		task: agent.Task{Role: agent.Injector, Strategy: plan.Strategy, Repo: repo.Name, Language: repo.Language,
 			Workdir: sandbox.DefaultWorkdir, ArtifactDir: artifactDir, TestCommand: full.TestScript, Parser: full.Parser.Builtin,
 			MinPassingTests: a.cfg.MinPassingTests, MinFailingTests: a.cfg.MinFailingTests, MinChangedFiles: a.cfg.MinChangedFiles,
-			Sites: max(1, plan.Sites)},
+			Sites: max(1, plan.Sites), CoverageFile: coverageFile},
 	}
 	budget, cancel := context.WithDeadline(ctx, e.deadline)
 	err = e.run(budget)

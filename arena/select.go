@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/selfplay-swe/ssr/patches"
@@ -219,4 +220,34 @@ func selectionScript(ctx context.Context, repo *Repo, sel selection, known map[s
 		return nil, false, fmt.Errorf("test command for the files of %d test(s): %w", len(sel.IDs), err)
 	}
 	return cmd, true, nil
+}
+
+// coverageTablePath is where an injector that writes code finds coverageTable: outside /repo, beside its
+// artifact directory.
+const coverageTablePath = "/ssr/coverage.tsv"
+
+// coverageTable renders the coverage for an agent that reads files: one "test id<TAB>file<TAB>ranges" line
+// per test and file it ran, ranges like "12-18,30"; tests that ran no measured line get one line with an
+// empty file. Nil when there is no coverage.
+func coverageTable(cov *repos.Coverage) []byte {
+	if cov == nil || cov.Unavailable != "" || len(cov.Tests) == 0 {
+		return nil
+	}
+	var b strings.Builder
+	for _, t := range cov.Tests {
+		if len(t.Files) == 0 {
+			fmt.Fprintf(&b, "%s\t\t\n", t.ID)
+		}
+		for _, f := range t.Files {
+			parts := make([]string, len(f.Lines))
+			for i, l := range f.Lines {
+				parts[i] = strconv.Itoa(l.Start)
+				if l.End != l.Start {
+					parts[i] += "-" + strconv.Itoa(l.End)
+				}
+			}
+			fmt.Fprintf(&b, "%s\t%s\t%s\n", t.ID, f.Path, strings.Join(parts, ","))
+		}
+	}
+	return []byte(b.String())
 }
