@@ -120,7 +120,8 @@ func (a *Arena) selectTests(repo *Repo, bugDiff string, failing []string) select
 }
 
 // changedLines maps each file the bug diff changes to the lines of its original content that the change
-// touches: every removed line, and for lines added between two original lines, both neighbours. A file the
+// touches: every removed (or replaced) line, and for lines only added between two original lines, both
+// neighbours. A file the
 // diff adds, or one it renames, has no original lines to look up: why says so.
 func changedLines(p *patches.Patch) (map[string][]int, string) {
 	out := map[string][]int{}
@@ -134,15 +135,20 @@ func changedLines(p *patches.Patch) (map[string][]int, string) {
 			if h.OldLines == 0 {
 				old++ // a pure insertion's start is the line before it
 			}
+			replacing := false // the current run of changed lines removed some: its added lines replace them
 			for _, l := range h.Lines {
 				switch l.Kind {
 				case patches.Context:
 					old++
+					replacing = false
 				case patches.Delete:
 					lines = append(lines, old)
 					old++
+					replacing = true
 				case patches.Add:
-					lines = append(lines, old-1, old)
+					if !replacing {
+						lines = append(lines, old-1, old)
+					}
 				}
 			}
 		}
