@@ -17,8 +17,8 @@ import (
 
 // Test selection. An artifact the arena builds runs the tests that can see its bug, not the whole suite:
 // the tests whose recorded coverage (repos.Coverage, once per image) meets a line the bug diff changes, the
-// tests the injector saw failing, and, when those pass fewer than min_passing_tests originally, the
-// fastest other passing tests. The plugin turns the ids into a script (TestCommand with TestIDs) when it
+// tests the injector saw failing, and, when the selected tests other than the failing ones (which the
+// weakening removes) are fewer than min_passing_tests, the fastest other passing tests. The plugin turns the ids into a script (TestCommand with TestIDs) when it
 // selects by id, else the script runs the files that define them. Whole suites run instead when
 // select_tests is off, the manifest's test_command runs the tests, the repository has no coverage, or the
 // coverage cannot tell (a changed file it never saw run, a changed line that ran outside any test, such as a
@@ -88,9 +88,17 @@ func (a *Arena) selectTests(repo *Repo, bugDiff string, failing []string) select
 			sel.Covering++
 		}
 	}
-	// Fill up to min_passing_tests with the fastest tests that passed in every baseline run.
+	// Fill up to min_passing_tests with the fastest tests that passed in every baseline run. The failing
+	// tests do not count: the weakening removes them, and with both diffs applied min_passing_tests must
+	// still pass (validation's step 5).
+	broken := map[string]bool{}
+	for _, id := range failing {
+		broken[id] = true
+	}
 	passing := slices.Clone(repo.Baseline.Tests)
-	passing = slices.DeleteFunc(passing, func(t repos.TestBaseline) bool { return t.Status != plugin.StatusPassed || t.Excluded })
+	passing = slices.DeleteFunc(passing, func(t repos.TestBaseline) bool {
+		return t.Status != plugin.StatusPassed || t.Excluded || broken[t.ID]
+	})
 	sort.SliceStable(passing, func(i, j int) bool { return passing[i].Duration < passing[j].Duration })
 	selected := func(id string) bool { return chosen[id] || chosen[repo.Coverage.Owner(id)] }
 	count := 0

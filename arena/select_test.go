@@ -105,6 +105,9 @@ func TestSelectTests(t *testing.T) {
 		"filled with the fastest passing tests": {
 			diff: change10, minPassing: 4, want: []string{"m::TestA", "m::TestB", "m::TestC"},
 		},
+		"the failing tests do not count towards min_passing_tests": {
+			diff: change10, failing: []string{"m::TestA"}, minPassing: 1, want: []string{"m::TestA", "m::TestC"},
+		},
 		"a shared line runs the whole suite": {
 			diff: "--- a/a.go\n+++ b/a.go\n@@ -1 +1 @@\n-x\n+y\n", minPassing: 1, whole: "line 1 of a.go runs outside any test",
 		},
