@@ -89,15 +89,16 @@ func (a *Arena) selectTests(repo *Repo, bugDiff string, failing []string) select
 		}
 	}
 	// Fill up to min_passing_tests with the fastest tests that passed in every baseline run. The failing
-	// tests do not count: the weakening removes them, and with both diffs applied min_passing_tests must
-	// still pass (validation's step 5).
-	broken := map[string]bool{}
+	// tests do not count, nor the tests of their definitions (a parametrised test's other cases, a Go
+	// test's other subtests): the weakening removes them, and with both diffs applied min_passing_tests
+	// must still pass (validation's step 5).
+	removed := map[string]bool{}
 	for _, id := range failing {
-		broken[id] = true
+		removed[definitionOf(id)] = true
 	}
 	passing := slices.Clone(repo.Baseline.Tests)
 	passing = slices.DeleteFunc(passing, func(t repos.TestBaseline) bool {
-		return t.Status != plugin.StatusPassed || t.Excluded || broken[t.ID]
+		return t.Status != plugin.StatusPassed || t.Excluded || removed[definitionOf(t.ID)]
 	})
 	sort.SliceStable(passing, func(i, j int) bool { return passing[i].Duration < passing[j].Duration })
 	selected := func(id string) bool { return chosen[id] || chosen[repo.Coverage.Owner(id)] }
@@ -125,6 +126,23 @@ func (a *Arena) selectTests(repo *Repo, bugDiff string, failing []string) select
 	}
 	sort.Strings(sel.IDs)
 	return sel
+}
+
+// definitionOf is the test definition a test id comes from, the unit a weakening removes: the id without a
+// parameter suffix ("tests/t.py::test_x[1-2]" → "tests/t.py::test_x") or a subtest path ("pkg::TestX/a" →
+// "pkg::TestX"). Tests of one definition go together: removing one removes them all.
+func definitionOf(id string) string {
+	sep := strings.Index(id, "::")
+	if sep < 0 {
+		return id
+	}
+	if i := strings.IndexByte(id[sep:], '['); i >= 0 && strings.HasSuffix(id, "]") {
+		return id[:sep+i]
+	}
+	if i := strings.IndexByte(id[sep:], '/'); i >= 0 {
+		return id[:sep+i]
+	}
+	return id
 }
 
 // changedLines maps each file the bug diff changes to the lines of its original content that the change

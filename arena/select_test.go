@@ -108,6 +108,12 @@ func TestSelectTests(t *testing.T) {
 		"the failing tests do not count towards min_passing_tests": {
 			diff: change10, failing: []string{"m::TestA"}, minPassing: 1, want: []string{"m::TestA", "m::TestC"},
 		},
+		"nor their definitions' other subtests": {
+			diff: change10, failing: []string{"m::TestB/one"}, minPassing: 1, want: []string{"m::TestA", "m::TestB"},
+		},
+		"which then need more": {
+			diff: change10, failing: []string{"m::TestB/one"}, minPassing: 2, want: []string{"m::TestA", "m::TestB", "m::TestC"},
+		},
 		"a shared line runs the whole suite": {
 			diff: "--- a/a.go\n+++ b/a.go\n@@ -1 +1 @@\n-x\n+y\n", minPassing: 1, whole: "line 1 of a.go runs outside any test",
 		},
@@ -143,6 +149,21 @@ func TestSelectTests(t *testing.T) {
 				t.Errorf("selected %q (whole: %q), want %q", sel.IDs, sel.Whole, tc.want)
 			}
 		})
+	}
+}
+
+func TestDefinitionOf(t *testing.T) {
+	for id, want := range map[string]string{
+		"tests/t.py::test_x[1-2]":      "tests/t.py::test_x",
+		"tests/t.py::TestC::test_y":    "tests/t.py::TestC::test_y",
+		"tests/t.py::test_z[a/b::c]":   "tests/t.py::test_z",
+		"example.com/m/p::TestA/sub/x": "example.com/m/p::TestA",
+		"example.com/m/p::TestA":       "example.com/m/p::TestA",
+		"tests/a[1]/t.py::test_w":      "tests/a[1]/t.py::test_w",
+	} {
+		if got := definitionOf(id); got != want {
+			t.Errorf("definitionOf(%q) = %q, want %q", id, got, want)
+		}
 	}
 }
 
