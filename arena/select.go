@@ -29,7 +29,7 @@ type selection struct {
 	IDs   []string
 	Whole string
 	// How many of IDs came from where, for the record.
-	Failing, Covering, Filled int
+	Failing, Covering, Unmeasured, Filled int
 }
 
 // note is one line on the selection, for the injector's hand-in result.
@@ -37,8 +37,12 @@ func (s selection) note(total int) string {
 	if s.Whole != "" {
 		return "the script runs the whole suite: " + s.Whole
 	}
-	return fmt.Sprintf("the script runs %d selected test id(s) of %d tests: %d failing, %d covering the changed lines, %d more to reach min_passing_tests",
+	note := fmt.Sprintf("the script runs %d selected test id(s) of %d tests: %d failing, %d covering the changed lines, %d more to reach min_passing_tests",
 		len(s.IDs), total, s.Failing, s.Covering, s.Filled)
+	if s.Unmeasured > 0 {
+		note += fmt.Sprintf(", %d that the coverage run did not see", s.Unmeasured)
+	}
+	return note
 }
 
 // selectTests chooses the tests of an artifact whose bug diff is bugDiff and whose failing tests (on the
@@ -86,6 +90,13 @@ func (a *Arena) selectTests(repo *Repo, bugDiff string, failing []string) select
 	for _, id := range covering {
 		if add(id) {
 			sel.Covering++
+		}
+	}
+	// A passing test the coverage run did not see (its package's instrumented build failed, it was not
+	// collected under the tracer) may run any line: it is always selected.
+	for _, t := range repo.Baseline.Tests {
+		if t.Status == plugin.StatusPassed && !t.Excluded && repo.Coverage.Owner(t.ID) == "" && add(t.ID) {
+			sel.Unmeasured++
 		}
 	}
 	// Fill up to min_passing_tests with the fastest tests that passed in every baseline run. The failing

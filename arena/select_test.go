@@ -120,6 +120,12 @@ func TestSelectTests(t *testing.T) {
 		"a file no test ran": {
 			diff: "--- a/b.go\n+++ b/b.go\n@@ -1 +1 @@\n-x\n+y\n", minPassing: 1, whole: "no recorded test ran b.go",
 		},
+		"a passing test the coverage did not see is always selected": {
+			diff: change10, minPassing: 1, want: []string{"m::TestA", "m::TestNew"},
+			repo: func(r *Repo) {
+				r.Baseline.Tests = append(r.Baseline.Tests, repos.TestBaseline{ID: "m::TestNew", Status: plugin.StatusPassed, Duration: 5})
+			},
+		},
 		"select_tests off": {diff: change10, off: true, whole: "select_tests is off"},
 		"no coverage": {
 			diff: change10, repo: func(r *Repo) { r.Coverage = &repos.Coverage{Unavailable: "the run timed out"} },
