@@ -136,23 +136,14 @@ func (b *Builder) Coverage(ctx context.Context, repo Repo, img *Image, files []s
 	return cov, nil
 }
 
-// matches reports whether some test of the coverage is a test of the baseline (or a top-level test whose
-// subtests the baseline lists).
+// matches reports whether some test of the baseline is a test of the coverage (or a subtest of one).
 func (c *Coverage) matches(bl *Baseline) bool {
-	for _, t := range bl.Tests {
-		if _, ok := slices.BinarySearchFunc(c.Tests, t.ID, func(tc plugin.TestCoverage, id string) int { return strings.Compare(tc.ID, id) }); ok {
-			return true
-		}
-		if c.owner(t.ID) != "" {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(bl.Tests, func(t TestBaseline) bool { return c.Owner(t.ID) != "" })
 }
 
-// owner is the id of the test of the coverage that id is, or that id is a subtest of ("pkg::TestX" for
-// "pkg::TestX/sub"); "" when none is.
-func (c *Coverage) owner(id string) string {
+// Owner is the id under which the coverage records test id: the id itself, or the top-level test a Go
+// subtest ("pkg::TestX/sub") belongs to; "" when the coverage does not name it. Tests must be sorted by id.
+func (c *Coverage) Owner(id string) string {
 	for cand := id; ; {
 		if _, ok := slices.BinarySearchFunc(c.Tests, cand, func(tc plugin.TestCoverage, id string) int { return strings.Compare(tc.ID, id) }); ok {
 			return cand
@@ -164,10 +155,6 @@ func (c *Coverage) owner(id string) string {
 		cand = cand[:i]
 	}
 }
-
-// Owner is the id under which the coverage records test id: the id itself, or the top-level test a Go
-// subtest ("pkg::TestX/sub") belongs to; "" when the coverage does not name it.
-func (c *Coverage) Owner(id string) string { return c.owner(id) }
 
 // lastSlash is the index of the last "/" after the "::" of a test id, or -1 (a slash in a Python node id's
 // path, before "::", does not make a subtest).
