@@ -70,6 +70,10 @@ type Task struct {
 	MinChangedFiles int    `json:"min_changed_files,omitempty"`
 	Sites           int    `json:"sites,omitempty"` // native mutation: how many sites to change (the job's draw)
 	Steer           string `json:"steer,omitempty"` // optional stepping stone: recent results and a variant to aim for
+	// CoverageFile is a file in the sandbox that says which tests execute which source lines on the original
+	// code: one "test id<TAB>file<TAB>line ranges" line per test and file (ranges like 12-18,30); empty when
+	// the repository has none. An injector reads it to find the tests that can see its bug.
+	CoverageFile string `json:"coverage_file,omitempty"`
 
 	// Solver.
 	Spec string `json:"spec,omitempty"` // the hidden tests, as a diff (the reverse of the weakening)

@@ -41,6 +41,10 @@ type Config struct {
 	// AllowBuildErrors accepts bugs whose run does not build or collect (off by default: the paper's prompts
 	// forbid them, and a compile error makes every test of the package fail at once).
 	AllowBuildErrors bool `yaml:"allow_build_errors" json:"allow_build_errors"`
+	// SelectTests makes an artifact built by the arena run only the tests that cover its bug's lines (from
+	// the baseline's per-test coverage), the failing tests and enough others for min_passing_tests, and the
+	// native solver's inner runs only the spec's tests. Off (ssr run --no-select): whole-suite scripts.
+	SelectTests bool `yaml:"select_tests" json:"select_tests"`
 
 	// Budgets of agents that write code (agent: llm): their turns per episode. The native agent's turns
 	// follow from SolverTurns and InjectorTurns instead. A solver's wall clock is SolverTime for every agent.
@@ -73,6 +77,7 @@ func DefaultConfig() Config {
 		Order2Share:      0.25,
 		WarmPool:         1,
 		Hide:             HideAll,
+		SelectTests:      true,
 		InjectorMaxTurns: 40,
 		SolverMaxTurns:   40,
 		InjectorTime:     30 * time.Minute,

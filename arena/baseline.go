@@ -80,6 +80,8 @@ type baselineRecord struct {
 	Excluded []string       `json:"excluded,omitempty"`
 	Cache    string         `json:"cache,omitempty"`
 	Logs     []string       `json:"logs,omitempty"` // raw logs of its runs (kind baseline)
+	// Coverage is one line on the per-test coverage recorded with the baseline, or why there is none.
+	Coverage string `json:"coverage,omitempty"`
 }
 
 // RecordBaselines stores each repository of a job with the baseline it uses: the summary with the repo,
@@ -95,6 +97,9 @@ func RecordBaselines(ctx context.Context, st *store.Store, job string, list []*R
 		if bl := r.Baseline; bl != nil {
 			sum := baselineRecord{Script: bl.Script, Parser: bl.Parser, Timeout: bl.Timeout.String(), Runs: len(bl.Runs), Counts: bl.Counts(),
 				Passing: len(bl.Passing()), Cache: bl.Path}
+			if r.Coverage != nil {
+				sum.Coverage = r.Coverage.Summary()
+			}
 			for _, t := range bl.Tests {
 				if t.Excluded {
 					sum.Excluded = append(sum.Excluded, t.ID)

@@ -94,6 +94,13 @@ func (a *Arena) Inject(ctx context.Context, repo *Repo, plan InjectPlan, ag agen
 		return nil, err
 	}
 	defer a.release(sb)
+	coverageFile := ""
+	if table := coverageTable(repo.Coverage); !structured && a.cfg.SelectTests && table != nil {
+		if err := sb.WriteFiles(ctx, sandbox.File{Path: coverageTablePath, Data: table, Mode: 0o644}); err != nil {
+			return nil, fmt.Errorf("injector: write %s: %w", coverageTablePath, err)
+		}
+		coverageFile = coverageTablePath
+	}
 
 	rules := &injectorRules{a: a, repo: repo, full: full, passing: orig.passing, known: orig.runs[0].Files,
 		strategy: plan.Strategy, ops: plan.operators(), rng: rand.New(rand.NewPCG(plan.Seed, plan.Seed^0x5851f42d4c957f2d)), cache: siteCache{}}
@@ -103,7 +110,7 @@ func (a *Arena) Inject(ctx context.Context, repo *Repo, plan InjectPlan, ag agen
 		task: agent.Task{Role: agent.Injector, Strategy: plan.Strategy, Repo: repo.Name, Language: repo.Language,
 			Workdir: sandbox.DefaultWorkdir, ArtifactDir: artifactDir, TestCommand: full.TestScript, Parser: full.Parser.Builtin,
 			MinPassingTests: a.cfg.MinPassingTests, MinFailingTests: a.cfg.MinFailingTests, MinChangedFiles: a.cfg.MinChangedFiles,
-			Sites: max(1, plan.Sites)},
+			Sites: max(1, plan.Sites), CoverageFile: coverageFile},
 	}
 	budget, cancel := context.WithDeadline(ctx, e.deadline)
 	err = e.run(budget)
@@ -246,12 +253,12 @@ func (r *injectorRules) submit(ctx context.Context, e *episode) (agent.Result, e
 	}
 	sites := slices.Clone(e.ws.sites)
 	if r.last != nil && r.last.version == e.ws.version && len(r.last.broken) > 0 && len(files) > 0 {
-		art, err := r.a.buildArtifact(ctx, r.repo, files, r.last.broken, mergeFiles(r.known, r.last.run.Files))
+		art, note, err := r.a.buildArtifact(ctx, r.repo, files, r.last.broken, mergeFiles(r.known, r.last.run.Files))
 		if err != nil {
 			return agent.Result{}, err
 		}
 		r.art = art
-		return agent.Result{Output: fmt.Sprintf("%d oracle test file(s), %d test(s) removed by the weakening", len(art.TestFiles), len(r.last.broken)), Sites: sites}, nil
+		return agent.Result{Output: fmt.Sprintf("%d oracle test file(s), %d test(s) removed by the weakening; %s", len(art.TestFiles), len(r.last.broken), note), Sites: sites}, nil
 	}
 	// Nothing broke (or nothing was run): hand in the change with no weakening, so the rejection is on record.
 	r.art = &artifact.Artifact{TestScript: r.full.TestScript, Parser: r.full.Parser}
@@ -279,60 +286,57 @@ func testResult(run *TestRun) agent.Result {
 // runTestsOutput is how much of a test run's output a run_tests result keeps.
 const runTestsOutput = 32 << 10
 
-// buildArtifact turns a change that breaks tests into the five parts.
-func (a *Arena) buildArtifact(ctx context.Context, repo *Repo, bugFiles map[string][]byte, failing []string, known map[string]string) (*artifact.Artifact, error) {
+// buildArtifact turns a change that breaks tests into the five parts. The oracle test files are the test
+// files in the directories of the files that define the failing tests; the script runs the selected tests
+// (selectTests: the failing ones, those covering the changed lines, enough for min_passing_tests), or the
+// whole suite when there is no selection; note says which.
+func (a *Arena) buildArtifact(ctx context.Context, repo *Repo, bugFiles map[string][]byte, failing []string, known map[string]string) (art *artifact.Artifact, note string, err error) {
 	defining, err := a.definingFiles(ctx, repo, failing, known)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	dirs := map[string]bool{}
-	exts := map[string]bool{}
 	for f := range defining {
 		dirs[path.Dir(f)] = true
-		exts[path.Ext(f)] = true
 	}
-	testModules := map[string]bool{}
-	for _, f := range known {
-		testModules[f] = true
-	}
-	var oracle, script []string
+	var oracle []string
 	for _, f := range repo.TestFiles {
-		if !dirs[path.Dir(f)] {
-			continue
-		}
-		oracle = append(oracle, f)
-		_, isDefining := defining[f]
-		if isDefining || testModules[f] || (len(known) == 0 && exts[path.Ext(f)]) {
-			script = append(script, f)
+		if dirs[path.Dir(f)] {
+			oracle = append(oracle, f)
 		}
 	}
 	sort.Strings(oracle)
-	cmd, err := repo.Lang.TestCommand(ctx, &plugin.TestCommandRequest{TestFiles: script})
-	if err != nil {
-		return nil, fmt.Errorf("test command for %d file(s): %w", len(script), err)
-	}
-	if repo.TestCommand != "" {
-		// The manifest says how this repository's tests run, and ssr cannot narrow a command it did not
-		// write: the artifact runs the manifest's command, as the baseline does.
-		full, err := a.fullSuite(ctx, repo)
-		if err != nil {
-			return nil, err
-		}
-		cmd = &plugin.TestCommandResponse{Script: full.TestScript, Parser: full.Parser.Builtin}
-	}
 	bugDiff, err := diffFiles(repo, bugFiles)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
+	full, err := a.fullSuite(ctx, repo)
+	if err != nil {
+		return nil, "", err
+	}
+	cmd := &plugin.TestCommandResponse{Script: full.TestScript, Parser: full.Parser.Builtin}
+	sel := a.selectTests(repo, bugDiff, failing)
+	if narrowed, ok, err := selectionScript(ctx, repo, sel, known); err != nil {
+		return nil, "", err
+	} else if ok {
+		cmd = narrowed
+	} else if sel.Whole == "" {
+		sel.Whole = "the plugin cannot run the selected tests alone"
+	}
+	total := 0
+	if repo.Baseline != nil {
+		total = len(repo.Baseline.Tests)
+	}
+	note = sel.note(total)
 	weakened := map[string][]byte{}
 	for f, ids := range defining {
 		src, err := artifact.ReadTree(repo.Dir, []string{f})
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		resp, err := repo.Lang.RemoveTests(ctx, &plugin.RemoveTestsRequest{Path: f, Source: src[f], Tests: ids})
 		if err != nil {
-			return nil, fmt.Errorf("remove tests from %s: %w", f, err)
+			return nil, "", fmt.Errorf("remove tests from %s: %w", f, err)
 		}
 		if len(resp.Removed) > 0 {
 			weakened[f] = resp.Source
@@ -340,7 +344,7 @@ func (a *Arena) buildArtifact(ctx context.Context, repo *Repo, bugFiles map[stri
 	}
 	weakenDiff, err := diffFiles(repo, weakened)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	return &artifact.Artifact{
 		TestScript: cmd.Script,
@@ -348,7 +352,7 @@ func (a *Arena) buildArtifact(ctx context.Context, repo *Repo, bugFiles map[stri
 		Parser:     artifact.Parser{Builtin: cmd.Parser},
 		BugDiff:    bugDiff,
 		WeakenDiff: weakenDiff,
-	}, nil
+	}, note, nil
 }
 
 // definingFiles maps each test file to the failing tests it defines: from the parser where it knows, and

@@ -482,3 +482,24 @@ func TestLLMEndpointGoneAndResume(t *testing.T) {
 		t.Fatalf("after resume: %+v; want both attempts, solved, and the bug finished", c)
 	}
 }
+
+// TestLLMInjectorReadsCoverage: an injector that writes code finds the baseline's per-test coverage where
+// its contract says, and it names the tests that run a source file.
+func TestLLMInjectorReadsCoverage(t *testing.T) {
+	f := withExamples(t)
+	repo := f.repos["pyledger"]
+	ar := f.arena(conf(func(c *Config) { c.Containers = 2; c.InjectorMaxTurns = 3 }))
+	turns := []modelTurn{call("bash", "command", `grep -P '\tledger/money.py\t' `+coverageTablePath+` | cut -f1 | sort -u`), call("submit")}
+	m := newModelServer(t, func(_ agent.Role, _, n int) (modelTurn, bool) { return turnOf(turns, n), true })
+	inj, err := ar.Inject(context.Background(), repo, InjectPlan{Strategy: StrategyDirect}, newLLM(t, m, llm.FormatNative))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(inj.Turns) == 0 {
+		t.Fatal("no turns")
+	}
+	out := inj.Turns[0].Result.Output
+	if !strings.Contains(out, "tests/test_money.py::test_add_and_subtract\n") || strings.Contains(out, "tests/test_cache.py") {
+		t.Errorf("the tests that run ledger/money.py, from %s:\n%s", coverageTablePath, out)
+	}
+}

@@ -12,7 +12,8 @@ import (
 
 // Prepare builds (or reuses) each repository's image with the builder, opens its language plugin and takes
 // its baseline (b.Baseline, cached; the builder's WithFlakeRuns and WithTestTimeout should be the job's
-// flake_runs and test_timeout), giving the arena's view of it.
+// flake_runs and test_timeout) and its per-test coverage (b.Coverage, cached with it), giving the arena's
+// view of it.
 func Prepare(ctx context.Context, b *repos.Builder, list []repos.Repo) ([]*Repo, error) {
 	out := make([]*Repo, 0, len(list))
 	for _, r := range list {
@@ -26,6 +27,9 @@ func Prepare(ctx context.Context, b *repos.Builder, list []repos.Repo) ([]*Repo,
 		}
 		repo.Image, repo.ImageID, repo.Env, repo.User = img.Ref, img.ID, img.Env, img.User
 		if repo.Baseline, err = b.Baseline(ctx, r, img); err != nil {
+			return nil, err
+		}
+		if repo.Coverage, err = b.Coverage(ctx, r, img, repo.Files, repo.Baseline); err != nil {
 			return nil, err
 		}
 		out = append(out, repo)

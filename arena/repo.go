@@ -37,6 +37,9 @@ type Repo struct {
 	// Baseline is the repository's whole-suite baseline (repos.Builder.Baseline): the script and parser the
 	// injector runs, and the tests that may become F2P or P2P tests. Nil until Prepare records it.
 	Baseline *repos.Baseline
+	// Coverage is which tests execute which source lines on the image (repos.Builder.Coverage, recorded with
+	// the baseline): what selects an artifact's tests. Nil, or Unavailable set: artifacts run whole suites.
+	Coverage *repos.Coverage
 	// Excluded reports whether the manifest's exclude_tests leaves a test out of the protocol: it never
 	// becomes an F2P or P2P test. Nil: none is.
 	Excluded func(id string) bool

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/selfplay-swe/ssr/agent"
+	"github.com/selfplay-swe/ssr/arena/artifact"
 	"github.com/selfplay-swe/ssr/patches"
 	"github.com/selfplay-swe/ssr/repos/plugin"
 	"github.com/selfplay-swe/ssr/repos/sandbox"
@@ -36,8 +37,9 @@ func (a *Arena) Solve(ctx context.Context, repo *Repo, bug *Bug, ag agent.Agent,
 		if err != nil {
 			return err
 		}
+		inner, ids := a.specTests(ctx, repo, bug)
 		e := &episode{
-			id: newID("ep"), ag: ag, sb: sb, rules: &solverRules{a: a, repo: repo, bug: bug, cache: siteCache{}},
+			id: newID("ep"), ag: ag, sb: sb, rules: &solverRules{a: a, repo: repo, bug: bug, cache: siteCache{}, inner: inner, ids: ids},
 			ws: newWorkspace(sb, hostBase(repo, st)), maxTurns: a.solverTurns(ag), tools: defaultToolLimits,
 			task: agent.Task{Role: agent.Solver, Repo: repo.Name, Language: repo.Language, Workdir: sandbox.DefaultWorkdir,
 				Spec: bug.Spec(), Text: bug.TaskText()},
@@ -50,27 +52,80 @@ func (a *Arena) Solve(ctx context.Context, repo *Repo, bug *Bug, ag agent.Agent,
 }
 
 // solverRules are the solver's candidates (edits at sites in source files: the inverse of every injection
-// operator among them), its test runs (the bug's own test script) and its hand-in (the work tree's diff,
-// taken by attempt).
+// operator among them), its test runs (the spec's tests, see specTests) and its hand-in (the work tree's
+// diff, taken by attempt).
 type solverRules struct {
 	a     *Arena
 	repo  *Repo
 	bug   *Bug
 	cache siteCache
+	inner *artifact.Artifact // what run_tests runs: the spec's tests, or the bug's whole script
+	ids   []string           // the tests run_tests counts: those of inner that are the bug's F2P and P2P tests
+	// installed is set once inner's script replaced the bug's in the sandbox.
+	installed bool
 }
 
 func (r *solverRules) candidates(ctx context.Context, e *episode) ([]candidate, error) {
 	return siteCandidatesIn(ctx, r.repo, e.ws, r.cache, nil, "edit", r.repo.sources(), solverOps, 0, 0)
 }
 
+// runTests runs the spec's tests (or the bug's script when they cannot be run alone), with the bug's
+// script's time limit, and counts what keeps them from passing.
 func (r *solverRules) runTests(ctx context.Context, e *episode) (agent.Result, error) {
-	run, err := r.a.runScript(ctx, e.sb, r.repo, "solver", r.bug.Artifact)
+	inner, ids := r.inner, r.ids
+	if inner == nil {
+		inner, ids = r.bug.Artifact, slices.Concat(r.bug.F2P, r.bug.P2P)
+	}
+	if inner != r.bug.Artifact && !r.installed {
+		if err := installScript(ctx, e.sb, inner); err != nil {
+			return agent.Result{}, err
+		}
+		r.installed = true
+	}
+	run, err := r.a.runScriptFor(ctx, e.sb, r.repo, "solver", inner, r.a.timeoutFor(r.repo, r.bug.Artifact))
 	if err != nil {
 		return agent.Result{}, err
 	}
 	res := testResult(run)
-	res.Failing = specFailing(run, slices.Concat(r.bug.F2P, r.bug.P2P), res.Tests)
+	res.Failing = specFailing(run, ids, res.Tests)
 	return res, nil
+}
+
+// specTests is what the solver's inner runs (run_tests) run: the spec's tests, that is the bug's F2P tests
+// (the failing tests the spec names) and its P2P tests defined in the files the spec diff touches, when the
+// plugin runs tests by id with the bug's parser; ids are the tests run_tests counts. Otherwise, and with
+// select_tests off, it is the bug's own script and every F2P and P2P test. The evaluation always runs the
+// bug's whole script.
+func (a *Arena) specTests(ctx context.Context, repo *Repo, bug *Bug) (*artifact.Artifact, []string) {
+	all := slices.Concat(bug.F2P, bug.P2P)
+	art := bug.Artifact
+	if !a.cfg.SelectTests || repo.TestCommand != "" || art.Parser.IsScript() || len(bug.F2P) == 0 {
+		return art, all
+	}
+	touched := map[string]bool{}
+	if bug.Diffs != nil && bug.Diffs.Weaken != nil {
+		for _, p := range bug.Diffs.Weaken.Paths() {
+			touched[p] = true
+		}
+	}
+	files := map[string]string{}
+	if repo.Baseline != nil {
+		for _, t := range repo.Baseline.Tests {
+			files[t.ID] = t.File
+		}
+	}
+	ids := slices.Clone(bug.F2P)
+	for _, id := range bug.P2P {
+		if f := files[id]; f != "" && touched[f] {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	cmd, err := repo.Lang.TestCommand(ctx, &plugin.TestCommandRequest{TestIDs: ids})
+	if err != nil || !cmd.SelectsIDs || cmd.Parser != art.Parser.Builtin {
+		return art, all
+	}
+	return &artifact.Artifact{TestScript: cmd.Script, Parser: art.Parser}, ids
 }
 
 // specFailing counts what keeps the solver's run from passing, recording each test's status in tests.

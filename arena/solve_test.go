@@ -2,9 +2,12 @@ package arena
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/selfplay-swe/ssr/agent"
 	"github.com/selfplay-swe/ssr/agent/native"
 	"github.com/selfplay-swe/ssr/repos/plugin"
 )
@@ -17,11 +20,22 @@ func TestNativeSolverRepairsAMutation(t *testing.T) {
 	ar := f.arena(conf(func(c *Config) { c.Containers = 2; c.SolverTurns = 6 }))
 	ctx := context.Background()
 	art := moneyBug(t, repo)
+	art.TestScript, art.Parser = testScript(t, repo) // the whole suite, so that the spec's tests are fewer
 	rep, err := ar.Validate(ctx, repo, art)
 	if err != nil || !rep.Valid {
 		t.Fatalf("the money bug must be valid: %v %v", err, rep.Rejection)
 	}
 	bug := &Bug{ID: "bug-native", Artifact: art, Diffs: rep.Diffs, Order: 1, F2P: rep.F2P, P2P: rep.P2P}
+	// The inner runs run the spec's tests: every F2P test, and fewer than the bug's script runs.
+	inner, ids := ar.specTests(ctx, repo, bug)
+	if inner == bug.Artifact || len(ids) >= len(bug.F2P)+len(bug.P2P) {
+		t.Fatalf("no narrower spec selection: %d ids of %d F2P and %d P2P", len(ids), len(bug.F2P), len(bug.P2P))
+	}
+	for _, id := range bug.F2P {
+		if !slices.Contains(ids, id) {
+			t.Errorf("F2P test %s is not among the spec's tests", id)
+		}
+	}
 	ag := native.New(native.Uniform{}, 7)
 	solved := 0
 	for i := 0; i < 3; i++ {
@@ -31,6 +45,21 @@ func TestNativeSolverRepairsAMutation(t *testing.T) {
 		}
 		if att.Eval.Success {
 			solved++
+		}
+		for _, turn := range att.Turns {
+			var passed, failed, errs, skipped int
+			if turn.Action.Tool != agent.ToolRunTests {
+				continue
+			}
+			if _, err := fmt.Sscanf(turn.Result.Output, "%d passed, %d failed, %d error, %d skipped", &passed, &failed, &errs, &skipped); err != nil {
+				t.Fatalf("attempt %d turn %d: %v in %q", i, turn.N, err, firstLine(turn.Result.Output))
+			}
+			if n := passed + failed + errs + skipped; n != len(ids) {
+				t.Errorf("attempt %d turn %d: run_tests ran %d tests, want the spec's %d", i, turn.N, n, len(ids))
+			}
+		}
+		if n := len(att.Eval.Statuses); n != len(bug.F2P)+len(bug.P2P) {
+			t.Errorf("attempt %d: the evaluation judged %d tests, want every F2P and P2P test (%d)", i, n, len(bug.F2P)+len(bug.P2P))
 		}
 		if len(att.Turns) < 2 {
 			t.Errorf("attempt %d has %d turns", i, len(att.Turns))

@@ -125,3 +125,20 @@ func TestPromptSyntaxExamplesParse(t *testing.T) {
 		t.Errorf("examples = %s", got)
 	}
 }
+
+// TestInjectorPromptCoverage: the contract says where the per-test coverage is, and only when there is one.
+func TestInjectorPromptCoverage(t *testing.T) {
+	task := injectorTask(StrategyDirect)
+	_, without, err := renderPrompts(task, false, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	task.CoverageFile = "/ssr/coverage.tsv"
+	_, with, err := renderPrompts(task, false, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(without, "coverage") || !strings.Contains(with, "/ssr/coverage.tsv lists, on the original code, which tests execute which source lines") {
+		t.Errorf("without a coverage file:\n%s\nwith one:\n%s", without, with)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"unicode"
 
 	"github.com/selfplay-swe/ssr/repos/plugin"
 )
@@ -155,15 +156,53 @@ func untested(f string) bool {
 }
 
 // TestCommand runs every package's tests, or only the packages holding the given test files (a file under
-// testdata/ selects the package that owns that testdata directory). Build errors go to the same stream
-// (2>&1) so the parser sees them. A package whose test binary dies in a test is re-run without that test
-// (see testScript), so that its other tests report.
+// testdata/ selects the package that owns that testdata directory), or only the given tests by id: their
+// packages by import path, with -run '^(TestA|TestB)$' (the top-level names, so a subtest's id runs its
+// parent and every sibling, and a name asked in one package runs in every selected package that has it).
+// Build errors go to the same stream (2>&1) so the parser sees them. A package whose test binary dies in a
+// test is re-run without that test (see testScript), so that its other tests report.
 func (goLanguage) TestCommand(_ context.Context, req *plugin.TestCommandRequest) (*plugin.TestCommandResponse, error) {
+	if len(req.TestIDs) > 0 {
+		pkgs, names := selectIDs(req.TestIDs)
+		if len(pkgs) == 0 {
+			return &plugin.TestCommandResponse{Script: "#!/bin/bash\necho 'ssr-lang-go: none of the given test ids names a test; no tests run'\n",
+				Parser: ParserGoTestJSON, SelectsIDs: true}, nil
+		}
+		return &plugin.TestCommandResponse{Script: scriptFor(pkgs, names), Parser: ParserGoTestJSON, SelectsIDs: true}, nil
+	}
 	pkgs := []string{"./..."}
 	if len(req.TestFiles) > 0 {
 		pkgs = packagesOf(req.TestFiles)
 	}
-	return &plugin.TestCommandResponse{Script: scriptFor(pkgs), Parser: ParserGoTestJSON}, nil
+	return &plugin.TestCommandResponse{Script: scriptFor(pkgs, nil), Parser: ParserGoTestJSON}, nil
+}
+
+// selectIDs splits test ids ("<import path>::<Test>[/<sub>]") into sorted, unique import paths and
+// top-level test names. Pseudo-tests ("[build]", "[package]") and ids that are not of that form select
+// nothing: a name must be a Go identifier to stand in -run's pattern unquoted.
+func selectIDs(ids []string) (pkgs, names []string) {
+	for _, id := range ids {
+		pkg, name, ok := strings.Cut(id, "::")
+		name, _, _ = strings.Cut(name, "/")
+		if !ok || pkg == "" || !isIdent(name) || strings.ContainsAny(pkg, " '\"$`\\") {
+			continue
+		}
+		pkgs = append(pkgs, pkg)
+		names = append(names, name)
+	}
+	slices.Sort(pkgs)
+	slices.Sort(names)
+	return slices.Compact(pkgs), slices.Compact(names)
+}
+
+// isIdent reports whether s is a Go identifier.
+func isIdent(s string) bool {
+	for i, r := range s {
+		if r != '_' && !unicode.IsLetter(r) && (i == 0 || !unicode.IsDigit(r)) {
+			return false
+		}
+	}
+	return s != ""
 }
 
 func (goLanguage) ParseTestOutput(_ context.Context, req *plugin.ParseTestOutputRequest) (*plugin.ParseTestOutputResponse, error) {

@@ -22,7 +22,7 @@ const testScript = `#!/bin/bash
 # with that test skipped, so that the package's other tests report (the parser merges the streams).
 ssr_out=$(mktemp) || exit 2
 trap 'rm -f "$ssr_out" "$ssr_out".*' EXIT
-go test -json -count=1 -timeout 5m PACKAGES 2>&1 | tee "$ssr_out"
+go test -json -count=1 -timeout 5m RUNFLAGS PACKAGES 2>&1 | tee "$ssr_out"
 ssr_status=${PIPESTATUS[0]}
 
 # ssr_died FILE PKG: the top-level tests in which PKG's test binary died, one a line.
@@ -50,13 +50,18 @@ for ssr_pkg in $(sed -nE 's/.*"Action":"fail","Package":"([^"]+)","Elapsed".*/\1
 		done
 		echo "ssr-lang-go: the test binary of $ssr_pkg died in $(echo $ssr_new); re-running it with -skip '^($ssr_skip)\$' (round $ssr_round of MAXRERUNS)"
 		ssr_cur=$ssr_out.$ssr_round
-		go test -json -count=1 -timeout 5m -skip "^($ssr_skip)\$" "$ssr_pkg" 2>&1 | tee "$ssr_cur"
+		go test -json -count=1 -timeout 5m RUNFLAGS -skip "^($ssr_skip)\$" "$ssr_pkg" 2>&1 | tee "$ssr_cur"
 	done
 done
 exit $ssr_status
 `
 
-// scriptFor fills the script in for the given package patterns.
-func scriptFor(pkgs []string) string {
-	return strings.NewReplacer("PACKAGES", strings.Join(pkgs, " "), "MAXRERUNS", strconv.Itoa(maxReruns)).Replace(testScript)
+// scriptFor fills the script in for the given package patterns, running only the top-level tests named in
+// run (all when empty) in them.
+func scriptFor(pkgs, run []string) string {
+	flags := ""
+	if len(run) > 0 {
+		flags = "-run '^(" + strings.Join(run, "|") + ")$' "
+	}
+	return strings.NewReplacer("RUNFLAGS ", flags, "PACKAGES", strings.Join(pkgs, " "), "MAXRERUNS", strconv.Itoa(maxReruns)).Replace(testScript)
 }

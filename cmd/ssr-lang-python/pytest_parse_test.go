@@ -258,6 +258,36 @@ func TestTestCommandLive(t *testing.T) {
 	})
 }
 
+// TestTestCommandLiveByID runs the script TestCommand gives for test ids with a real pytest: exactly the
+// named tests run, a parametrised id and a nested class's test included, and an id that does not exist (a
+// test a weakening removed) is skipped instead of stopping the run.
+func TestTestCommandLiveByID(t *testing.T) {
+	interp := pytestPython(t)
+	ids := []string{"tests/test_classes.py::TestStack::test_pop", "tests/test_classes.py::TestStack::TestNested::test_inner",
+		"tests/test_classes.py::TestStack::test_param[1]", "tests/test_classes.py::TestStack::test_removed", "tests/test_gone.py::test_x"}
+	resp, err := (&python{}).TestCommand(context.Background(), &plugin.TestCommandRequest{TestIDs: ids})
+	if err != nil || !resp.SelectsIDs {
+		t.Fatalf("TestCommand: %v, SelectsIDs %v", err, resp != nil && resp.SelectsIDs)
+	}
+	cmd := exec.Command("bash", "-c", resp.Script)
+	cmd.Dir = filepath.Join("testdata", "suites", "basic")
+	cmd.Env = append(os.Environ(), "PATH="+pathWithPython(t, interp))
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("script failed: %v\n%s", err, out)
+	}
+	var got []string
+	for _, r := range parsePytest(out) {
+		got = append(got, r.ID)
+	}
+	slices.Sort(got)
+	want := []string{ids[1], ids[2], ids[0]}
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("ran %q, want %q:\n%s", got, want, out)
+	}
+}
+
 // FuzzParsePytest checks the parser's invariants on any input: no panic, one result per id, a known status,
 // File the part before "::", durations not negative, every id taken from the input, and determinism.
 func FuzzParsePytest(f *testing.F) {

@@ -8,7 +8,7 @@ import (
 
 // version is the plugin's own version: it is part of every repo image's inputs, so bump it when the recipe
 // or the test command changes.
-var version = "0.5.0"
+var version = "0.6.0"
 
 // parserPytest is the one builtin parser this plugin offers.
 const parserPytest = "pytest"

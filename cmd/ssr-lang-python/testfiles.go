@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/selfplay-swe/ssr/repos/plugin"
@@ -123,9 +124,11 @@ var pytestArgs = []string{
 	"--continue-on-collection-errors",
 }
 
-// TestCommand returns a bash script, run from /repo, that runs pytest on every test or on the given files
-// (test modules only: conftest.py, __init__.py, pytest.ini and data files are dropped, since naming them
-// would make pytest collect them as modules). Files missing at run time are skipped with a note instead of
+// TestCommand returns a bash script, run from /repo, that runs pytest on every test, on the given test ids
+// (node ids: their files are collected and a small plugin keeps only those ids, see selectPlugin;
+// SelectsIDs), or on the given files (test modules only:
+// conftest.py, __init__.py, pytest.ini and data files are dropped, since naming them would make pytest
+// collect them as modules). Files missing at run time are skipped with a note instead of
 // aborting the run. The script always exits 0: ssr parses its output, not its status.
 func (*python) TestCommand(ctx context.Context, req *plugin.TestCommandRequest) (*plugin.TestCommandResponse, error) {
 	var b strings.Builder
@@ -134,26 +137,77 @@ func (*python) TestCommand(ctx context.Context, req *plugin.TestCommandRequest) 
 	b.WriteString("# \"pytest\"), never its exit status, so failing tests do not fail the script.\n")
 	b.WriteString("set -u\nexport PYTHONDONTWRITEBYTECODE=1\n")
 	b.WriteString("args=(" + strings.Join(quoteAll(pytestArgs), " ") + ")\n")
-	if len(req.TestFiles) == 0 {
+	byID := len(req.TestIDs) > 0
+	selection := req.TestFiles
+	if byID {
+		selection = nil
+		for _, id := range req.TestIDs {
+			if file, _, ok := strings.Cut(id, "::"); ok && !strings.ContainsAny(id, "\n\r") {
+				selection = append(selection, file)
+			}
+		}
+		slices.Sort(selection)
+		selection = slices.Compact(selection)
+	}
+	if len(selection) == 0 && !byID {
 		b.WriteString("python3 -m pytest \"${args[@]}\" 2>&1\n")
 	} else {
 		var sel []string
-		for _, f := range req.TestFiles {
+		for _, f := range selection {
 			if selectable(f) {
 				sel = append(sel, f)
 			}
 		}
 		if len(sel) == 0 {
 			b.WriteString("echo 'ssr: no test module among the given files; no tests run'\nexit 0\n")
-			return &plugin.TestCommandResponse{Script: b.String(), Parser: parserPytest}, nil
+			return &plugin.TestCommandResponse{Script: b.String(), Parser: parserPytest, SelectsIDs: byID}, nil
 		}
 		b.WriteString("files=()\nfor f in " + strings.Join(quoteAll(sel), " ") + "; do\n")
 		b.WriteString("  if [ -e \"${f%%::*}\" ]; then files+=(\"$f\"); else echo \"ssr: test file not found, skipped: $f\"; fi\ndone\n")
 		b.WriteString("if [ ${#files[@]} -eq 0 ]; then echo 'ssr: none of the given test files exists; no tests run'; exit 0; fi\n")
+		if byID {
+			writeSelectPlugin(&b, req.TestIDs)
+		}
 		b.WriteString("python3 -m pytest \"${args[@]}\" -- \"${files[@]}\" 2>&1\n")
 	}
 	b.WriteString("echo \"ssr: pytest exited with status $?\"\nexit 0\n")
-	return &plugin.TestCommandResponse{Script: b.String(), Parser: parserPytest}, nil
+	return &plugin.TestCommandResponse{Script: b.String(), Parser: parserPytest, SelectsIDs: byID}, nil
+}
+
+// selectPlugin is a pytest plugin, loaded with -p, that keeps the collected items whose node id is listed in
+// the file $SSR_SELECT and deselects the rest. Naming node ids on pytest's command line would be simpler,
+// but pytest stops with a usage error when one of them does not exist, and a weakening removes tests: the
+// files holding the selected tests are collected instead, and an id that is gone is simply not run.
+const selectPlugin = `import os
+
+
+def pytest_collection_modifyitems(session, config, items):
+    with open(os.environ["SSR_SELECT"], encoding="utf-8") as f:
+        want = {line.rstrip("\n") for line in f if line.strip()}
+    keep = [item for item in items if item.nodeid in want]
+    drop = [item for item in items if item.nodeid not in want]
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+`
+
+// writeSelectPlugin adds to a script the lines that install selectPlugin and the ids it keeps, in a
+// temporary directory on PYTHONPATH, and the -p flag that loads it.
+func writeSelectPlugin(b *strings.Builder, ids []string) {
+	delim := "SSR_IDS"
+	for strings.Contains(strings.Join(ids, "\n"), delim) {
+		delim += "_"
+	}
+	b.WriteString("ssr_sel=$(mktemp -d) || exit 2\ntrap 'rm -rf \"$ssr_sel\"' EXIT\n")
+	b.WriteString("cat >\"$ssr_sel/ssr_select.py\" <<'SSR_PLUGIN'\n" + selectPlugin + "SSR_PLUGIN\n")
+	b.WriteString("cat >\"$ssr_sel/ids\" <<'" + delim + "'\n")
+	for _, id := range ids {
+		if !strings.ContainsAny(id, "\n\r") {
+			b.WriteString(id + "\n")
+		}
+	}
+	b.WriteString(delim + "\n")
+	b.WriteString("export SSR_SELECT=\"$ssr_sel/ids\" PYTHONPATH=\"$ssr_sel${PYTHONPATH:+:$PYTHONPATH}\"\nargs+=(-p ssr_select)\n")
 }
 
 // selectable reports whether a file can be named on pytest's command line: a Python module that is not a

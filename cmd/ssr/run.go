@@ -23,6 +23,7 @@ import (
 
 func init() {
 	var resume, dbPath string
+	var noSelect bool
 	cmd := &cobra.Command{
 		Use:   "run [CONFIG]",
 		Short: "Run a self-play job (with no CONFIG: a short job on the built-in examples with the native agent)",
@@ -37,17 +38,30 @@ cleanly; 'ssr run --resume JOB' continues it where it stopped, after a crash too
 			if resume != "" && len(args) > 0 {
 				return usageError{errors.New("give a CONFIG or --resume JOB, not both")}
 			}
-			return runJob(ctx, cmd.OutOrStdout(), dbPath, resume, args)
+			return runJob(ctx, cmd.OutOrStdout(), dbPath, resume, args, runFlags{noSelect: noSelect})
 		},
 	}
 	cmd.Flags().StringVar(&resume, "resume", "", "continue the job with this id")
 	cmd.Flags().StringVar(&dbPath, "db", "", "the job database (default: jobs.db in ssr's cache directory)")
+	cmd.Flags().BoolVar(&noSelect, "no-select", false, "run whole suites: set arena.select_tests to false (no per-test selection of artifacts' and the solver's tests)")
 	rootCmd.AddCommand(cmd)
 }
 
 func defaultDB() string { return filepath.Join(repos.DefaultCacheDir(), "jobs.db") }
 
-func runJob(ctx context.Context, out io.Writer, dbPath, resume string, args []string) (err error) {
+// runFlags are the flags of ssr run that override the job config.
+type runFlags struct {
+	noSelect bool // --no-select: arena.select_tests false
+}
+
+// apply sets what the flags override on cfg.
+func (f runFlags) apply(cfg *arena.JobConfig) {
+	if f.noSelect {
+		cfg.Arena.SelectTests = false
+	}
+}
+
+func runJob(ctx context.Context, out io.Writer, dbPath, resume string, args []string, flags runFlags) (err error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -84,6 +98,7 @@ func runJob(ctx context.Context, out io.Writer, dbPath, resume string, args []st
 		if err != nil {
 			return err
 		}
+		flags.apply(cfg)
 		if _, err := newAgent(cfg); err != nil { // a bad llm section fails before a job is recorded
 			return err
 		}
@@ -107,6 +122,7 @@ func runJob(ctx context.Context, out io.Writer, dbPath, resume string, args []st
 		if cfg, err = arena.ParseJobConfig("job "+job.ID, []byte(job.Config)); err != nil {
 			return err
 		}
+		flags.apply(cfg)
 	}
 	fmt.Fprintf(out, "job %s (%s), database %s\n", job.ID, cfg.Name, dbPath)
 	list, err := arena.ReposOf(cfg)
@@ -161,6 +177,9 @@ func runJob(ctx context.Context, out io.Writer, dbPath, resume string, args []st
 	}
 	if err := arena.RecordBaselines(ctx, st, job.ID, prepared); err != nil {
 		return err
+	}
+	for _, r := range prepared {
+		fmt.Fprintf(out, "%s: %s\n", r.Name, r.Coverage.Summary())
 	}
 	if err := st.SetJobStatus(ctx, job.ID, store.JobRunning, owner.String()); err != nil {
 		return err

@@ -29,12 +29,13 @@ type Recipe struct {
 const DefaultSuite = "trixie"
 
 // DefaultRecipe is the one base image that the built-in examples and all tests share, so a machine
-// bootstraps it once.
+// bootstraps it once. python3-coverage and python3-pytest-cov are there for the baseline's per-test coverage
+// (coverage.py with a context per test), which decides which tests an artifact runs.
 func DefaultRecipe() Recipe {
 	return Recipe{
 		Suite:    DefaultSuite,
 		Variant:  "minbase",
-		Packages: []string{"python3", "python3-pytest", "git", "golang-go", "ca-certificates", "procps"},
+		Packages: []string{"python3", "python3-pytest", "python3-coverage", "python3-pytest-cov", "git", "golang-go", "ca-certificates", "procps"},
 	}
 }
 

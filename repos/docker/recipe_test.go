@@ -27,7 +27,7 @@ func TestRecipeHash(t *testing.T) {
 	if len(a.Hash()) != 12 || !strings.HasPrefix(a.Ref(), "ssr-base:") {
 		t.Errorf("Ref() = %q", a.Ref())
 	}
-	if got, want := DefaultRecipe().JSON(), `{"suite":"trixie","variant":"minbase","packages":["ca-certificates","git","golang-go","procps","python3","python3-pytest"]}`; got != want {
+	if got, want := DefaultRecipe().JSON(), `{"suite":"trixie","variant":"minbase","packages":["ca-certificates","git","golang-go","procps","python3","python3-coverage","python3-pytest","python3-pytest-cov"]}`; got != want {
 		t.Errorf("DefaultRecipe().JSON() = %s, want %s (changing it rebuilds every machine's base image)", got, want)
 	}
 }

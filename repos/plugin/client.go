@@ -178,10 +178,14 @@ func invoke[Req, Resp any](ctx context.Context, c *Client, op string, req *Req,
 		}
 		return nil, &Error{Plugin: c.program(), Op: op, Kind: ErrCrashed, Err: cause, Stderr: p.stderr.String()}
 	default: // the plugin answered with an error
+		kind := error(nil)
 		if st, ok := status.FromError(err); ok {
+			if st.Code() == codes.Unimplemented {
+				kind = ErrUnimplemented
+			}
 			err = errors.New(st.Message())
 		}
-		return nil, &Error{Plugin: c.program(), Op: op, Err: err}
+		return nil, &Error{Plugin: c.program(), Op: op, Kind: kind, Err: err}
 	}
 }
 
@@ -269,6 +273,20 @@ func (c *Client) ApplyMutation(ctx context.Context, req *ApplyMutationRequest) (
 func (c *Client) RemoveTests(ctx context.Context, req *RemoveTestsRequest) (*RemoveTestsResponse, error) {
 	return invoke(ctx, c, "RemoveTests", req, func(l Language) func(context.Context, *RemoveTestsRequest) (*RemoveTestsResponse, error) {
 		return l.RemoveTests
+	})
+}
+
+// CoverageCommand implements Language.
+func (c *Client) CoverageCommand(ctx context.Context, req *CoverageCommandRequest) (*CoverageCommandResponse, error) {
+	return invoke(ctx, c, "CoverageCommand", req, func(l Language) func(context.Context, *CoverageCommandRequest) (*CoverageCommandResponse, error) {
+		return l.CoverageCommand
+	})
+}
+
+// ParseCoverage implements Language.
+func (c *Client) ParseCoverage(ctx context.Context, req *ParseCoverageRequest) (*ParseCoverageResponse, error) {
+	return invoke(ctx, c, "ParseCoverage", req, func(l Language) func(context.Context, *ParseCoverageRequest) (*ParseCoverageResponse, error) {
+		return l.ParseCoverage
 	})
 }
 

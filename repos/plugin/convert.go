@@ -64,19 +64,19 @@ func testFilesRespFromPB(r *pb.TestFilesResponse) *TestFilesResponse {
 }
 
 func testCommandReqToPB(r *TestCommandRequest) *pb.TestCommandRequest {
-	return &pb.TestCommandRequest{TestFiles: r.TestFiles}
+	return &pb.TestCommandRequest{TestFiles: r.TestFiles, TestIds: r.TestIDs}
 }
 
 func testCommandReqFromPB(r *pb.TestCommandRequest) *TestCommandRequest {
-	return &TestCommandRequest{TestFiles: strs(r.GetTestFiles())}
+	return &TestCommandRequest{TestFiles: strs(r.GetTestFiles()), TestIDs: strs(r.GetTestIds())}
 }
 
 func testCommandRespToPB(r *TestCommandResponse) *pb.TestCommandResponse {
-	return &pb.TestCommandResponse{Script: r.Script, Parser: r.Parser}
+	return &pb.TestCommandResponse{Script: r.Script, Parser: r.Parser, SelectsIds: r.SelectsIDs}
 }
 
 func testCommandRespFromPB(r *pb.TestCommandResponse) *TestCommandResponse {
-	return &TestCommandResponse{Script: r.GetScript(), Parser: r.GetParser()}
+	return &TestCommandResponse{Script: r.GetScript(), Parser: r.GetParser(), SelectsIDs: r.GetSelectsIds()}
 }
 
 func parseReqToPB(r *ParseTestOutputRequest) *pb.ParseTestOutputRequest {
@@ -190,6 +190,86 @@ func removeRespFromPB(r *pb.RemoveTestsResponse) *RemoveTestsResponse {
 		Source: byts(r.GetSource()), Removed: strs(r.GetRemoved()), NotFound: strs(r.GetNotFound()),
 		Unremovable: strmap(r.GetUnremovable()),
 	}
+}
+
+func coverageCmdReqToPB(r *CoverageCommandRequest) *pb.CoverageCommandRequest {
+	return &pb.CoverageCommandRequest{Files: r.Files}
+}
+
+func coverageCmdReqFromPB(r *pb.CoverageCommandRequest) *CoverageCommandRequest {
+	return &CoverageCommandRequest{Files: strs(r.GetFiles())}
+}
+
+func coverageCmdRespToPB(r *CoverageCommandResponse) *pb.CoverageCommandResponse {
+	return &pb.CoverageCommandResponse{Script: r.Script, Parser: r.Parser, Unsupported: r.Unsupported}
+}
+
+func coverageCmdRespFromPB(r *pb.CoverageCommandResponse) *CoverageCommandResponse {
+	return &CoverageCommandResponse{Script: r.GetScript(), Parser: r.GetParser(), Unsupported: r.GetUnsupported()}
+}
+
+func parseCoverageReqToPB(r *ParseCoverageRequest) *pb.ParseCoverageRequest {
+	return &pb.ParseCoverageRequest{Parser: r.Parser, Output: r.Output}
+}
+
+func parseCoverageReqFromPB(r *pb.ParseCoverageRequest) *ParseCoverageRequest {
+	return &ParseCoverageRequest{Parser: r.GetParser(), Output: byts(r.GetOutput())}
+}
+
+func fileLinesToPB(fs []FileLines) []*pb.FileLines {
+	if len(fs) == 0 {
+		return nil
+	}
+	out := make([]*pb.FileLines, len(fs))
+	for i, f := range fs {
+		out[i] = &pb.FileLines{Path: f.Path}
+		if len(f.Lines) > 0 {
+			out[i].Lines = make([]*pb.LineRange, len(f.Lines))
+			for j, l := range f.Lines {
+				out[i].Lines[j] = &pb.LineRange{Start: int64(l.Start), End: int64(l.End)}
+			}
+		}
+	}
+	return out
+}
+
+func fileLinesFromPB(fs []*pb.FileLines) []FileLines {
+	if len(fs) == 0 {
+		return nil
+	}
+	out := make([]FileLines, len(fs))
+	for i, f := range fs {
+		out[i] = FileLines{Path: f.GetPath()}
+		if len(f.GetLines()) > 0 {
+			out[i].Lines = make([]LineRange, len(f.GetLines()))
+			for j, l := range f.GetLines() {
+				out[i].Lines[j] = LineRange{Start: int(l.GetStart()), End: int(l.GetEnd())}
+			}
+		}
+	}
+	return out
+}
+
+func parseCoverageRespToPB(r *ParseCoverageResponse) *pb.ParseCoverageResponse {
+	out := &pb.ParseCoverageResponse{Shared: fileLinesToPB(r.Shared), Error: r.Error}
+	if len(r.Tests) > 0 {
+		out.Tests = make([]*pb.TestCoverage, len(r.Tests))
+		for i, t := range r.Tests {
+			out.Tests[i] = &pb.TestCoverage{Id: t.ID, Files: fileLinesToPB(t.Files)}
+		}
+	}
+	return out
+}
+
+func parseCoverageRespFromPB(r *pb.ParseCoverageResponse) *ParseCoverageResponse {
+	out := &ParseCoverageResponse{Shared: fileLinesFromPB(r.GetShared()), Error: r.GetError()}
+	if len(r.GetTests()) > 0 {
+		out.Tests = make([]TestCoverage, len(r.GetTests()))
+		for i, t := range r.GetTests() {
+			out.Tests[i] = TestCoverage{ID: t.GetId(), Files: fileLinesFromPB(t.GetFiles())}
+		}
+	}
+	return out
 }
 
 // strs and byts normalise an empty list to nil, so a value looks the same on both sides of the wire.

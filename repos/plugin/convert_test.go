@@ -70,6 +70,44 @@ func TestConvertRoundTrip(t *testing.T) {
 			in:   &TestCommandRequest{TestFiles: []string{"x_test.go"}},
 			trip: func(v any) any { return testCommandReqFromPB(testCommandReqToPB(v.(*TestCommandRequest))) },
 		},
+		"test command request with ids": {
+			in:   &TestCommandRequest{TestIDs: []string{"m/p::TestA", "tests/test_x.py::test_b[1-2]"}},
+			trip: func(v any) any { return testCommandReqFromPB(testCommandReqToPB(v.(*TestCommandRequest))) },
+		},
+		"test command selecting ids": {
+			in:   &TestCommandResponse{Script: "go test -run '^(TestA)$' m/p", Parser: "gotest-json", SelectsIDs: true},
+			trip: func(v any) any { return testCommandRespFromPB(testCommandRespToPB(v.(*TestCommandResponse))) },
+		},
+		"coverage command request": {
+			in:   &CoverageCommandRequest{Files: []string{"go.mod", "a.go"}},
+			trip: func(v any) any { return coverageCmdReqFromPB(coverageCmdReqToPB(v.(*CoverageCommandRequest))) },
+		},
+		"coverage command": {
+			in:   &CoverageCommandResponse{Script: "go test -cover", Parser: "gocover"},
+			trip: func(v any) any { return coverageCmdRespFromPB(coverageCmdRespToPB(v.(*CoverageCommandResponse))) },
+		},
+		"coverage command unsupported": {
+			in:   &CoverageCommandResponse{Unsupported: "the manifest's test_command cannot be measured"},
+			trip: func(v any) any { return coverageCmdRespFromPB(coverageCmdRespToPB(v.(*CoverageCommandResponse))) },
+		},
+		"parse coverage request": {
+			in:   &ParseCoverageRequest{Parser: "gocover", Output: []byte("mode: set\n")},
+			trip: func(v any) any { return parseCoverageReqFromPB(parseCoverageReqToPB(v.(*ParseCoverageRequest))) },
+		},
+		"parse coverage response": {
+			in: &ParseCoverageResponse{
+				Tests: []TestCoverage{
+					{ID: "m/p::TestA", Files: []FileLines{{Path: "p/a.go", Lines: []LineRange{{Start: 3, End: 5}, {Start: 9, End: 9}}}}},
+					{ID: "m/p::TestNothing"},
+				},
+				Shared: []FileLines{{Path: "p/a.go", Lines: []LineRange{{Start: 1, End: 1}}}},
+			},
+			trip: func(v any) any { return parseCoverageRespFromPB(parseCoverageRespToPB(v.(*ParseCoverageResponse))) },
+		},
+		"parse coverage empty": {
+			in: &ParseCoverageResponse{Tests: []TestCoverage{}, Shared: []FileLines{}, Error: "no coverage data"}, want: &ParseCoverageResponse{Error: "no coverage data"},
+			trip: func(v any) any { return parseCoverageRespFromPB(parseCoverageRespToPB(v.(*ParseCoverageResponse))) },
+		},
 		"parse request": {
 			in:   &ParseTestOutputRequest{Parser: "p", Output: []byte("out\x00put")},
 			trip: func(v any) any { return parseReqFromPB(parseReqToPB(v.(*ParseTestOutputRequest))) },

@@ -21,6 +21,14 @@
 // Test ids are the plugin's own but must be stable between runs and never progress or summary noise;
 // statuses are the Status constants; operator names are the Op constants (Describe lists those offered).
 //
+// Two things make ssr run fewer tests, and both are optional. CoverageCommand gives a script that records
+// which source lines each test executes (run once per repository image, with the baseline) and
+// ParseCoverage reads its output: the test ids must be ParseTestOutput's (a Go-style id may name a
+// top-level test whose subtests "id/sub" share its coverage), lines that ran outside any test go in Shared,
+// and a repository the plugin cannot measure gets Unsupported. TestCommand with TestIDs runs just those
+// tests, saying so with SelectsIDs, and must still run when some of them no longer exist (a weakening
+// removes tests). A plugin that implements neither works as before: whole suites.
+//
 // # Building and naming
 //
 // Build the program as ssr-lang-NAME (NAME is what Describe returns, e.g. ssr-lang-go) and put it where

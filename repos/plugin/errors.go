@@ -21,6 +21,9 @@ var (
 	ErrGaveUp = errors.New("plugin crashed too often")
 	// ErrClosed: the Host or Client was closed.
 	ErrClosed = errors.New("plugin host closed")
+	// ErrUnimplemented: the plugin does not implement the call (it was built against an older protocol,
+	// before the call existed). Optional calls (CoverageCommand) are skipped; the rest are errors.
+	ErrUnimplemented = errors.New("plugin does not implement the call")
 	// ErrNoMatch: Detect found no plugin confident enough about a repository.
 	ErrNoMatch = errors.New("no plugin recognises the repository")
 )
@@ -49,6 +52,8 @@ func (e *Error) Error() string {
 		fmt.Fprintf(&b, "plugin %s is not restarted for %s: it crashed too often", e.Plugin, e.Op)
 	case ErrClosed:
 		fmt.Fprintf(&b, "plugin %s: %s called after Close", e.Plugin, e.Op)
+	case ErrUnimplemented:
+		fmt.Fprintf(&b, "plugin %s does not implement %s (built before the call existed: rebuild or update it)", e.Plugin, e.Op)
 	default:
 		fmt.Fprintf(&b, "plugin %s: %s failed", e.Plugin, e.Op)
 	}

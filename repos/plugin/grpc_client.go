@@ -63,3 +63,11 @@ func (g *grpcClient) ApplyMutation(ctx context.Context, req *ApplyMutationReques
 func (g *grpcClient) RemoveTests(ctx context.Context, req *RemoveTestsRequest) (*RemoveTestsResponse, error) {
 	return call(ctx, req, removeReqToPB, g.c.RemoveTests, removeRespFromPB)
 }
+
+func (g *grpcClient) CoverageCommand(ctx context.Context, req *CoverageCommandRequest) (*CoverageCommandResponse, error) {
+	return call(ctx, req, coverageCmdReqToPB, g.c.CoverageCommand, coverageCmdRespFromPB)
+}
+
+func (g *grpcClient) ParseCoverage(ctx context.Context, req *ParseCoverageRequest) (*ParseCoverageResponse, error) {
+	return call(ctx, req, parseCoverageReqToPB, g.c.ParseCoverage, parseCoverageRespFromPB)
+}

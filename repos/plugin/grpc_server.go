@@ -90,3 +90,11 @@ func (s *grpcServer) ApplyMutation(ctx context.Context, in *pb.ApplyMutationRequ
 func (s *grpcServer) RemoveTests(ctx context.Context, in *pb.RemoveTestsRequest) (*pb.RemoveTestsResponse, error) {
 	return serve(ctx, s, "RemoveTests", in, removeReqFromPB, s.impl.RemoveTests, removeRespToPB)
 }
+
+func (s *grpcServer) CoverageCommand(ctx context.Context, in *pb.CoverageCommandRequest) (*pb.CoverageCommandResponse, error) {
+	return serve(ctx, s, "CoverageCommand", in, coverageCmdReqFromPB, s.impl.CoverageCommand, coverageCmdRespToPB)
+}
+
+func (s *grpcServer) ParseCoverage(ctx context.Context, in *pb.ParseCoverageRequest) (*pb.ParseCoverageResponse, error) {
+	return serve(ctx, s, "ParseCoverage", in, parseCoverageReqFromPB, s.impl.ParseCoverage, parseCoverageRespToPB)
+}

@@ -42,6 +42,18 @@ func TestGRPCInProcess(t *testing.T) {
 		"RemoveTests": func(l plugin.Language) (any, error) {
 			return l.RemoveTests(ctx, &plugin.RemoveTestsRequest{Path: "x_test.go", Source: []byte("s"), Tests: []string{"a", "b"}})
 		},
+		"CoverageCommand": func(l plugin.Language) (any, error) {
+			return l.CoverageCommand(ctx, &plugin.CoverageCommandRequest{Files: []string{"a.go", "a_test.go"}})
+		},
+		"CoverageCommand unsupported": func(l plugin.Language) (any, error) {
+			return l.CoverageCommand(ctx, &plugin.CoverageCommandRequest{})
+		},
+		"ParseCoverage": func(l plugin.Language) (any, error) {
+			return l.ParseCoverage(ctx, &plugin.ParseCoverageRequest{Parser: "echo-cover", Output: []byte("m::TestA a.go 3\n- a.go 1\nm::TestB b.go 9\n")})
+		},
+		"ParseCoverage nothing": func(l plugin.Language) (any, error) {
+			return l.ParseCoverage(ctx, &plugin.ParseCoverageRequest{Parser: "echo-cover"})
+		},
 	}
 	for name, call := range calls {
 		t.Run(name, func(t *testing.T) {

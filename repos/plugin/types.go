@@ -26,6 +26,11 @@ type Language interface {
 	ApplyMutation(ctx context.Context, req *ApplyMutationRequest) (*ApplyMutationResponse, error)
 	// RemoveTests removes the given tests from one test file and returns its new content.
 	RemoveTests(ctx context.Context, req *RemoveTestsRequest) (*RemoveTestsResponse, error)
+	// CoverageCommand gives the script that records which source lines each test executes, and the builtin
+	// coverage parser that reads what it prints; Unsupported says why a repository has none.
+	CoverageCommand(ctx context.Context, req *CoverageCommandRequest) (*CoverageCommandResponse, error)
+	// ParseCoverage turns the coverage script's output into the lines each test executed.
+	ParseCoverage(ctx context.Context, req *ParseCoverageRequest) (*ParseCoverageResponse, error)
 }
 
 // Test statuses, as parsers report them and as DESIGN.md's artifact parser contract names them.
@@ -151,12 +156,19 @@ type TestFilesResponse struct {
 // TestCommandRequest asks for the script that runs tests.
 type TestCommandRequest struct {
 	TestFiles []string `json:"test_files"` // only the tests in these files; empty means all tests
+	// TestIDs asks for only these tests, by the ids ParseTestOutput gives (a Go id selects its subtests too).
+	// A plugin that can select tests one by one says so in TestCommandResponse.SelectsIDs; one that cannot
+	// ignores them. When both are given, TestIDs wins.
+	TestIDs []string `json:"test_ids,omitempty"`
 }
 
 // TestCommandResponse is a bash script run from /repo and the builtin parser that reads what it prints.
 type TestCommandResponse struct {
 	Script string `json:"script"`
 	Parser string `json:"parser"`
+	// SelectsIDs is true when the script runs just the request's TestIDs (and their subtests): the plugin
+	// selects by id. False means TestIDs were ignored (the script runs TestFiles, or every test).
+	SelectsIDs bool `json:"selects_ids,omitempty"`
 }
 
 // ParseTestOutputRequest carries one test run's output.
@@ -238,4 +250,57 @@ type RemoveTestsResponse struct {
 	NotFound []string `json:"not_found"` // ids not defined in this file
 	// Unremovable maps ids that this file defines (or inherits) but that could not be removed to why.
 	Unremovable map[string]string `json:"unremovable,omitempty"`
+}
+
+// CoverageCommandRequest asks for the script that records per-test coverage of a repository's whole suite.
+type CoverageCommandRequest struct {
+	Files []string `json:"files,omitempty"` // the repository's tracked files, repo-relative
+}
+
+// CoverageCommandResponse is a bash script run from /repo that runs every test with coverage recorded per
+// test, and the name of the plugin's coverage parser, passed back to ParseCoverage (coverage parsers are
+// not test-output parsers: DescribeResponse.Parsers does not list them). It runs
+// once per repository image, in the baseline; its time limit is a multiple of the whole suite's.
+type CoverageCommandResponse struct {
+	Script string `json:"script"`
+	Parser string `json:"parser"`
+	// Unsupported, when set, is one line on why this repository's coverage cannot be had (the script is then
+	// empty): ssr runs its artifacts' whole suites instead.
+	Unsupported string `json:"unsupported,omitempty"`
+}
+
+// ParseCoverageRequest carries the coverage script's output.
+type ParseCoverageRequest struct {
+	Parser string `json:"parser"`
+	Output []byte `json:"output"`
+}
+
+// LineRange is lines Start to End of a file, 1-based and inclusive.
+type LineRange struct {
+	Start int `json:"start"`
+	End   int `json:"end"`
+}
+
+// FileLines are the lines of one repo-relative source file that ran, in ascending, non-overlapping ranges.
+type FileLines struct {
+	Path  string      `json:"path"`
+	Lines []LineRange `json:"lines"`
+}
+
+// TestCoverage is what one test executed. A test that executed no measured line has no Files: it is listed
+// all the same, so that "covers nothing" differs from "not measured".
+type TestCoverage struct {
+	ID    string      `json:"id"` // as ParseTestOutput gives it; a Go id is a top-level test (its subtests share it)
+	Files []FileLines `json:"files,omitempty"`
+}
+
+// ParseCoverageResponse is the coverage of every test the output names, sorted by id.
+type ParseCoverageResponse struct {
+	Tests []TestCoverage `json:"tests"`
+	// Shared lists lines that ran outside any one test (module imports, package initialisation, session
+	// fixtures): a change there may affect every test.
+	Shared []FileLines `json:"shared,omitempty"`
+	// Error is one line on why the output holds no coverage (the run broke, the tool is missing); Tests is
+	// then empty. It is an expected outcome, not a failure of the plugin.
+	Error string `json:"error,omitempty"`
 }

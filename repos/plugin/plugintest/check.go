@@ -3,6 +3,7 @@ package plugintest
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -37,6 +38,8 @@ func Check(ctx context.Context, lang plugin.Language, fx Fixture, tmp string) []
 	c.run("test_files", c.testFiles)
 	c.run("test_command", c.testCommand)
 	c.run("parse_test_output/empty", c.parseEmpty)
+	c.run("test_command/ids", c.testCommandIDs)
+	c.run("coverage", c.coverage)
 	for _, o := range fx.Outputs {
 		c.run("parse_test_output/"+o.Name, func() { c.parseOutput(o) })
 	}
@@ -232,6 +235,61 @@ func (c *checker) testCommand() {
 		if c.parser == "" {
 			c.parser = r.Parser
 		}
+	}
+}
+
+// testCommandIDs: a plugin that selects tests by id gives a script for them with its parser; one that does
+// not may ignore them (and says so with SelectsIDs false).
+func (c *checker) testCommandIDs() {
+	var ids []string
+	for _, f := range sortedKeys(c.fx.Tests) {
+		ids = append(ids, c.fx.Tests[f]...)
+	}
+	if len(ids) == 0 {
+		return
+	}
+	r, err := c.lang.TestCommand(c.ctx, &plugin.TestCommandRequest{TestIDs: ids[:1]})
+	if errors.Is(err, plugin.ErrUnimplemented) {
+		return
+	}
+	if err != nil {
+		c.failf("TestCommand (test id %s): %v", ids[0], err)
+		return
+	}
+	if strings.TrimSpace(r.Script) == "" || !slices.Contains(c.desc.Parsers, r.Parser) {
+		c.failf("TestCommand (test id %s): script of %d bytes, parser %q (want a script and one of %v)", ids[0], len(r.Script), r.Parser, c.desc.Parsers)
+	}
+}
+
+// coverage: coverage is optional, but a plugin that offers it gives a script and a parser name for the
+// fixture's repository (or one line on why not), and its parser answers an empty output with Error, an
+// expected outcome, rather than failing the call or reporting tests.
+func (c *checker) coverage() {
+	r, err := c.lang.CoverageCommand(c.ctx, &plugin.CoverageCommandRequest{Files: c.files})
+	if errors.Is(err, plugin.ErrUnimplemented) {
+		return
+	}
+	if err != nil {
+		c.failf("CoverageCommand: %v", err)
+		return
+	}
+	switch {
+	case r.Unsupported != "":
+		if strings.ContainsAny(r.Unsupported, "\n\r") || r.Script != "" {
+			c.failf("CoverageCommand: Unsupported %q must be one line, with no script", r.Unsupported)
+		}
+		return
+	case strings.TrimSpace(r.Script) == "" || r.Parser == "":
+		c.failf("CoverageCommand: script of %d bytes and parser %q: give both, or Unsupported", len(r.Script), r.Parser)
+		return
+	}
+	p, err := c.lang.ParseCoverage(c.ctx, &plugin.ParseCoverageRequest{Parser: r.Parser})
+	if err != nil {
+		c.failf("ParseCoverage on empty output: %v (an empty output is an expected outcome: answer with Error)", err)
+		return
+	}
+	if p.Error == "" || len(p.Tests) > 0 {
+		c.failf("ParseCoverage on empty output: %d tests, Error %q (want no tests and an Error)", len(p.Tests), p.Error)
 	}
 }
 

@@ -467,6 +467,7 @@ func (x *TestFilesResponse) GetRunnerConfig() []string {
 type TestCommandRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	TestFiles     []string               `protobuf:"bytes,1,rep,name=test_files,json=testFiles,proto3" json:"test_files,omitempty"`
+	TestIds       []string               `protobuf:"bytes,2,rep,name=test_ids,json=testIds,proto3" json:"test_ids,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -508,10 +509,18 @@ func (x *TestCommandRequest) GetTestFiles() []string {
 	return nil
 }
 
+func (x *TestCommandRequest) GetTestIds() []string {
+	if x != nil {
+		return x.TestIds
+	}
+	return nil
+}
+
 type TestCommandResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Script        string                 `protobuf:"bytes,1,opt,name=script,proto3" json:"script,omitempty"`
 	Parser        string                 `protobuf:"bytes,2,opt,name=parser,proto3" json:"parser,omitempty"`
+	SelectsIds    bool                   `protobuf:"varint,3,opt,name=selects_ids,json=selectsIds,proto3" json:"selects_ids,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -558,6 +567,13 @@ func (x *TestCommandResponse) GetParser() string {
 		return x.Parser
 	}
 	return ""
+}
+
+func (x *TestCommandResponse) GetSelectsIds() bool {
+	if x != nil {
+		return x.SelectsIds
+	}
+	return false
 }
 
 type ParseTestOutputRequest struct {
@@ -1208,6 +1224,378 @@ func (x *RemoveTestsResponse) GetUnremovable() map[string]string {
 	return nil
 }
 
+type CoverageCommandRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Files         []string               `protobuf:"bytes,1,rep,name=files,proto3" json:"files,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CoverageCommandRequest) Reset() {
+	*x = CoverageCommandRequest{}
+	mi := &file_language_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CoverageCommandRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CoverageCommandRequest) ProtoMessage() {}
+
+func (x *CoverageCommandRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_language_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CoverageCommandRequest.ProtoReflect.Descriptor instead.
+func (*CoverageCommandRequest) Descriptor() ([]byte, []int) {
+	return file_language_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *CoverageCommandRequest) GetFiles() []string {
+	if x != nil {
+		return x.Files
+	}
+	return nil
+}
+
+type CoverageCommandResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Script        string                 `protobuf:"bytes,1,opt,name=script,proto3" json:"script,omitempty"`
+	Parser        string                 `protobuf:"bytes,2,opt,name=parser,proto3" json:"parser,omitempty"`
+	Unsupported   string                 `protobuf:"bytes,3,opt,name=unsupported,proto3" json:"unsupported,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CoverageCommandResponse) Reset() {
+	*x = CoverageCommandResponse{}
+	mi := &file_language_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CoverageCommandResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CoverageCommandResponse) ProtoMessage() {}
+
+func (x *CoverageCommandResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_language_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CoverageCommandResponse.ProtoReflect.Descriptor instead.
+func (*CoverageCommandResponse) Descriptor() ([]byte, []int) {
+	return file_language_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *CoverageCommandResponse) GetScript() string {
+	if x != nil {
+		return x.Script
+	}
+	return ""
+}
+
+func (x *CoverageCommandResponse) GetParser() string {
+	if x != nil {
+		return x.Parser
+	}
+	return ""
+}
+
+func (x *CoverageCommandResponse) GetUnsupported() string {
+	if x != nil {
+		return x.Unsupported
+	}
+	return ""
+}
+
+type ParseCoverageRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Parser        string                 `protobuf:"bytes,1,opt,name=parser,proto3" json:"parser,omitempty"`
+	Output        []byte                 `protobuf:"bytes,2,opt,name=output,proto3" json:"output,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ParseCoverageRequest) Reset() {
+	*x = ParseCoverageRequest{}
+	mi := &file_language_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ParseCoverageRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ParseCoverageRequest) ProtoMessage() {}
+
+func (x *ParseCoverageRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_language_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ParseCoverageRequest.ProtoReflect.Descriptor instead.
+func (*ParseCoverageRequest) Descriptor() ([]byte, []int) {
+	return file_language_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *ParseCoverageRequest) GetParser() string {
+	if x != nil {
+		return x.Parser
+	}
+	return ""
+}
+
+func (x *ParseCoverageRequest) GetOutput() []byte {
+	if x != nil {
+		return x.Output
+	}
+	return nil
+}
+
+type LineRange struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Start         int64                  `protobuf:"varint,1,opt,name=start,proto3" json:"start,omitempty"`
+	End           int64                  `protobuf:"varint,2,opt,name=end,proto3" json:"end,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LineRange) Reset() {
+	*x = LineRange{}
+	mi := &file_language_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LineRange) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LineRange) ProtoMessage() {}
+
+func (x *LineRange) ProtoReflect() protoreflect.Message {
+	mi := &file_language_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LineRange.ProtoReflect.Descriptor instead.
+func (*LineRange) Descriptor() ([]byte, []int) {
+	return file_language_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *LineRange) GetStart() int64 {
+	if x != nil {
+		return x.Start
+	}
+	return 0
+}
+
+func (x *LineRange) GetEnd() int64 {
+	if x != nil {
+		return x.End
+	}
+	return 0
+}
+
+type FileLines struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Path          string                 `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`
+	Lines         []*LineRange           `protobuf:"bytes,2,rep,name=lines,proto3" json:"lines,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FileLines) Reset() {
+	*x = FileLines{}
+	mi := &file_language_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FileLines) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FileLines) ProtoMessage() {}
+
+func (x *FileLines) ProtoReflect() protoreflect.Message {
+	mi := &file_language_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FileLines.ProtoReflect.Descriptor instead.
+func (*FileLines) Descriptor() ([]byte, []int) {
+	return file_language_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *FileLines) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+func (x *FileLines) GetLines() []*LineRange {
+	if x != nil {
+		return x.Lines
+	}
+	return nil
+}
+
+type TestCoverage struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Files         []*FileLines           `protobuf:"bytes,2,rep,name=files,proto3" json:"files,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TestCoverage) Reset() {
+	*x = TestCoverage{}
+	mi := &file_language_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TestCoverage) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TestCoverage) ProtoMessage() {}
+
+func (x *TestCoverage) ProtoReflect() protoreflect.Message {
+	mi := &file_language_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TestCoverage.ProtoReflect.Descriptor instead.
+func (*TestCoverage) Descriptor() ([]byte, []int) {
+	return file_language_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *TestCoverage) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *TestCoverage) GetFiles() []*FileLines {
+	if x != nil {
+		return x.Files
+	}
+	return nil
+}
+
+type ParseCoverageResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Tests         []*TestCoverage        `protobuf:"bytes,1,rep,name=tests,proto3" json:"tests,omitempty"`
+	Shared        []*FileLines           `protobuf:"bytes,2,rep,name=shared,proto3" json:"shared,omitempty"`
+	Error         string                 `protobuf:"bytes,3,opt,name=error,proto3" json:"error,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ParseCoverageResponse) Reset() {
+	*x = ParseCoverageResponse{}
+	mi := &file_language_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ParseCoverageResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ParseCoverageResponse) ProtoMessage() {}
+
+func (x *ParseCoverageResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_language_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ParseCoverageResponse.ProtoReflect.Descriptor instead.
+func (*ParseCoverageResponse) Descriptor() ([]byte, []int) {
+	return file_language_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *ParseCoverageResponse) GetTests() []*TestCoverage {
+	if x != nil {
+		return x.Tests
+	}
+	return nil
+}
+
+func (x *ParseCoverageResponse) GetShared() []*FileLines {
+	if x != nil {
+		return x.Shared
+	}
+	return nil
+}
+
+func (x *ParseCoverageResponse) GetError() string {
+	if x != nil {
+		return x.Error
+	}
+	return ""
+}
+
 var File_language_proto protoreflect.FileDescriptor
 
 const file_language_proto_rawDesc = "" +
@@ -1245,13 +1633,16 @@ const file_language_proto_rawDesc = "" +
 	"test_files\x18\x01 \x03(\tR\ttestFiles\x12\x18\n" +
 	"\asources\x18\x02 \x03(\tR\asources\x12\x1a\n" +
 	"\bwarnings\x18\x03 \x03(\tR\bwarnings\x12#\n" +
-	"\rrunner_config\x18\x04 \x03(\tR\frunnerConfig\"3\n" +
+	"\rrunner_config\x18\x04 \x03(\tR\frunnerConfig\"N\n" +
 	"\x12TestCommandRequest\x12\x1d\n" +
 	"\n" +
-	"test_files\x18\x01 \x03(\tR\ttestFiles\"E\n" +
+	"test_files\x18\x01 \x03(\tR\ttestFiles\x12\x19\n" +
+	"\btest_ids\x18\x02 \x03(\tR\atestIds\"f\n" +
 	"\x13TestCommandResponse\x12\x16\n" +
 	"\x06script\x18\x01 \x01(\tR\x06script\x12\x16\n" +
-	"\x06parser\x18\x02 \x01(\tR\x06parser\"H\n" +
+	"\x06parser\x18\x02 \x01(\tR\x06parser\x12\x1f\n" +
+	"\vselects_ids\x18\x03 \x01(\bR\n" +
+	"selectsIds\"H\n" +
 	"\x16ParseTestOutputRequest\x12\x16\n" +
 	"\x06parser\x18\x01 \x01(\tR\x06parser\x12\x16\n" +
 	"\x06output\x18\x02 \x01(\fR\x06output\"d\n" +
@@ -1303,7 +1694,29 @@ const file_language_proto_rawDesc = "" +
 	"\vunremovable\x18\x04 \x03(\v23.ssr.plugin.v1.RemoveTestsResponse.UnremovableEntryR\vunremovable\x1a>\n" +
 	"\x10UnremovableEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x012\xfb\x05\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\".\n" +
+	"\x16CoverageCommandRequest\x12\x14\n" +
+	"\x05files\x18\x01 \x03(\tR\x05files\"k\n" +
+	"\x17CoverageCommandResponse\x12\x16\n" +
+	"\x06script\x18\x01 \x01(\tR\x06script\x12\x16\n" +
+	"\x06parser\x18\x02 \x01(\tR\x06parser\x12 \n" +
+	"\vunsupported\x18\x03 \x01(\tR\vunsupported\"F\n" +
+	"\x14ParseCoverageRequest\x12\x16\n" +
+	"\x06parser\x18\x01 \x01(\tR\x06parser\x12\x16\n" +
+	"\x06output\x18\x02 \x01(\fR\x06output\"3\n" +
+	"\tLineRange\x12\x14\n" +
+	"\x05start\x18\x01 \x01(\x03R\x05start\x12\x10\n" +
+	"\x03end\x18\x02 \x01(\x03R\x03end\"O\n" +
+	"\tFileLines\x12\x12\n" +
+	"\x04path\x18\x01 \x01(\tR\x04path\x12.\n" +
+	"\x05lines\x18\x02 \x03(\v2\x18.ssr.plugin.v1.LineRangeR\x05lines\"N\n" +
+	"\fTestCoverage\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12.\n" +
+	"\x05files\x18\x02 \x03(\v2\x18.ssr.plugin.v1.FileLinesR\x05files\"\x92\x01\n" +
+	"\x15ParseCoverageResponse\x121\n" +
+	"\x05tests\x18\x01 \x03(\v2\x1b.ssr.plugin.v1.TestCoverageR\x05tests\x120\n" +
+	"\x06shared\x18\x02 \x03(\v2\x18.ssr.plugin.v1.FileLinesR\x06shared\x12\x14\n" +
+	"\x05error\x18\x03 \x01(\tR\x05error2\xb9\a\n" +
 	"\bLanguage\x12K\n" +
 	"\bDescribe\x12\x1e.ssr.plugin.v1.DescribeRequest\x1a\x1f.ssr.plugin.v1.DescribeResponse\x12E\n" +
 	"\x06Detect\x12\x1c.ssr.plugin.v1.DetectRequest\x1a\x1d.ssr.plugin.v1.DetectResponse\x12E\n" +
@@ -1313,7 +1726,9 @@ const file_language_proto_rawDesc = "" +
 	"\x0fParseTestOutput\x12%.ssr.plugin.v1.ParseTestOutputRequest\x1a&.ssr.plugin.v1.ParseTestOutputResponse\x12Z\n" +
 	"\rMutationSites\x12#.ssr.plugin.v1.MutationSitesRequest\x1a$.ssr.plugin.v1.MutationSitesResponse\x12Z\n" +
 	"\rApplyMutation\x12#.ssr.plugin.v1.ApplyMutationRequest\x1a$.ssr.plugin.v1.ApplyMutationResponse\x12T\n" +
-	"\vRemoveTests\x12!.ssr.plugin.v1.RemoveTestsRequest\x1a\".ssr.plugin.v1.RemoveTestsResponseB6Z4github.com/selfplay-swe/ssr/repos/plugin/internal/pbb\x06proto3"
+	"\vRemoveTests\x12!.ssr.plugin.v1.RemoveTestsRequest\x1a\".ssr.plugin.v1.RemoveTestsResponse\x12`\n" +
+	"\x0fCoverageCommand\x12%.ssr.plugin.v1.CoverageCommandRequest\x1a&.ssr.plugin.v1.CoverageCommandResponse\x12Z\n" +
+	"\rParseCoverage\x12#.ssr.plugin.v1.ParseCoverageRequest\x1a$.ssr.plugin.v1.ParseCoverageResponseB6Z4github.com/selfplay-swe/ssr/repos/plugin/internal/pbb\x06proto3"
 
 var (
 	file_language_proto_rawDescOnce sync.Once
@@ -1327,7 +1742,7 @@ func file_language_proto_rawDescGZIP() []byte {
 	return file_language_proto_rawDescData
 }
 
-var file_language_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
+var file_language_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
 var file_language_proto_goTypes = []any{
 	(*DescribeRequest)(nil),         // 0: ssr.plugin.v1.DescribeRequest
 	(*DescribeResponse)(nil),        // 1: ssr.plugin.v1.DescribeResponse
@@ -1349,38 +1764,53 @@ var file_language_proto_goTypes = []any{
 	(*ApplyMutationResponse)(nil),   // 17: ssr.plugin.v1.ApplyMutationResponse
 	(*RemoveTestsRequest)(nil),      // 18: ssr.plugin.v1.RemoveTestsRequest
 	(*RemoveTestsResponse)(nil),     // 19: ssr.plugin.v1.RemoveTestsResponse
-	nil,                             // 20: ssr.plugin.v1.RecipeResponse.EnvEntry
-	nil,                             // 21: ssr.plugin.v1.RemoveTestsResponse.UnremovableEntry
+	(*CoverageCommandRequest)(nil),  // 20: ssr.plugin.v1.CoverageCommandRequest
+	(*CoverageCommandResponse)(nil), // 21: ssr.plugin.v1.CoverageCommandResponse
+	(*ParseCoverageRequest)(nil),    // 22: ssr.plugin.v1.ParseCoverageRequest
+	(*LineRange)(nil),               // 23: ssr.plugin.v1.LineRange
+	(*FileLines)(nil),               // 24: ssr.plugin.v1.FileLines
+	(*TestCoverage)(nil),            // 25: ssr.plugin.v1.TestCoverage
+	(*ParseCoverageResponse)(nil),   // 26: ssr.plugin.v1.ParseCoverageResponse
+	nil,                             // 27: ssr.plugin.v1.RecipeResponse.EnvEntry
+	nil,                             // 28: ssr.plugin.v1.RemoveTestsResponse.UnremovableEntry
 }
 var file_language_proto_depIdxs = []int32{
-	20, // 0: ssr.plugin.v1.RecipeResponse.env:type_name -> ssr.plugin.v1.RecipeResponse.EnvEntry
+	27, // 0: ssr.plugin.v1.RecipeResponse.env:type_name -> ssr.plugin.v1.RecipeResponse.EnvEntry
 	11, // 1: ssr.plugin.v1.ParseTestOutputResponse.tests:type_name -> ssr.plugin.v1.TestResult
 	14, // 2: ssr.plugin.v1.MutationSitesResponse.sites:type_name -> ssr.plugin.v1.MutationSite
 	14, // 3: ssr.plugin.v1.ApplyMutationRequest.site:type_name -> ssr.plugin.v1.MutationSite
-	21, // 4: ssr.plugin.v1.RemoveTestsResponse.unremovable:type_name -> ssr.plugin.v1.RemoveTestsResponse.UnremovableEntry
-	0,  // 5: ssr.plugin.v1.Language.Describe:input_type -> ssr.plugin.v1.DescribeRequest
-	2,  // 6: ssr.plugin.v1.Language.Detect:input_type -> ssr.plugin.v1.DetectRequest
-	4,  // 7: ssr.plugin.v1.Language.Recipe:input_type -> ssr.plugin.v1.RecipeRequest
-	6,  // 8: ssr.plugin.v1.Language.TestFiles:input_type -> ssr.plugin.v1.TestFilesRequest
-	8,  // 9: ssr.plugin.v1.Language.TestCommand:input_type -> ssr.plugin.v1.TestCommandRequest
-	10, // 10: ssr.plugin.v1.Language.ParseTestOutput:input_type -> ssr.plugin.v1.ParseTestOutputRequest
-	13, // 11: ssr.plugin.v1.Language.MutationSites:input_type -> ssr.plugin.v1.MutationSitesRequest
-	16, // 12: ssr.plugin.v1.Language.ApplyMutation:input_type -> ssr.plugin.v1.ApplyMutationRequest
-	18, // 13: ssr.plugin.v1.Language.RemoveTests:input_type -> ssr.plugin.v1.RemoveTestsRequest
-	1,  // 14: ssr.plugin.v1.Language.Describe:output_type -> ssr.plugin.v1.DescribeResponse
-	3,  // 15: ssr.plugin.v1.Language.Detect:output_type -> ssr.plugin.v1.DetectResponse
-	5,  // 16: ssr.plugin.v1.Language.Recipe:output_type -> ssr.plugin.v1.RecipeResponse
-	7,  // 17: ssr.plugin.v1.Language.TestFiles:output_type -> ssr.plugin.v1.TestFilesResponse
-	9,  // 18: ssr.plugin.v1.Language.TestCommand:output_type -> ssr.plugin.v1.TestCommandResponse
-	12, // 19: ssr.plugin.v1.Language.ParseTestOutput:output_type -> ssr.plugin.v1.ParseTestOutputResponse
-	15, // 20: ssr.plugin.v1.Language.MutationSites:output_type -> ssr.plugin.v1.MutationSitesResponse
-	17, // 21: ssr.plugin.v1.Language.ApplyMutation:output_type -> ssr.plugin.v1.ApplyMutationResponse
-	19, // 22: ssr.plugin.v1.Language.RemoveTests:output_type -> ssr.plugin.v1.RemoveTestsResponse
-	14, // [14:23] is the sub-list for method output_type
-	5,  // [5:14] is the sub-list for method input_type
-	5,  // [5:5] is the sub-list for extension type_name
-	5,  // [5:5] is the sub-list for extension extendee
-	0,  // [0:5] is the sub-list for field type_name
+	28, // 4: ssr.plugin.v1.RemoveTestsResponse.unremovable:type_name -> ssr.plugin.v1.RemoveTestsResponse.UnremovableEntry
+	23, // 5: ssr.plugin.v1.FileLines.lines:type_name -> ssr.plugin.v1.LineRange
+	24, // 6: ssr.plugin.v1.TestCoverage.files:type_name -> ssr.plugin.v1.FileLines
+	25, // 7: ssr.plugin.v1.ParseCoverageResponse.tests:type_name -> ssr.plugin.v1.TestCoverage
+	24, // 8: ssr.plugin.v1.ParseCoverageResponse.shared:type_name -> ssr.plugin.v1.FileLines
+	0,  // 9: ssr.plugin.v1.Language.Describe:input_type -> ssr.plugin.v1.DescribeRequest
+	2,  // 10: ssr.plugin.v1.Language.Detect:input_type -> ssr.plugin.v1.DetectRequest
+	4,  // 11: ssr.plugin.v1.Language.Recipe:input_type -> ssr.plugin.v1.RecipeRequest
+	6,  // 12: ssr.plugin.v1.Language.TestFiles:input_type -> ssr.plugin.v1.TestFilesRequest
+	8,  // 13: ssr.plugin.v1.Language.TestCommand:input_type -> ssr.plugin.v1.TestCommandRequest
+	10, // 14: ssr.plugin.v1.Language.ParseTestOutput:input_type -> ssr.plugin.v1.ParseTestOutputRequest
+	13, // 15: ssr.plugin.v1.Language.MutationSites:input_type -> ssr.plugin.v1.MutationSitesRequest
+	16, // 16: ssr.plugin.v1.Language.ApplyMutation:input_type -> ssr.plugin.v1.ApplyMutationRequest
+	18, // 17: ssr.plugin.v1.Language.RemoveTests:input_type -> ssr.plugin.v1.RemoveTestsRequest
+	20, // 18: ssr.plugin.v1.Language.CoverageCommand:input_type -> ssr.plugin.v1.CoverageCommandRequest
+	22, // 19: ssr.plugin.v1.Language.ParseCoverage:input_type -> ssr.plugin.v1.ParseCoverageRequest
+	1,  // 20: ssr.plugin.v1.Language.Describe:output_type -> ssr.plugin.v1.DescribeResponse
+	3,  // 21: ssr.plugin.v1.Language.Detect:output_type -> ssr.plugin.v1.DetectResponse
+	5,  // 22: ssr.plugin.v1.Language.Recipe:output_type -> ssr.plugin.v1.RecipeResponse
+	7,  // 23: ssr.plugin.v1.Language.TestFiles:output_type -> ssr.plugin.v1.TestFilesResponse
+	9,  // 24: ssr.plugin.v1.Language.TestCommand:output_type -> ssr.plugin.v1.TestCommandResponse
+	12, // 25: ssr.plugin.v1.Language.ParseTestOutput:output_type -> ssr.plugin.v1.ParseTestOutputResponse
+	15, // 26: ssr.plugin.v1.Language.MutationSites:output_type -> ssr.plugin.v1.MutationSitesResponse
+	17, // 27: ssr.plugin.v1.Language.ApplyMutation:output_type -> ssr.plugin.v1.ApplyMutationResponse
+	19, // 28: ssr.plugin.v1.Language.RemoveTests:output_type -> ssr.plugin.v1.RemoveTestsResponse
+	21, // 29: ssr.plugin.v1.Language.CoverageCommand:output_type -> ssr.plugin.v1.CoverageCommandResponse
+	26, // 30: ssr.plugin.v1.Language.ParseCoverage:output_type -> ssr.plugin.v1.ParseCoverageResponse
+	20, // [20:31] is the sub-list for method output_type
+	9,  // [9:20] is the sub-list for method input_type
+	9,  // [9:9] is the sub-list for extension type_name
+	9,  // [9:9] is the sub-list for extension extendee
+	0,  // [0:9] is the sub-list for field type_name
 }
 
 func init() { file_language_proto_init() }
@@ -1394,7 +1824,7 @@ func file_language_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_language_proto_rawDesc), len(file_language_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   22,
+			NumMessages:   29,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

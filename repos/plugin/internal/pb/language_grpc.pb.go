@@ -31,6 +31,8 @@ const (
 	Language_MutationSites_FullMethodName   = "/ssr.plugin.v1.Language/MutationSites"
 	Language_ApplyMutation_FullMethodName   = "/ssr.plugin.v1.Language/ApplyMutation"
 	Language_RemoveTests_FullMethodName     = "/ssr.plugin.v1.Language/RemoveTests"
+	Language_CoverageCommand_FullMethodName = "/ssr.plugin.v1.Language/CoverageCommand"
+	Language_ParseCoverage_FullMethodName   = "/ssr.plugin.v1.Language/ParseCoverage"
 )
 
 // LanguageClient is the client API for Language service.
@@ -46,6 +48,8 @@ type LanguageClient interface {
 	MutationSites(ctx context.Context, in *MutationSitesRequest, opts ...grpc.CallOption) (*MutationSitesResponse, error)
 	ApplyMutation(ctx context.Context, in *ApplyMutationRequest, opts ...grpc.CallOption) (*ApplyMutationResponse, error)
 	RemoveTests(ctx context.Context, in *RemoveTestsRequest, opts ...grpc.CallOption) (*RemoveTestsResponse, error)
+	CoverageCommand(ctx context.Context, in *CoverageCommandRequest, opts ...grpc.CallOption) (*CoverageCommandResponse, error)
+	ParseCoverage(ctx context.Context, in *ParseCoverageRequest, opts ...grpc.CallOption) (*ParseCoverageResponse, error)
 }
 
 type languageClient struct {
@@ -146,6 +150,26 @@ func (c *languageClient) RemoveTests(ctx context.Context, in *RemoveTestsRequest
 	return out, nil
 }
 
+func (c *languageClient) CoverageCommand(ctx context.Context, in *CoverageCommandRequest, opts ...grpc.CallOption) (*CoverageCommandResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CoverageCommandResponse)
+	err := c.cc.Invoke(ctx, Language_CoverageCommand_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *languageClient) ParseCoverage(ctx context.Context, in *ParseCoverageRequest, opts ...grpc.CallOption) (*ParseCoverageResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ParseCoverageResponse)
+	err := c.cc.Invoke(ctx, Language_ParseCoverage_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // LanguageServer is the server API for Language service.
 // All implementations must embed UnimplementedLanguageServer
 // for forward compatibility.
@@ -159,6 +183,8 @@ type LanguageServer interface {
 	MutationSites(context.Context, *MutationSitesRequest) (*MutationSitesResponse, error)
 	ApplyMutation(context.Context, *ApplyMutationRequest) (*ApplyMutationResponse, error)
 	RemoveTests(context.Context, *RemoveTestsRequest) (*RemoveTestsResponse, error)
+	CoverageCommand(context.Context, *CoverageCommandRequest) (*CoverageCommandResponse, error)
+	ParseCoverage(context.Context, *ParseCoverageRequest) (*ParseCoverageResponse, error)
 	mustEmbedUnimplementedLanguageServer()
 }
 
@@ -195,6 +221,12 @@ func (UnimplementedLanguageServer) ApplyMutation(context.Context, *ApplyMutation
 }
 func (UnimplementedLanguageServer) RemoveTests(context.Context, *RemoveTestsRequest) (*RemoveTestsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method RemoveTests not implemented")
+}
+func (UnimplementedLanguageServer) CoverageCommand(context.Context, *CoverageCommandRequest) (*CoverageCommandResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CoverageCommand not implemented")
+}
+func (UnimplementedLanguageServer) ParseCoverage(context.Context, *ParseCoverageRequest) (*ParseCoverageResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ParseCoverage not implemented")
 }
 func (UnimplementedLanguageServer) mustEmbedUnimplementedLanguageServer() {}
 func (UnimplementedLanguageServer) testEmbeddedByValue()                  {}
@@ -379,6 +411,42 @@ func _Language_RemoveTests_Handler(srv interface{}, ctx context.Context, dec fun
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Language_CoverageCommand_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CoverageCommandRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(LanguageServer).CoverageCommand(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Language_CoverageCommand_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(LanguageServer).CoverageCommand(ctx, req.(*CoverageCommandRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Language_ParseCoverage_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ParseCoverageRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(LanguageServer).ParseCoverage(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Language_ParseCoverage_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(LanguageServer).ParseCoverage(ctx, req.(*ParseCoverageRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Language_ServiceDesc is the grpc.ServiceDesc for Language service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -421,6 +489,14 @@ var Language_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RemoveTests",
 			Handler:    _Language_RemoveTests_Handler,
+		},
+		{
+			MethodName: "CoverageCommand",
+			Handler:    _Language_CoverageCommand_Handler,
+		},
+		{
+			MethodName: "ParseCoverage",
+			Handler:    _Language_ParseCoverage_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

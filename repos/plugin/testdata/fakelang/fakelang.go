@@ -78,3 +78,33 @@ func (l Lang) RemoveTests(_ context.Context, req *plugin.RemoveTestsRequest) (*p
 	}
 	return resp, nil
 }
+
+// CoverageCommand echoes the file list into the script; no files means no coverage.
+func (l Lang) CoverageCommand(_ context.Context, req *plugin.CoverageCommandRequest) (*plugin.CoverageCommandResponse, error) {
+	if len(req.Files) == 0 {
+		return &plugin.CoverageCommandResponse{Unsupported: "no files"}, nil
+	}
+	return &plugin.CoverageCommandResponse{Script: "cover " + strings.Join(req.Files, " "), Parser: l.Name + "-cover"}, nil
+}
+
+// ParseCoverage reads "id path line" lines: the test id covers that line of path ("-" as the id: shared).
+func (l Lang) ParseCoverage(_ context.Context, req *plugin.ParseCoverageRequest) (*plugin.ParseCoverageResponse, error) {
+	resp := &plugin.ParseCoverageResponse{}
+	for _, line := range strings.Split(string(req.Output), "\n") {
+		var id, path string
+		var n int
+		if _, err := fmt.Sscanf(line, "%s %s %d", &id, &path, &n); err != nil {
+			continue
+		}
+		fl := plugin.FileLines{Path: path, Lines: []plugin.LineRange{{Start: n, End: n}}}
+		if id == "-" {
+			resp.Shared = append(resp.Shared, fl)
+			continue
+		}
+		resp.Tests = append(resp.Tests, plugin.TestCoverage{ID: id, Files: []plugin.FileLines{fl}})
+	}
+	if len(resp.Tests) == 0 {
+		resp.Error = "no coverage lines"
+	}
+	return resp, nil
+}
