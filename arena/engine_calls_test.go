@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/docker/docker/api/types"
 	"github.com/docker/docker/api/types/container"
@@ -16,21 +17,41 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
-// callCounter is the real engine client, counting the calls made through it by operation.
+// callCounter is the real engine client, counting the calls made through it by operation and the time
+// they took (until the engine answered: an exec's attach answers at once, its command runs after).
 type callCounter struct {
 	*client.Client
 	mu    sync.Mutex
 	calls map[string]int
+	took  map[string]time.Duration
 }
 
 func newCallCounter(cli *client.Client) *callCounter {
-	return &callCounter{Client: cli, calls: map[string]int{}}
+	return &callCounter{Client: cli, calls: map[string]int{}, took: map[string]time.Duration{}}
 }
 
-func (c *callCounter) count(op string) {
+// count counts a call to op; call the function it returns when the engine has answered.
+func (c *callCounter) count(op string) func() {
+	start := time.Now()
 	c.mu.Lock()
 	c.calls[op]++
 	c.mu.Unlock()
+	return func() {
+		c.mu.Lock()
+		c.took[op] += time.Since(start)
+		c.mu.Unlock()
+	}
+}
+
+// timings lists the time spent in each operation, e.g. "ContainerStart 12.3s".
+func (c *callCounter) timings() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(c.took)) {
+		parts = append(parts, fmt.Sprintf("%s %s", strings.TrimPrefix(k, "Container"), c.took[k].Round(10*time.Millisecond)))
+	}
+	return strings.Join(parts, ", ")
 }
 
 // snapshot returns the counts so far and their total.
@@ -55,46 +76,46 @@ func (c *callCounter) String() string {
 }
 
 func (c *callCounter) ContainerCreate(ctx context.Context, cfg *container.Config, host *container.HostConfig, net *network.NetworkingConfig, pl *ocispec.Platform, name string) (container.CreateResponse, error) {
-	c.count("ContainerCreate")
+	defer c.count("ContainerCreate")()
 	return c.Client.ContainerCreate(ctx, cfg, host, net, pl, name)
 }
 
 func (c *callCounter) ContainerStart(ctx context.Context, id string, opts container.StartOptions) error {
-	c.count("ContainerStart")
+	defer c.count("ContainerStart")()
 	return c.Client.ContainerStart(ctx, id, opts)
 }
 
 func (c *callCounter) ContainerRemove(ctx context.Context, id string, opts container.RemoveOptions) error {
-	c.count("ContainerRemove")
+	defer c.count("ContainerRemove")()
 	return c.Client.ContainerRemove(ctx, id, opts)
 }
 
 func (c *callCounter) ContainerInspect(ctx context.Context, id string) (container.InspectResponse, error) {
-	c.count("ContainerInspect")
+	defer c.count("ContainerInspect")()
 	return c.Client.ContainerInspect(ctx, id)
 }
 
 func (c *callCounter) ContainerExecCreate(ctx context.Context, id string, opts container.ExecOptions) (container.ExecCreateResponse, error) {
-	c.count("ContainerExecCreate")
+	defer c.count("ContainerExecCreate")()
 	return c.Client.ContainerExecCreate(ctx, id, opts)
 }
 
 func (c *callCounter) ContainerExecAttach(ctx context.Context, id string, opts container.ExecAttachOptions) (types.HijackedResponse, error) {
-	c.count("ContainerExecAttach")
+	defer c.count("ContainerExecAttach")()
 	return c.Client.ContainerExecAttach(ctx, id, opts)
 }
 
 func (c *callCounter) ContainerExecInspect(ctx context.Context, id string) (container.ExecInspect, error) {
-	c.count("ContainerExecInspect")
+	defer c.count("ContainerExecInspect")()
 	return c.Client.ContainerExecInspect(ctx, id)
 }
 
 func (c *callCounter) CopyToContainer(ctx context.Context, id, dst string, content io.Reader, opts container.CopyToContainerOptions) error {
-	c.count("CopyToContainer")
+	defer c.count("CopyToContainer")()
 	return c.Client.CopyToContainer(ctx, id, dst, content, opts)
 }
 
 func (c *callCounter) CopyFromContainer(ctx context.Context, id, src string) (io.ReadCloser, container.PathStat, error) {
-	c.count("CopyFromContainer")
+	defer c.count("CopyFromContainer")()
 	return c.Client.CopyFromContainer(ctx, id, src)
 }

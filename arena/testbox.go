@@ -222,9 +222,12 @@ func runPayload(ov *overlay, install []sandbox.File) ([]byte, error) {
 // shellQuote quotes s as one word for sh.
 func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
-// boxes hands out up to max test boxes for one artifact's runs, reused from one run to the next: a run
-// takes an idle box or starts one, and gives it back when it is done. The runs of one Validate share them,
-// so that its bug, weakening and inverse-mutation runs start as few sandboxes as it runs at once.
+// boxes hands out test boxes for one artifact's runs, reused from one run to the next: a run takes an idle
+// box or starts one, and gives it back when it is done, so that a Validate starts as many sandboxes as it
+// runs tests at once (at most Config.Containers). Only one artifact's runs share boxes: what a run leaves
+// outside the tree tells a later one no more than the tree, which the artifact's code can read, already
+// does. Evaluations of different attempts never share one: a prediction's code could leave something
+// behind for another attempt's evaluation.
 type boxes struct {
 	a    *Arena
 	repo *Repo

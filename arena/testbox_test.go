@@ -149,3 +149,42 @@ func TestValidateEngineCalls(t *testing.T) {
 		t.Errorf("%d execs and %d file transfers for %d runs, want one exec a run and no transfer", n["ContainerExecCreate"], n["CopyToContainer"], runs)
 	}
 }
+
+// TestBoxForAUserThatCannotWriteTheTree: in a sandbox whose user cannot write /repo, each run is prepared
+// as root (as the engine's archive API writes files) and the script runs as the sandbox's user.
+func TestBoxForAUserThatCannotWriteTheTree(t *testing.T) {
+	f := withExamples(t)
+	repo := f.repos["pyledger"]
+	a := f.arena(DefaultConfig())
+	ctx := context.Background()
+	spec := repo.spec(f.job, "test")
+	spec.User = "65534"
+	sb, err := f.provider.Start(ctx, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.release(sb) })
+	box := &testBox{sb: sb, keep: true, installed: map[string]string{}}
+	art := &artifact.Artifact{
+		TestScript: "id -u; head -c 7 /repo/ledger/money.py; echo; test -e /repo/ledger/textfmt.py && echo present || echo absent\n",
+		Parser:     artifact.Parser{ScriptName: "test_parser.sh", Script: "#!/bin/sh\ncat >/dev/null\necho '{\"probe\": \"passed\"}'\n"},
+	}
+	for i, c := range []struct {
+		ov   *overlay
+		want string
+	}{
+		{&overlay{write: map[string][]byte{moneyPy: []byte("changed\n")}, remove: []string{textfmtPy}}, "65534\nchanged\nabsent\n"},
+		{nil, "65534\n\"\"\"Exac\npresent\n"},
+	} {
+		r, err := a.runIn(ctx, box, repo, "probe", c.ov, art, time.Minute)
+		if err != nil {
+			t.Fatalf("run %d: %v", i+1, err)
+		}
+		if string(r.Output) != c.want || r.Results["probe"] != plugin.StatusPassed {
+			t.Errorf("run %d: output %q, results %v; want %q and the parser's answer", i+1, r.Output, r.Results, c.want)
+		}
+	}
+	if !box.rootPrep {
+		t.Errorf("the box did not switch to preparing runs as root")
+	}
+}
