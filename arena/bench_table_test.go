@@ -15,8 +15,12 @@ import (
 	"github.com/selfplay-swe/ssr/repos/docker"
 )
 
-// benchEnv turns TestBenchTable on; `make bench` sets it.
-const benchEnv = "SSR_BENCH"
+// benchEnv turns TestBenchTable on (`make bench` sets it); benchReposEnv, a comma-separated list of
+// pyledger, gokit and numlab, limits it to those repositories.
+const (
+	benchEnv      = "SSR_BENCH"
+	benchReposEnv = "SSR_BENCH_REPOS"
+)
 
 // The two rows the table has for every repository: before (every run executes the whole suite) and
 // after (each artifact's runs execute the tests that cover its bug).
@@ -65,16 +69,31 @@ func TestBenchTable(t *testing.T) {
 	}
 	f := withExamples(t)
 	ctx := context.Background()
-	numlab, err := prepareNumlab(ctx, f)
-	if err != nil {
-		t.Fatal(err)
+	only := map[string]bool{}
+	for _, name := range strings.Split(os.Getenv(benchReposEnv), ",") {
+		if name = strings.TrimSpace(name); name != "" {
+			only[name] = true
+		}
 	}
+	want := func(name string) bool { return len(only) == 0 || only[name] }
 	examples := e2eConfig()
 	examples.Limits = Limits{Bugs: 3, Proposed: 8, WallTime: 15 * time.Minute}
-	big := e2eConfig()
-	big.Strategies = map[string]float64{StrategyMutation: 1} // a generated snapshot has no history to revert
-	big.Limits = Limits{Bugs: 2, Proposed: 6, WallTime: 40 * time.Minute}
-	targets := []benchTarget{{f.repos["pyledger"], examples}, {f.repos["gokit"], examples}, {numlab, big}}
+	var targets []benchTarget
+	for _, name := range []string{"pyledger", "gokit"} {
+		if want(name) {
+			targets = append(targets, benchTarget{f.repos[name], examples})
+		}
+	}
+	if want("numlab") {
+		numlab, err := prepareNumlab(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		big := e2eConfig()
+		big.Strategies = map[string]float64{StrategyMutation: 1} // a generated snapshot has no history to revert
+		big.Limits = Limits{Bugs: 2, Proposed: 6, WallTime: 40 * time.Minute}
+		targets = append(targets, benchTarget{numlab, big})
+	}
 
 	var rows []benchRow
 	for _, tg := range targets {

@@ -87,14 +87,14 @@ func (a *Arena) runIn(ctx context.Context, box *testBox, repo *Repo, kind string
 			r.Setup, r.Stdin = setup, payload
 			res, err = box.sb.Exec(ctx, r)
 		}
-		box.used = true
 		if err != nil {
 			return nil, fmt.Errorf("%s run: %w", kind, err)
 		}
 		if res.SetupFailed && res.ExitCode == exitNotWritable && !res.TimedOut && !box.rootPrep {
-			box.rootPrep = true
+			box.rootPrep = true // nothing was changed yet: the same setup runs again, as root
 			continue
 		}
+		box.used = true
 		break
 	}
 	if res.SetupFailed {
