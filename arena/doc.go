@@ -10,7 +10,7 @@
 // the wall clock run out. The arena knows the agent interface only; cmd/ssr wires a concrete agent in.
 //
 // Start with Repo (repo.go) and the overlay of diffs on a repository (overlay.go), then runTests
-// (testrun.go), Validate (validate.go), the episode loop (episode.go), the injector's episode and its
+// (testrun.go) and the test boxes that make each test run one exec (testbox.go), Validate (validate.go), the episode loop (episode.go), the injector's episode and its
 // artifact (inject.go, collect.go, history.go), the solver attempt and its evaluation (solve.go,
 // evaluate.go) and the Job (job.go, with its own generator in jobgen.go).
 package arena

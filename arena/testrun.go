@@ -2,6 +2,7 @@ package arena
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -89,8 +90,8 @@ func classifyEnd(timedOut bool, exitCode int, parserEnd string) string {
 	return plugin.RunCompleted
 }
 
-// runTests starts a sandbox from the repo image, writes the overlay and the test script (one transfer), runs
-// the artifact's test script from /repo, parses what it printed and closes the sandbox. The error is for
+// runTests runs the artifact's test script once, from /repo, in a fresh sandbox from the repo image with the
+// overlay applied (one exec: see testBox), parses what it printed and closes the sandbox. The error is for
 // infrastructure failures only.
 func (a *Arena) runTests(ctx context.Context, repo *Repo, kind string, ov *overlay, art *artifact.Artifact) (*TestRun, error) {
 	return a.runTestsFor(ctx, repo, kind, ov, art, a.timeoutFor(repo, art))
@@ -98,23 +99,23 @@ func (a *Arena) runTests(ctx context.Context, repo *Repo, kind string, ov *overl
 
 // runTestsFor is runTests with an explicit time limit.
 func (a *Arena) runTestsFor(ctx context.Context, repo *Repo, kind string, ov *overlay, art *artifact.Artifact, timeout time.Duration) (*TestRun, error) {
-	sb, err := a.sandboxes.Start(ctx, repo.spec(a.job, "test")) // one role for every test run, so that a warm pool serves them all
+	box, err := a.startBox(ctx, repo, false)
 	if err != nil {
 		return nil, fmt.Errorf("%s run: %w", kind, err)
 	}
-	defer a.release(sb)
-	if ov == nil {
-		ov = &overlay{}
-	}
-	if err := ov.applyTo(ctx, sb, scriptFile(art)); err != nil {
-		return nil, fmt.Errorf("%s run: %w", kind, err)
-	}
-	return a.runScriptFor(ctx, sb, repo, kind, art, timeout)
+	defer a.release(box.sb)
+	return a.runIn(ctx, box, repo, kind, ov, art, timeout)
 }
 
 // scriptFile is the artifact's test script as it is installed in a sandbox, outside /repo.
 func scriptFile(art *artifact.Artifact) sandbox.File {
 	return sandbox.File{Path: runScriptPath, Data: []byte(art.TestScript), Mode: 0o755}
+}
+
+// parserFile is a script parser as it is installed in a sandbox, outside /repo.
+func parserFile(p artifact.Parser) sandbox.File {
+	name := cmp.Or(p.ScriptName, artifact.ScriptParserPrefix)
+	return sandbox.File{Path: path.Join(runDir, path.Base(name)), Data: []byte(p.Script), Mode: 0o755}
 }
 
 // installScript writes the artifact's test script into a sandbox that runs it several times.
@@ -140,12 +141,19 @@ func (a *Arena) runScriptFor(ctx context.Context, sb sandbox.Sandbox, repo *Repo
 	if err != nil {
 		return nil, fmt.Errorf("%s run: %w", kind, err)
 	}
+	return a.parseRun(ctx, sb, nil, repo, kind, art, res, timeout)
+}
+
+// parseRun makes a TestRun of the test script's exec: the parser's results and how the run ended. box is
+// the test box the run was made in (it holds a script parser already), or nil.
+func (a *Arena) parseRun(ctx context.Context, sb sandbox.Sandbox, box *testBox, repo *Repo, kind string, art *artifact.Artifact, res sandbox.ExecResult, timeout time.Duration) (*TestRun, error) {
 	out := append(append([]byte{}, res.Stdout...), res.Stderr...)
 	run := &TestRun{Kind: kind, Output: out, ExitCode: res.ExitCode, Duration: res.Duration, Timeout: timeout, TimedOut: res.TimedOut}
 	a.metrics.addTest(res.Duration)
 	var parserEnd string
+	var err error
 	if art.Parser.IsScript() {
-		run.Results, run.ParseErr, err = a.parseInSandbox(ctx, sb, art.Parser, out)
+		run.Results, run.ParseErr, err = a.parseInSandbox(ctx, sb, box, art.Parser, out)
 	} else {
 		var parsed *parsedOutput
 		parsed, err = parseBuiltin(ctx, repo.Lang, art.Parser.Builtin, out)
@@ -218,32 +226,27 @@ func parseBuiltin(ctx context.Context, lang plugin.Language, parser string, out 
 	return p, nil
 }
 
-// parseInSandbox runs a script parser inside the sandbox with the test output on stdin. A parser that
+// parseInSandbox runs a script parser inside the sandbox with the test output on stdin: in a test box that
+// holds the parser already, one exec; elsewhere the parser and the output are written first. A parser that
 // crashes or prints anything but a JSON object of known statuses is reported in the second result: the
 // artifact is at fault, not ssr.
-func (a *Arena) parseInSandbox(ctx context.Context, sb sandbox.Sandbox, p artifact.Parser, out []byte) (map[string]string, string, error) {
-	name := p.ScriptName
-	if name == "" {
-		name = artifact.ScriptParserPrefix
-	}
-	script := path.Join(runDir, path.Base(name))
-	if err := sb.WriteFiles(ctx,
-		sandbox.File{Path: script, Data: []byte(p.Script), Mode: 0o755},
-		sandbox.File{Path: runOutputPath, Data: out},
-	); err != nil {
-		return nil, "", fmt.Errorf("write parser: %w", err)
-	}
-	cmd := []string{script}
+func (a *Arena) parseInSandbox(ctx context.Context, sb sandbox.Sandbox, box *testBox, p artifact.Parser, out []byte) (map[string]string, string, error) {
+	pf := parserFile(p)
+	name := cmp.Or(p.ScriptName, artifact.ScriptParserPrefix)
+	cmd := []string{pf.Path}
 	if strings.HasSuffix(name, ".py") {
-		cmd = []string{"python3", script}
+		cmd = []string{"python3", pf.Path}
 	} else if strings.HasSuffix(name, ".sh") {
-		cmd = []string{"bash", script}
+		cmd = []string{"bash", pf.Path}
 	}
-	res, err := sb.Exec(ctx, sandbox.ExecRequest{
-		Cmd:     append([]string{"sh", "-c", `exec "$@" < ` + runOutputPath, "parser"}, cmd...),
-		Dir:     sandbox.DefaultWorkdir,
-		Timeout: parserTimeout,
-	})
+	req := sandbox.ExecRequest{Cmd: cmd, Dir: sandbox.DefaultWorkdir, Timeout: parserTimeout, Stdin: out}
+	if box == nil || box.installed[pf.Path] != contentHash(pf.Data) {
+		if err := sb.WriteFiles(ctx, pf, sandbox.File{Path: runOutputPath, Data: out}); err != nil {
+			return nil, "", fmt.Errorf("write parser: %w", err)
+		}
+		req.Cmd, req.Stdin = append([]string{"sh", "-c", `exec "$@" < ` + runOutputPath, "parser"}, cmd...), nil
+	}
+	res, err := sb.Exec(ctx, req)
 	if err != nil {
 		return nil, "", err
 	}

@@ -86,9 +86,12 @@ func (a *Arena) Validate(ctx context.Context, repo *Repo, art *artifact.Artifact
 		return rep, nil
 	}
 
-	// 2. Parser and 3. original run (cached, flake_runs times).
+	// 2. Parser and 3. original run (cached, flake_runs times). Steps 3–6 share their sandboxes: each run
+	// starts from a reset of the tree in one that an earlier run left.
+	bs := a.newBoxes(repo)
+	defer bs.close()
 	start = time.Now()
-	orig, err := a.original(ctx, repo, art)
+	orig, err := a.originalIn(ctx, bs, repo, art)
 	timed("original", start)
 	if err != nil {
 		return nil, err
@@ -104,7 +107,7 @@ func (a *Arena) Validate(ctx context.Context, repo *Repo, art *artifact.Artifact
 	if err != nil {
 		return rep.reject("bug", "bug_inject.diff does not apply: %v", err), nil
 	}
-	bugRuns, all, err := a.bugRuns(ctx, repo, bugState, art)
+	bugRuns, all, err := a.bugRuns(ctx, bs, bugState, art)
 	timed("bug", start)
 	if err != nil {
 		return nil, err
@@ -141,7 +144,7 @@ func (a *Arena) Validate(ctx context.Context, repo *Repo, art *artifact.Artifact
 	p := pool.New().WithContext(ctx).WithCancelOnError().WithMaxGoroutines(a.cfg.Containers)
 	for _, j := range jobs {
 		p.Go(func(ctx context.Context) error {
-			run, err := a.runTests(ctx, repo, j.kind, j.state, art)
+			run, err := bs.run(ctx, j.kind, j.state, art, a.timeoutFor(repo, art))
 			j.run = run
 			return err
 		})
@@ -248,23 +251,24 @@ func (a *Arena) weakenAndInverseSteps(ctx context.Context, repo *Repo, rep *Repo
 	return rep, nil
 }
 
-// bugRuns runs the bug state flake_runs times in parallel. A run killed at its time limit is repeated once
-// with twice the limit (a loaded machine, not the bug, may have been slow); the verdict counts the repeat.
-// It returns the runs the verdict counts and every run made, for the record.
-func (a *Arena) bugRuns(ctx context.Context, repo *Repo, state *overlay, art *artifact.Artifact) (counted, all []*TestRun, err error) {
+// bugRuns runs the bug state flake_runs times in parallel, in boxes of bs. A run killed at its time limit is
+// repeated once with twice the limit (a loaded machine, not the bug, may have been slow); the verdict counts
+// the repeat. It returns the runs the verdict counts and every run made, for the record.
+func (a *Arena) bugRuns(ctx context.Context, bs *boxes, state *overlay, art *artifact.Artifact) (counted, all []*TestRun, err error) {
+	repo := bs.repo
 	counted = make([]*TestRun, a.cfg.FlakeRuns)
 	first := make([]*TestRun, a.cfg.FlakeRuns)
 	p := pool.New().WithContext(ctx).WithCancelOnError().WithMaxGoroutines(a.cfg.Containers)
 	for i := range counted {
 		p.Go(func(ctx context.Context) error {
 			limit := a.timeoutFor(repo, art)
-			run, err := a.runTestsFor(ctx, repo, "bug", state, art, limit)
+			run, err := bs.run(ctx, "bug", state, art, limit)
 			if err != nil {
 				return err
 			}
 			first[i], counted[i] = run, run
 			if run.End == plugin.RunTimedOut {
-				counted[i], err = a.runTestsFor(ctx, repo, "bug", state, art, 2*limit)
+				counted[i], err = bs.run(ctx, "bug", state, art, 2*limit)
 			}
 			return err
 		})
@@ -338,6 +342,11 @@ func definitionsRemoved(ctx context.Context, repo *Repo, weakened *overlay, ids 
 // image, script, parser and time limit; the full suite's runs are the repository's baseline (baseline.go).
 // Tests the manifest excludes never count as passing.
 func (a *Arena) original(ctx context.Context, repo *Repo, art *artifact.Artifact) (*originalEntry, error) {
+	return a.originalIn(ctx, nil, repo, art)
+}
+
+// originalIn is original with the runs it makes in boxes of bs (nil: a fresh sandbox each).
+func (a *Arena) originalIn(ctx context.Context, bs *boxes, repo *Repo, art *artifact.Artifact) (*originalEntry, error) {
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%s\x00%s", repo.ImageID, repo.Image, art.TestScript, art.Parser.Builtin, art.Parser.Script, a.originalTimeout(repo))
 	key := hex.EncodeToString(h.Sum(nil))
@@ -360,7 +369,7 @@ func (a *Arena) original(ctx context.Context, repo *Repo, art *artifact.Artifact
 		return e, nil
 	}
 	defer close(e.done)
-	runs, err := a.originalRuns(ctx, repo, art)
+	runs, err := a.originalRuns(ctx, bs, repo, art)
 	if err != nil {
 		e.err = err
 		a.mu.Lock()
@@ -376,8 +385,8 @@ func (a *Arena) original(ctx context.Context, repo *Repo, art *artifact.Artifact
 }
 
 // originalRuns are the original state's flake_runs runs of art's script: the repository's baseline runs
-// when the script is the baseline's, else fresh runs in parallel.
-func (a *Arena) originalRuns(ctx context.Context, repo *Repo, art *artifact.Artifact) ([]*TestRun, error) {
+// when the script is the baseline's, else fresh runs in parallel (in boxes of bs, when it is not nil).
+func (a *Arena) originalRuns(ctx context.Context, bs *boxes, repo *Repo, art *artifact.Artifact) ([]*TestRun, error) {
 	if runs, ok, err := a.baselineRuns(ctx, repo, art); ok || err != nil {
 		return runs, err
 	}
@@ -385,7 +394,13 @@ func (a *Arena) originalRuns(ctx context.Context, repo *Repo, art *artifact.Arti
 	p := pool.New().WithContext(ctx).WithCancelOnError().WithMaxGoroutines(a.cfg.Containers)
 	for i := range runs {
 		p.Go(func(ctx context.Context) error {
-			run, err := a.runTests(ctx, repo, "original", nil, art)
+			var run *TestRun
+			var err error
+			if bs != nil {
+				run, err = bs.run(ctx, "original", nil, art, a.timeoutFor(repo, art))
+			} else {
+				run, err = a.runTests(ctx, repo, "original", nil, art)
+			}
 			runs[i] = run
 			return err
 		})

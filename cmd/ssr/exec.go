@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"io"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -26,9 +28,9 @@ var execFlags struct {
 var execCmd = &cobra.Command{
 	Use:   "exec IMAGE [--workdir DIR] [--timeout D] [--env K=V]... [-i] -- CMD...",
 	Short: "Run one command in a fresh sandbox and exit with its status",
-	Long: "Start a sandbox from IMAGE (no network, no capabilities, limits as for a job), run CMD in it,\n" +
-		"print its output, remove the sandbox and exit with CMD's status (124 on a timeout, after the\n" +
-		"whole process tree was killed). -i sends standard input to CMD.",
+	Long: "Run CMD as the own process of a new container from IMAGE (a sandbox's: no network, no\n" +
+		"capabilities, limits as for a job), print its output, remove the container and exit with CMD's\n" +
+		"status (124 on a timeout, after the whole process tree was killed). -i sends standard input to CMD.",
 	Args: func(cmd *cobra.Command, args []string) error {
 		if cmd.ArgsLenAtDash() != 1 || len(args) < 2 {
 			return usageError{fmt.Errorf("want IMAGE -- CMD... (usage: %s)", cmd.UseLine())}
@@ -36,7 +38,9 @@ var execCmd = &cobra.Command{
 		return nil
 	},
 	RunE: func(cmd *cobra.Command, args []string) error {
-		ctx := cmd.Context()
+		// An interrupt kills the command and removes its container before ssr exits.
+		ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
+		defer stop()
 		req := sandbox.ExecRequest{Cmd: args[1:], Timeout: execFlags.timeout, MaxOutput: execFlags.maxOutput}
 		if execFlags.stdin {
 			in, err := io.ReadAll(cmd.InOrStdin())
@@ -64,15 +68,14 @@ var execCmd = &cobra.Command{
 		if err != nil {
 			return err
 		}
-		sb, err := p.Start(ctx, spec)
-		if err != nil {
-			return err
-		}
-		defer sb.Close(ctx)
-		res, err := sb.Exec(ctx, req)
+		res, err := p.Run(ctx, spec, req)
 		cmd.OutOrStdout().Write(res.Stdout)
 		cmd.ErrOrStderr().Write(res.Stderr)
 		if err != nil {
+			if ctx.Err() != nil && cmd.Context().Err() == nil {
+				fmt.Fprintf(cmd.ErrOrStderr(), "ssr: interrupted; %q was killed and its container removed\n", args[1])
+				return exitError{130}
+			}
 			return err
 		}
 		switch {

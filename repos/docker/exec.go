@@ -26,9 +26,23 @@ const execMarker = "SSR_EXEC_ID"
 // execRegistry is the file in the sandbox where each exec records "<id> <session id>".
 const execRegistry = "/tmp/.ssr-exec"
 
-// wrapperScript runs every exec: it records the exec's session (the exec'd process leads a new session,
-// and $$ stays its pid across exec) and then becomes the command.
-const wrapperScript = `{ echo "$` + execMarker + ` $$" >>` + execRegistry + `; } 2>/dev/null; exec "$@"`
+// wrapperScript runs every exec. It records the exec's session (the exec'd process leads a new session,
+// and $$ is its pid); runs the request's Setup when $1 holds one, with its output on stderr, and then prints
+// the ready mark there (the host keeps what comes before the mark apart, and times the command from it);
+// runs the command in a subshell that becomes it; and last prints a trailer on stderr with the memory
+// cgroup's OOM kill count, so that telling an OOM kill from a plain failure needs no second exec. The host
+// strips the mark and the trailer; a command killed with its tree prints no trailer, and then the count is
+// read with an exec of its own.
+const wrapperScript = `{ echo "$` + execMarker + ` $$" >>` + execRegistry + `; } 2>/dev/null; ` +
+	`if [ -n "$1" ]; then /bin/sh -c "$1" sh >&2 || exit $?; exec </dev/null; printf '\036ssr-ready %s\n' "$` + execMarker + `" >&2; fi; ` +
+	`shift; (exec "$@"); c=$?; n=-; ` +
+	`for f in /sys/fs/cgroup/memory.events /sys/fs/cgroup/memory/memory.oom_control; do ` +
+	`[ -r "$f" ] && while read -r k v; do [ "$k" = oom_kill ] && n=$v; done < "$f"; done 2>/dev/null; ` +
+	`printf '\036ssr-end %s %s\n' "$` + execMarker + `" "$n" >&2; exit $c`
+
+// readyMark and trailerPrefix are what wrapperScript prints around the command on stderr, for exec id.
+func readyMark(id string) []byte     { return []byte("\x1essr-ready " + id + "\n") }
+func trailerPrefix(id string) []byte { return []byte("\x1essr-end " + id + " ") }
 
 // killerScript kills every process of exec $1: first its whole process group with one builtin (no fork
 // is needed, so it works when a fork bomb has used up the pids limit), then, a few rounds, every process in
@@ -64,7 +78,7 @@ const (
 // execOpts are the internal switches of one exec.
 type execOpts struct {
 	wrap     bool // run under wrapperScript so that a timeout can kill the tree
-	checkOOM bool // read the cgroup's OOM counter after a failure
+	checkOOM bool // tell an OOM kill: from the trailer, or with an exec after a failure that printed none
 }
 
 func (s *container_) Exec(ctx context.Context, req sandbox.ExecRequest) (sandbox.ExecResult, error) {
@@ -78,6 +92,9 @@ func (s *container_) exec(ctx context.Context, req sandbox.ExecRequest, o execOp
 	if s.isClosed() {
 		return sandbox.ExecResult{}, s.errClosed("exec")
 	}
+	if req.Setup != "" && !o.wrap {
+		return sandbox.ExecResult{}, fmt.Errorf("exec %s in sandbox %.12s: a setup needs the wrapper (internal error)", quoteArgv(req.Cmd), s.id)
+	}
 	l := s.spec.Limits
 	timeout := cmp(req.Timeout, l.ExecTimeout)
 	maxOut := cmp(req.MaxOutput, l.MaxOutput)
@@ -85,7 +102,7 @@ func (s *container_) exec(ctx context.Context, req sandbox.ExecRequest, o execOp
 	id := newExecID()
 	cmd := req.Cmd
 	if o.wrap {
-		cmd = append([]string{"/bin/sh", "-c", wrapperScript, "sh"}, req.Cmd...)
+		cmd = append([]string{"/bin/sh", "-c", wrapperScript, "sh", req.Setup}, req.Cmd...)
 	}
 	created, err := s.p.cli.ContainerExecCreate(ctx, s.id, container.ExecOptions{
 		User:         user,
@@ -112,11 +129,17 @@ func (s *container_) exec(ctx context.Context, req sandbox.ExecRequest, o execOp
 	watch := func(b *sandbox.CappedBuffer) io.Writer {
 		return overflowWatch{b, maxOut * overflowFactor, func() { overflowOnce.Do(func() { close(overflow) }) }}
 	}
+	errOut := watch(stderr)
+	var staged *stagedStderr
+	if o.wrap {
+		staged = newStagedStderr(id, req.Setup != "", errOut)
+		errOut = staged
+	}
 	done := make(chan struct{})
 	var wg conc.WaitGroup
 	wg.Go(func() {
 		defer close(done)
-		stdcopy.StdCopy(watch(stdout), watch(stderr), hj.Reader)
+		stdcopy.StdCopy(watch(stdout), errOut, hj.Reader)
 	})
 	if req.Stdin != nil {
 		wg.Go(func() {
@@ -124,18 +147,34 @@ func (s *container_) exec(ctx context.Context, req sandbox.ExecRequest, o execOp
 			hj.CloseWrite()
 		})
 	}
+	// The time limit runs from the start, and again from the ready mark when there is a Setup: the Setup
+	// and the command each get the whole limit.
 	timer := time.NewTimer(timeout)
 	defer timer.Stop()
+	var ready <-chan struct{}
+	if staged != nil && req.Setup != "" {
+		ready = staged.ready
+	}
 	var res sandbox.ExecResult
 	var ctxErr error
-	select {
-	case <-done:
-	case <-timer.C:
-		res.TimedOut = true
-	case <-overflow:
-		res.Flooded = true
-	case <-ctx.Done():
-		ctxErr = ctx.Err()
+wait:
+	for {
+		select {
+		case <-done:
+			break wait
+		case <-ready:
+			ready = nil
+			timer.Reset(timeout)
+		case <-timer.C:
+			res.TimedOut = true
+			break wait
+		case <-overflow:
+			res.Flooded = true
+			break wait
+		case <-ctx.Done():
+			ctxErr = ctx.Err()
+			break wait
+		}
 	}
 	killed := false
 	select {
@@ -150,10 +189,23 @@ func (s *container_) exec(ctx context.Context, req sandbox.ExecRequest, o execOp
 		case <-time.After(streamGrace):
 		}
 	}
-	res.Duration = time.Since(start)
+	end := time.Now()
 	hj.Close() // ends the copy if something still holds the output open
 	wg.Wait()
+	var oomCount int64 = -1
+	if staged != nil {
+		if at, ok := staged.readyAt(); ok {
+			start = at
+		} else if req.Setup != "" {
+			res.SetupFailed = true
+		}
+		oomCount = staged.finish()
+	}
+	res.Duration = end.Sub(start)
 	res.Stdout, res.Stderr = stdout.Bytes(), stderr.Bytes()
+	if res.SetupFailed {
+		res.Stderr = staged.setupOutput()
+	}
 	res.Truncated = stdout.Truncated() || stderr.Truncated()
 	if res.Flooded {
 		res.Stderr = append(res.Stderr, sandbox.FloodMarker(maxOut, maxOut*overflowFactor)...)
@@ -165,8 +217,13 @@ func (s *container_) exec(ctx context.Context, req sandbox.ExecRequest, o execOp
 	if err != nil {
 		return res, s.engineErr("exec "+quoteArgv(req.Cmd), err)
 	}
-	if o.checkOOM && res.ExitCode != 0 {
-		res.OOMKilled = s.oomSince(ictx)
+	if o.checkOOM {
+		switch {
+		case oomCount >= 0:
+			res.OOMKilled = s.noteOOMKills(oomCount)
+		case res.ExitCode != 0:
+			res.OOMKilled = s.oomSince(ictx)
+		}
 	}
 	if ctxErr != nil {
 		return res, fmt.Errorf("exec %s in sandbox %.12s: %w", quoteArgv(req.Cmd), s.id, ctxErr)
@@ -216,7 +273,8 @@ func (s *container_) kill(ctx context.Context, id, user string) {
 	}
 }
 
-// oomSince reports whether the sandbox's memory cgroup counted an OOM kill since it was last read.
+// oomSince reports whether the sandbox's memory cgroup counted an OOM kill since it was last read, reading
+// the count with an exec of its own (for a command that printed no trailer).
 func (s *container_) oomSince(ctx context.Context) bool {
 	res, err := s.exec(ctx, sandbox.ExecRequest{
 		Cmd:       []string{"cat", "/sys/fs/cgroup/memory.events", "/sys/fs/cgroup/memory/memory.oom_control"},
@@ -231,6 +289,11 @@ func (s *container_) oomSince(ctx context.Context) bool {
 	if !ok {
 		return false
 	}
+	return s.noteOOMKills(n)
+}
+
+// noteOOMKills records the cgroup's OOM kill count n and reports whether it grew since it was last read.
+func (s *container_) noteOOMKills(n int64) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	grew := n > s.oomSeen

@@ -14,6 +14,14 @@ type ExecRequest struct {
 	User      string        // default the sandbox's user
 	Timeout   time.Duration // default Limits.ExecTimeout; the whole process tree is killed when it passes
 	MaxOutput int64         // bytes kept per stream; default Limits.MaxOutput
+
+	// Setup is a shell script that the same exec runs before Cmd, so that preparing a command and running
+	// it take one round trip to the backend (a test run resets the tree, unpacks its files and runs the
+	// script in one exec). It runs in Dir with the request's user and environment, and it reads Stdin
+	// (Cmd then reads nothing). What it prints is not in the result; Duration, and Timeout, count from its
+	// end (it has a Timeout of its own). When it fails, Cmd does not run: the result has SetupFailed, the
+	// Setup's exit status, and what it printed in Stderr.
+	Setup string
 }
 
 // Validate reports what makes the request unrunnable.
@@ -39,10 +47,15 @@ type ExecResult struct {
 	Truncated bool          // stdout or stderr went past MaxOutput
 	OOMKilled bool          // the sandbox's memory limit killed a process of this command
 	Flooded   bool          // it printed far past MaxOutput, so its process tree was killed (FloodMarker ends Stderr)
+	// SetupFailed: the request's Setup failed (ExitCode and Stderr are the Setup's, TimedOut says it ran
+	// past its limit) and Cmd did not run.
+	SetupFailed bool
 }
 
 // OK reports whether the command exited 0 within its limits.
-func (r ExecResult) OK() bool { return r.ExitCode == 0 && !r.TimedOut && !r.OOMKilled }
+func (r ExecResult) OK() bool {
+	return r.ExitCode == 0 && !r.TimedOut && !r.OOMKilled && !r.SetupFailed
+}
 
 // FloodMarker ends the stderr of a command killed for printing far past its output cap: limit bytes
 // were kept, and the command printed at least printed bytes before it was killed.

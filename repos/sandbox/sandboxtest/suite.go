@@ -57,6 +57,7 @@ func Run(t *testing.T, p sandbox.Provider, image string, opts ...Option) {
 		{"Exec/TimeoutKillsTree", s.testTimeoutKillsTree},
 		{"Exec/ContextCancel", s.testContextCancel},
 		{"Exec/OutputCap", s.testOutputCap},
+		{"Exec/Setup", s.testExecSetup},
 		{"Files", s.testFiles},
 		{"Files/Links", s.testFileLinks},
 		{"Security", s.testSecurity},
@@ -202,6 +203,71 @@ func (s *suite) testExecBasics(t *testing.T) {
 	if _, err := sb.Exec(context.Background(), sandbox.ExecRequest{}); !errors.Is(err, sandbox.ErrInvalidSpec) {
 		t.Errorf("Exec without a command: error %v, want ErrInvalidSpec", err)
 	}
+}
+
+func (s *suite) testExecSetup(t *testing.T) {
+	sb := s.start(t, nil)
+	ctx := context.Background()
+	run := func(t *testing.T, req sandbox.ExecRequest) sandbox.ExecResult {
+		t.Helper()
+		if req.Timeout == 0 {
+			req.Timeout = time.Minute
+		}
+		res, err := sb.Exec(ctx, req)
+		if err != nil {
+			t.Fatalf("Exec: %v", err)
+		}
+		return res
+	}
+	t.Run("stdin goes to the setup, its output is not the result's", func(t *testing.T) {
+		res := run(t, sandbox.ExecRequest{
+			Setup: `cat > /tmp/setup-in; echo setup-out; echo setup-err >&2; printf '%s %s' "$(pwd)" "$REQ_VAR" > /tmp/setup-where`,
+			Cmd:   []string{"sh", "-c", `cat; cat /tmp/setup-in; echo; cat /tmp/setup-where; echo err >&2`},
+			Stdin: []byte("payload"), Env: []string{"REQ_VAR=from-req"}, Dir: "/tmp",
+		})
+		if want := "payload\n/tmp from-req"; string(res.Stdout) != want || string(res.Stderr) != "err\n" {
+			t.Errorf("stdout %q stderr %q, want %q and %q", res.Stdout, res.Stderr, want, "err\n")
+		}
+		if !res.OK() || res.SetupFailed {
+			t.Errorf("exit %d, setup failed %v: want a success", res.ExitCode, res.SetupFailed)
+		}
+	})
+	t.Run("a failed setup runs no command", func(t *testing.T) {
+		res := run(t, sandbox.ExecRequest{Setup: "echo broken >&2; exit 7", Cmd: []string{"touch", "/tmp/setup-ran"}})
+		if !res.SetupFailed || res.ExitCode != 7 || !strings.Contains(string(res.Stderr), "broken") || res.OK() {
+			t.Errorf("setup failed %v, exit %d, stderr %q, ok %v: want true, 7, the setup's message, false", res.SetupFailed, res.ExitCode, res.Stderr, res.OK())
+		}
+		if got := mustSh(t, sb, "test -e /tmp/setup-ran && echo ran || echo not"); got != "not\n" {
+			t.Errorf("the command ran after its setup failed")
+		}
+	})
+	t.Run("duration and timeout count from the setup's end", func(t *testing.T) {
+		res := run(t, sandbox.ExecRequest{Setup: "sleep 1", Cmd: []string{"sleep", "1"}, Timeout: 1500 * time.Millisecond})
+		if !res.OK() || res.TimedOut {
+			t.Errorf("exit %d timed out %v: want a success (the setup and the command each get the limit)", res.ExitCode, res.TimedOut)
+		}
+		if res.Duration < time.Second || res.Duration >= 1500*time.Millisecond {
+			t.Errorf("duration %v, want the command's 1s without the setup's", res.Duration)
+		}
+		start := time.Now()
+		res = run(t, sandbox.ExecRequest{Setup: "true", Cmd: []string{"sleep", "100"}, Timeout: time.Second})
+		if !res.TimedOut || res.SetupFailed || time.Since(start) > 5*time.Second {
+			t.Errorf("timed out %v, setup failed %v after %v: want the command killed at its 1s limit", res.TimedOut, res.SetupFailed, time.Since(start))
+		}
+	})
+	t.Run("a setup that hangs is killed at the limit", func(t *testing.T) {
+		start := time.Now()
+		res := run(t, sandbox.ExecRequest{Setup: "sleep 1003", Cmd: []string{"true"}, Timeout: time.Second})
+		if !res.TimedOut || !res.SetupFailed {
+			t.Errorf("timed out %v, setup failed %v: want both", res.TimedOut, res.SetupFailed)
+		}
+		if d := time.Since(start); d > 5*time.Second {
+			t.Errorf("returned after %v, want soon after the 1s limit", d)
+		}
+		if ps := processes(t, sb); strings.Contains(ps, "sleep 1003") {
+			t.Errorf("processes left after the setup's timeout:\n%s", ps)
+		}
+	})
 }
 
 // processes lists the sandbox's processes as "pid cmdline" lines, from /proc (no ps needed).
@@ -580,6 +646,10 @@ func (s *suite) testMemoryHog(t *testing.T) {
 	// A later failure that is not an OOM kill is not reported as one.
 	if res := sh(t, sb, "exit 1"); res.OOMKilled {
 		t.Errorf("OOMKilled true for a plain failure after an OOM kill")
+	}
+	// An OOM kill inside a command that then exits 0 is reported too: the limit killed one of its processes.
+	if res := sh(t, sb, "head -c 1G /dev/zero | tail >/dev/null; exit 0"); !res.OOMKilled || res.ExitCode != 0 {
+		t.Errorf("OOMKilled %v exit %d for a command that survived an OOM kill of its child, want true and 0", res.OOMKilled, res.ExitCode)
 	}
 }
 
