@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -13,8 +14,10 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/selfplay-swe/ssr/agent/native"
 	"github.com/selfplay-swe/ssr/arena"
 	"github.com/selfplay-swe/ssr/arena/store"
+	"github.com/selfplay-swe/ssr/policy"
 	"github.com/selfplay-swe/ssr/repos"
 	"github.com/selfplay-swe/ssr/repos/docker"
 	"github.com/selfplay-swe/ssr/repos/examples"
@@ -84,7 +87,10 @@ func runJob(ctx context.Context, out io.Writer, dbPath, resume string, args []st
 		if err != nil {
 			return err
 		}
-		if _, err := newAgent(cfg); err != nil { // a bad llm section fails before a job is recorded
+		if _, err := newAgent(cfg, nil); err != nil { // a bad llm section fails before a job is recorded
+			return err
+		}
+		if err := checkRunPolicy(cfg); err != nil { // and so do --policy and --train that cannot run
 			return err
 		}
 		job = store.Job{ID: "job-" + time.Now().UTC().Format("20060102-150405") + "-" + fmt.Sprintf("%04x", os.Getpid()&0xffff),
@@ -113,7 +119,29 @@ func runJob(ctx context.Context, out io.Writer, dbPath, resume string, args []st
 	if err != nil {
 		return err
 	}
-	ag, err := newAgent(cfg) // one per job: every episode shares it (and the LLM agent's model-call limit)
+	if resume != "" {
+		if err := checkRunPolicy(cfg); err != nil {
+			return err
+		}
+	}
+	// The native agent's scorer: --policy's, or with --train a follower of the directory the trainer
+	// publishes into (started below, once the job's repositories are ready).
+	trainDir := cmp.Or(runPolicy.policy, policyDirOf(dbPath, job.ID))
+	var follower *policy.Follower
+	var sc native.Scorer
+	if runPolicy.train {
+		if err := os.MkdirAll(trainDir, 0o755); err != nil {
+			return fmt.Errorf("--train: %w", err)
+		}
+		if follower, err = policy.Follow(trainDir, policyFollowEvery); err != nil {
+			return err
+		}
+		sc = follower
+		out = &syncWriter{w: out}
+	} else if sc, err = scorerFor("--policy", runPolicy.policy); err != nil {
+		return err
+	}
+	ag, err := newAgent(cfg, sc) // one per job: every episode shares it (and the LLM agent's model-call limit)
 	if err != nil {
 		return err
 	}
@@ -175,8 +203,19 @@ func runJob(ctx context.Context, out io.Writer, dbPath, resume string, args []st
 		Progress:   out,
 		Containers: budget.InUse,
 	}
+	runCtx, cancelRun := context.WithCancelCause(ctx)
+	defer cancelRun(nil)
+	var trainer *runTrainer
+	if runPolicy.train {
+		if trainer, err = startRunTrainer(ctx, out, st, job.ID, trainDir, follower, runner.Observer, cancelRun); err != nil {
+			return err
+		}
+	}
 	start := time.Now()
-	runErr := runner.Run(ctx)
+	runErr := runner.Run(runCtx)
+	if trainer != nil {
+		runErr = trainOutcome(runCtx, runErr, trainer.finish(ctx))
+	}
 	bg := context.WithoutCancel(ctx)
 	status, _ := jobOutcome(ctx, runErr)
 	if c, err := st.Counts(bg, job.ID); err == nil {
