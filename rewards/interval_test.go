@@ -13,12 +13,12 @@ func TestWilsonKnownValues(t *testing.T) {
 		x, n   int
 		lo, hi float64
 	}{
-		"none of ten":     {0, 10, 0, 0.2775},
-		"one of ten":      {1, 10, 0.0179, 0.4042},
-		"half of ten":     {5, 10, 0.2366, 0.7634},
-		"all of ten":      {10, 10, 0.7225, 1},
-		"81 of 263":       {81, 263, 0.2553, 0.3662},
-		"15 of 148":       {15, 148, 0.0624, 0.1605},
+		"none of ten":      {0, 10, 0, 0.2775},
+		"one of ten":       {1, 10, 0.0179, 0.4042},
+		"half of ten":      {5, 10, 0.2366, 0.7634},
+		"all of ten":       {10, 10, 0.7225, 1},
+		"81 of 263":        {81, 263, 0.2553, 0.3662},
+		"15 of 148":        {15, 148, 0.0624, 0.1605},
 		"no trials at all": {0, 0, 0, 1},
 	}
 	for name, c := range cases {

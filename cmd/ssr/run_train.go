@@ -42,7 +42,9 @@ func init() {
 }
 
 // policyDirOf is where a job's versions are published unless told otherwise: policies/JOB beside the database.
-func policyDirOf(dbPath, job string) string { return filepath.Join(filepath.Dir(dbPath), "policies", job) }
+func policyDirOf(dbPath, job string) string {
+	return filepath.Join(filepath.Dir(dbPath), "policies", job)
+}
 
 // checkRunPolicy refuses --policy and --train settings that cannot run, before a job is recorded.
 func checkRunPolicy(cfg *arena.JobConfig) error {
