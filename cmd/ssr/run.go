@@ -21,7 +21,6 @@ import (
 	"github.com/selfplay-swe/ssr/repos"
 	"github.com/selfplay-swe/ssr/repos/docker"
 	"github.com/selfplay-swe/ssr/repos/examples"
-	"github.com/selfplay-swe/ssr/repos/plugin"
 )
 
 func init() {
@@ -146,38 +145,13 @@ func runJob(ctx context.Context, out io.Writer, dbPath, resume string, args []st
 		return err
 	}
 
-	cli, err := docker.Connect(ctx)
+	env, err := openSandboxEnv(ctx, out, cfg.Arena, owner, docker.WithLapsed(st.OwnerLapsed))
 	if err != nil {
 		return err
 	}
-	defer cli.Close()
-	if n, err := docker.Reap(ctx, cli, docker.WithLapsed(st.OwnerLapsed)); err != nil {
-		return fmt.Errorf("reap sandboxes of dead processes: %w", err)
-	} else if n > 0 {
-		fmt.Fprintf(out, "removed %d sandbox(es) left by processes that are gone\n", n)
-	}
-	// Once more at the end: a dead process's container may reach the engine after the reap above (its create
-	// was in flight when the process was killed), and this job must not outlive it.
-	defer func() {
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
-		defer cancel()
-		_, _ = docker.Reap(rctx, cli, docker.WithLapsed(st.OwnerLapsed))
-	}()
-	// arena.containers is the one budget: every container of the job (baselines, episodes, test runs, the
-	// warm pool) comes from this provider and counts against it.
-	budget := docker.NewBudget(cfg.Arena.Containers)
-	provider, err := docker.New(cli, docker.WithBudget(budget), docker.WithOwner(owner), docker.WithWarmPool(cfg.Arena.WarmPool))
-	if err != nil {
-		return err
-	}
-	defer provider.Close(context.WithoutCancel(ctx)) // removes the warm pool's idle containers
-	host := plugin.NewHost()
-	defer host.Close()
-
-	// The job's baselines are `ssr repos test`'s, run and cached alike (flake_runs runs, test_timeout limit).
-	builder := repos.NewBuilder(cli, provider, repos.HostLanguages{Host: host}, repos.WithProgress(out),
-		repos.WithFlakeRuns(cfg.Arena.FlakeRuns), repos.WithTestTimeout(cfg.Arena.TestTimeout))
-	prepared, err := arena.Prepare(ctx, builder, list)
+	defer env.Close(ctx)
+	budget, provider := env.budget, env.provider
+	prepared, err := arena.Prepare(ctx, env.builder, list)
 	if err != nil {
 		return err
 	}
