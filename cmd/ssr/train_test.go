@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/selfplay-swe/ssr/agent"
+	"github.com/selfplay-swe/ssr/arena/artifact"
 	"github.com/selfplay-swe/ssr/arena/store"
 	"github.com/selfplay-swe/ssr/policy"
 )
@@ -49,7 +50,11 @@ func seedBug(t *testing.T, db, job string, n int) {
 	}
 	defer st.Close()
 	art, bug := fmt.Sprintf("art-%d", n), fmt.Sprintf("bug-%d", n)
-	parts := json.RawMessage(`{"test_script":"pytest -q","test_files":["tests/test_a.py"],"parser":"pytest","bug_inject":"--- a\n+++ b\n","test_weaken":""}`)
+	parts, err := (&artifact.Artifact{TestScript: "pytest -q", TestFiles: []string{"tests/test_a.py"}, Parser: artifact.Parser{Builtin: "pytest"},
+		BugDiff: "--- a/ledger/money.py\n+++ b/ledger/money.py\n@@ -1 +1 @@\n-a\n+b\n"}).MarshalRecord()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := st.ProposeArtifact(ctx, store.Artifact{ID: art, Job: job, Repo: "pyledger", Strategy: "mutation", Order: 1, Agent: "native", Parts: parts},
 		&store.Episode{ID: "ep-inj-" + art, Agent: "native", Repo: "pyledger", Turns: json.RawMessage(`[]`)}); err != nil {
 		t.Fatal(err)
