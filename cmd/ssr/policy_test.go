@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/selfplay-swe/ssr/arena/store"
-	"github.com/selfplay-swe/ssr/repos/docker/dockertest"
 )
 
 // TestPolicyFreezeSelectsAndRecordsIdentity freezes seeded bugs without containers: the filters and
@@ -74,15 +73,7 @@ func TestPolicyFreezeSelectsAndRecordsIdentity(t *testing.T) {
 // attempt once and its intervals hold their estimates. A set whose repository has moved to another commit
 // is refused.
 func TestPolicyEvalOnASmallJob(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the plugins and runs a job and an evaluation on the pyledger example")
-	}
-	dockertest.Client(t)
-	dockertest.BaseImage(t)
-	bin := buildSSR(t)
-	dir := t.TempDir()
-	t.Setenv("SSR_CACHE_DIR", filepath.Join(dir, "cache"))
-	t.Setenv("SSR_PLUGIN_DIR", bin)
+	dir := inProcessJobEnv(t, "builds the plugins and runs a job and an evaluation on the pyledger example")
 	cfg := filepath.Join(dir, "job.yaml")
 	if err := os.WriteFile(cfg, []byte(`name: evalset
 examples: [pyledger]

@@ -30,15 +30,7 @@ arena: {n_attempts: 2, containers: 1, order2_share: 0, solver_turns: 2}
 // on a copy of the same database and directory publish byte-identical next versions: the in-process
 // trainer resumes from its checkpoint exactly, and is the same trainer as `ssr train`.
 func TestRunTrainFollowsAndResumesExactly(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the plugins and runs a job on the pyledger example")
-	}
-	dockertest.Client(t)
-	dockertest.BaseImage(t)
-	bin := buildSSR(t)
-	dir := t.TempDir()
-	t.Setenv("SSR_CACHE_DIR", filepath.Join(dir, "cache"))
-	t.Setenv("SSR_PLUGIN_DIR", bin)
+	dir := inProcessJobEnv(t, "builds the plugins and runs a job on the pyledger example")
 	db := filepath.Join(dir, "jobs.db")
 	const job = "job-train"
 	seedJob(t, db, job, trainJobConfig)
@@ -131,6 +123,23 @@ func TestRunTrainRefusesWhatCannotRun(t *testing.T) {
 	if jobs, _ := st.ListJobs(context.Background()); len(jobs) != 0 {
 		t.Errorf("a refused run recorded %d job(s)", len(jobs))
 	}
+}
+
+// inProcessJobEnv prepares a test that runs jobs through run() in this process: it skips under -short with
+// why, needs the engine and the base image, builds the plugins, and points the cache and the plugin
+// lookup at fresh directories. It returns the test's directory.
+func inProcessJobEnv(t *testing.T, why string) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip(why)
+	}
+	dockertest.Client(t)
+	dockertest.BaseImage(t)
+	bin := buildSSR(t)
+	dir := t.TempDir()
+	t.Setenv("SSR_CACHE_DIR", filepath.Join(dir, "cache"))
+	t.Setenv("SSR_PLUGIN_DIR", bin)
+	return dir
 }
 
 // copyTree copies a directory (cp -r), or a SQLite database with its write-ahead log when it has one.
