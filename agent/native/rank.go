@@ -83,25 +83,6 @@ var operatorBias = map[string]bool{
 	"constant_minus_one": true,
 }
 
-// shortlist keeps the n best-ranked candidates, at most perFunction from any one function, so that a few
-// busy functions do not crowd out the rest.
-func shortlist(rs []ranked, n, perFunction int) []ranked {
-	var out []ranked
-	per := map[string]int{}
-	for _, r := range rs {
-		k := r.cand.File + "\x00" + r.cand.Function
-		if per[k] >= perFunction {
-			continue
-		}
-		per[k]++
-		out = append(out, r)
-		if len(out) == n {
-			break
-		}
-	}
-	return out
-}
-
 // stopWords carry no hint of where a bug is.
 var stopWords = map[string]bool{"test": true, "tests": true, "and": true, "or": true, "the": true, "of": true,
 	"a": true, "an": true, "to": true, "in": true, "is": true, "it": true, "on": true, "with": true, "for": true}
