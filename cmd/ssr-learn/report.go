@@ -203,7 +203,9 @@ func gather(ctx context.Context, s settings, db string, stt state, setPath, unif
 	if pvs, err := st.PolicyVersions(ctx); err == nil && len(pvs) > 0 {
 		r.Versions = pvs[len(pvs)-1].Version
 	}
-	r.Elapsed = time.Since(stt.Started).Round(time.Second)
+	if sj, err := st.GetJob(ctx, stt.SetJob); err == nil { // the benchmark began with the held-out set's job
+		r.Elapsed = time.Since(sj.Created).Round(time.Second)
+	}
 	if out, err := exec.CommandContext(ctx, "ssr", "--version").Output(); err == nil {
 		r.Version = strings.TrimSpace(string(out))
 	}
