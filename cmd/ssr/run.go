@@ -1,7 +1,6 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -14,10 +13,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/selfplay-swe/ssr/agent/native"
 	"github.com/selfplay-swe/ssr/arena"
 	"github.com/selfplay-swe/ssr/arena/store"
-	"github.com/selfplay-swe/ssr/policy"
 	"github.com/selfplay-swe/ssr/repos"
 	"github.com/selfplay-swe/ssr/repos/docker"
 	"github.com/selfplay-swe/ssr/repos/examples"
@@ -123,22 +120,12 @@ func runJob(ctx context.Context, out io.Writer, dbPath, resume string, args []st
 			return err
 		}
 	}
-	// The native agent's scorer: --policy's, or with --train a follower of the directory the trainer
-	// publishes into (started below, once the job's repositories are ready).
-	trainDir := cmp.Or(runPolicy.policy, policyDirOf(dbPath, job.ID))
-	var follower *policy.Follower
-	var sc native.Scorer
-	if runPolicy.train {
-		if err := os.MkdirAll(trainDir, 0o755); err != nil {
-			return fmt.Errorf("--train: %w", err)
-		}
-		if follower, err = policy.Follow(trainDir, policyFollowEvery); err != nil {
-			return err
-		}
-		sc = follower
-		out = &syncWriter{w: out}
-	} else if sc, err = scorerFor("--policy", runPolicy.policy); err != nil {
+	sc, follower, trainDir, err := runScorer(dbPath, job.ID) // --policy, or --train's follower (run_train.go)
+	if err != nil {
 		return err
+	}
+	if follower != nil {
+		out = &syncWriter{w: out} // the trainer's lines and the arena's progress share it
 	}
 	ag, err := newAgent(cfg, sc) // one per job: every episode shares it (and the LLM agent's model-call limit)
 	if err != nil {
@@ -180,7 +167,7 @@ func runJob(ctx context.Context, out io.Writer, dbPath, resume string, args []st
 	runCtx, cancelRun := context.WithCancelCause(ctx)
 	defer cancelRun(nil)
 	var trainer *runTrainer
-	if runPolicy.train {
+	if follower != nil {
 		if trainer, err = startRunTrainer(ctx, out, st, job.ID, trainDir, follower, runner.Observer, cancelRun); err != nil {
 			return err
 		}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/sourcegraph/conc"
 
+	"github.com/selfplay-swe/ssr/agent/native"
 	"github.com/selfplay-swe/ssr/arena"
 	"github.com/selfplay-swe/ssr/arena/store"
 	"github.com/selfplay-swe/ssr/policy"
@@ -63,6 +65,23 @@ func checkRunPolicy(cfg *arena.JobConfig) error {
 		return usageError{fmt.Errorf("--policy %s is a file, and --train publishes into a directory: give a directory or leave --policy out", p.policy)}
 	}
 	return nil
+}
+
+// runScorer is the native agent's scorer for a run of job: --policy's; with --train, a follower of the
+// directory the in-process trainer publishes into (made here; its path is dir), which is then returned too.
+func runScorer(dbPath, job string) (sc native.Scorer, follower *policy.Follower, dir string, err error) {
+	if !runPolicy.train {
+		sc, err = scorerFor("--policy", runPolicy.policy)
+		return sc, nil, "", err
+	}
+	dir = cmp.Or(runPolicy.policy, policyDirOf(dbPath, job))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, nil, "", fmt.Errorf("--train: %w", err)
+	}
+	if follower, err = policy.Follow(dir, policyFollowEvery); err != nil {
+		return nil, nil, "", err
+	}
+	return follower, follower, dir, nil
 }
 
 // runTrainer is the trainer of `ssr run --train`: it trains in rounds, --train-every apart, on what the
