@@ -22,6 +22,12 @@ const (
 // candidate carries as its filter_rank feature.
 const maxScored = 512
 
+// priorPerPoint is the solver's ranking prior: each point of rank's output_priority adds this much to a
+// candidate's logit (Candidate.Prior), so that the untrained policy, scoring every candidate alike, still
+// prefers what the failing output points at (two points, a named function, make a candidate e^3 ≈ 20 times
+// likelier) instead of drawing among hundreds of edits uniformly, and a trained policy can outweigh it.
+const priorPerPoint = 1.5
+
 // solve is the solver's hill climb. It writes the hidden tests back from the spec (which is what the spec
 // says they are), runs them, and tries edits ranked by the failing output: an edit is kept when fewer tests
 // fail with it and reverted otherwise, until the tests pass or the turns run out. Submitting nothing teaches
@@ -133,7 +139,8 @@ func solverStateOf(h []agent.Turn) solverState {
 }
 
 // choices are the edit candidates the policy chooses among: every candidate not tried yet, in rank's order by
-// the first run's failing output, with the episode's features (solver_features.go); at most maxScored of them.
+// the first run's failing output, with the episode's features (solver_features.go) and rank's priority as
+// their prior; at most maxScored of them.
 // index maps each row to its index in obs.Candidates.
 func (n *Agent) choices(obs *agent.Observation, st solverState) (rows []agent.Candidate, index []int) {
 	var failing []string
@@ -149,7 +156,9 @@ func (n *Agent) choices(obs *agent.Observation, st solverState) (rows []agent.Ca
 		if st.tried[key(r.cand)] {
 			continue
 		}
-		rows = append(rows, r.cand)
+		c := r.cand
+		c.Prior = priorPerPoint * r.priority
+		rows = append(rows, c)
 		index = append(index, r.index)
 		if len(rows) == maxScored {
 			break

@@ -85,6 +85,9 @@ func TestSolverChoicesScoreEveryCandidateWithFeatures(t *testing.T) {
 			t.Fatalf("index %d maps to another candidate", i)
 		}
 		by[fmt.Sprintf("%s:%d", r.File, r.Line)] = r.Features
+		if r.Prior != priorPerPoint*r.Features["output_priority"] {
+			t.Errorf("row %d: prior %v, want %v × output_priority %v", i, r.Prior, priorPerPoint, r.Features["output_priority"])
+		}
 	}
 	at21, at30, far := by["ledger/money.py:21"], by["ledger/money.py:30"], by["ledger/periods.py:21"]
 	if at21[featFrameSameFile] != 1 || at21[featFrameNear] != 1 || at30[featFrameNear] != 0.1 || far[featFrameSameFile] != 0 {
