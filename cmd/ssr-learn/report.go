@@ -59,6 +59,7 @@ type report struct {
 	Uniform, Final evalResult
 	Windows        []window
 	Versions       int64
+	Trained        struct{ Episodes, Decisions, Dropped int } // summed over the published versions' rounds
 	LearnCounts    store.Counts
 	LearnStatus    string
 	Elapsed        time.Duration
@@ -202,6 +203,14 @@ func gather(ctx context.Context, s settings, db string, stt state, setPath, unif
 	}
 	if pvs, err := st.PolicyVersions(ctx); err == nil && len(pvs) > 0 {
 		r.Versions = pvs[len(pvs)-1].Version
+		for _, pv := range pvs {
+			var rep struct{ Episodes, Decisions, Dropped int }
+			if json.Unmarshal(pv.Metrics, &rep) == nil {
+				r.Trained.Episodes += rep.Episodes
+				r.Trained.Decisions += rep.Decisions
+				r.Trained.Dropped += rep.Dropped
+			}
+		}
 	}
 	if sj, err := st.GetJob(ctx, stt.SetJob); err == nil { // the benchmark began with the held-out set's job
 		r.Elapsed = time.Since(sj.Created).Round(time.Second)
@@ -301,7 +310,9 @@ func (r *report) markdown() string {
 	p("## Self-play run\n\n")
 	c := r.LearnCounts
 	p("Job `%s` (`ssr run --train`, mutation only, 4 attempts per bug, order-2 share 0.25), %s of wall time, ended %s:\n", r.LearnJob, s.Duration, r.LearnStatus)
-	p("%d artifacts proposed, %d valid, %d bugs (%d order-2), %d attempts, %d solved; %d policy versions published.\n", c.Artifacts, c.Valid, c.Bugs, c.Order2, c.Attempts, c.Solved, r.Versions)
+	p("%d artifacts proposed, %d valid, %d bugs (%d order-2), %d attempts, %d solved; %d policy versions published,\n", c.Artifacts, c.Valid, c.Bugs, c.Order2, c.Attempts, c.Solved, r.Versions)
+	p("trained on %d episodes (%d decisions; %d stale episodes dropped). An episode teaches only when its group's rewards\n", r.Trained.Episodes, r.Trained.Decisions, r.Trained.Dropped)
+	p("differ: a bug none of whose attempts succeeded gives its solvers advantage 0.\n")
 	p("%d of the held-out bugs were made again by this job's injector (same repository, same bug diff): the mutation\n", r.Overlap)
 	p("space of two small examples is small, so \"held out\" means held out from training as instances, not as kinds.\n\n")
 	p("| window | first-order artifacts | valid share | solver attempts | solve rate | newest version acting |\n| --- | --- | --- | --- | --- | --- |\n")
