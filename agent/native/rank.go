@@ -83,6 +83,25 @@ var operatorBias = map[string]bool{
 	"constant_minus_one": true,
 }
 
+// shortlist is the indexes of the first n of rows (in rank's order) with at most perFunction from any one
+// function, so that a few busy functions do not crowd out the rest.
+func shortlist(rows []agent.Candidate, n, perFunction int) []int {
+	var out []int
+	per := map[string]int{}
+	for i, c := range rows {
+		k := c.File + "\x00" + c.Function
+		if per[k] >= perFunction {
+			continue
+		}
+		per[k]++
+		out = append(out, i)
+		if len(out) == n {
+			break
+		}
+	}
+	return out
+}
+
 // stopWords carry no hint of where a bug is.
 var stopWords = map[string]bool{"test": true, "tests": true, "and": true, "or": true, "the": true, "of": true,
 	"a": true, "an": true, "to": true, "in": true, "is": true, "it": true, "on": true, "with": true, "for": true}

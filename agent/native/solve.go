@@ -3,6 +3,7 @@ package native
 import (
 	"context"
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 
@@ -22,11 +23,16 @@ const (
 // candidate carries as its filter_rank feature.
 const maxScored = 512
 
-// priorPerPoint is the solver's ranking prior: each point of rank's output_priority adds this much to a
-// candidate's logit (Candidate.Prior), so that the untrained policy, scoring every candidate alike, still
-// prefers what the failing output points at (two points, a named function, make a candidate e^3 ≈ 20 times
-// likelier) instead of drawing among hundreds of edits uniformly, and a trained policy can outweigh it.
-const priorPerPoint = 1.5
+// The solver's prior (Candidate.Prior). Scoring every candidate alike, the untrained policy would draw
+// among hundreds of edits blindly, and a solver that never solves teaches the trainer nothing. So rank's
+// shortlist, its shortlistSize best candidates with at most perFunction from one function (what the solver
+// once chose among, uniformly), gets a prior logit that gives it shortlistMass of the untrained policy's
+// probability; every other candidate keeps a share of the rest, which a trained policy can raise.
+const (
+	shortlistSize = 10
+	perFunction   = 3
+	shortlistMass = 0.9
+)
 
 // solve is the solver's hill climb. It writes the hidden tests back from the spec (which is what the spec
 // says they are), runs them, and tries edits ranked by the failing output: an edit is kept when fewer tests
@@ -139,8 +145,8 @@ func solverStateOf(h []agent.Turn) solverState {
 }
 
 // choices are the edit candidates the policy chooses among: every candidate not tried yet, in rank's order by
-// the first run's failing output, with the episode's features (solver_features.go) and rank's priority as
-// their prior; at most maxScored of them.
+// the first run's failing output, with the episode's features (solver_features.go) and their prior (see
+// setPrior); at most maxScored of them.
 // index maps each row to its index in obs.Candidates.
 func (n *Agent) choices(obs *agent.Observation, st solverState) (rows []agent.Candidate, index []int) {
 	var failing []string
@@ -156,15 +162,28 @@ func (n *Agent) choices(obs *agent.Observation, st solverState) (rows []agent.Ca
 		if st.tried[key(r.cand)] {
 			continue
 		}
-		c := r.cand
-		c.Prior = priorPerPoint * r.priority
-		rows = append(rows, c)
+		rows = append(rows, r.cand)
 		index = append(index, r.index)
 		if len(rows) == maxScored {
 			break
 		}
 	}
+	setPrior(rows)
 	return rows, index
+}
+
+// setPrior gives the rows of rank's shortlist (rows come in rank's order) the prior logit that makes them
+// shortlistMass of a uniform policy's probability.
+func setPrior(rows []agent.Candidate) {
+	in := shortlist(rows, shortlistSize, perFunction)
+	rest := len(rows) - len(in)
+	if len(in) == 0 || rest == 0 {
+		return
+	}
+	p := math.Log(shortlistMass / (1 - shortlistMass) * float64(rest) / float64(len(in)))
+	for _, i := range in {
+		rows[i].Prior = p
+	}
 }
 
 // key identifies a candidate across turns: its index changes as the arena rebuilds the candidates.

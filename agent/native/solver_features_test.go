@@ -3,6 +3,7 @@ package native
 import (
 	"context"
 	"fmt"
+	"math"
 	"reflect"
 	"testing"
 
@@ -77,6 +78,7 @@ func TestSolverChoicesScoreEveryCandidateWithFeatures(t *testing.T) {
 		t.Fatalf("%d rows of %d candidates, want every untried one (%d)", len(rows), len(cands), len(cands)-1)
 	}
 	by := map[string]map[string]float64{}
+	prior := map[string]int{} // function → shortlisted rows
 	for i, r := range rows {
 		if i > 0 && r.Features[featFilterRank] <= rows[i-1].Features[featFilterRank] {
 			t.Errorf("row %d: filter_rank %v after %v: rows come in the filter's order, which the feature records", i, r.Features[featFilterRank], rows[i-1].Features[featFilterRank])
@@ -85,9 +87,17 @@ func TestSolverChoicesScoreEveryCandidateWithFeatures(t *testing.T) {
 			t.Fatalf("index %d maps to another candidate", i)
 		}
 		by[fmt.Sprintf("%s:%d", r.File, r.Line)] = r.Features
-		if r.Prior != priorPerPoint*r.Features["output_priority"] {
-			t.Errorf("row %d: prior %v, want %v × output_priority %v", i, r.Prior, priorPerPoint, r.Features["output_priority"])
+		if r.Prior != 0 {
+			prior[r.Function]++
+			if want := math.Log(shortlistMass / (1 - shortlistMass) * float64(len(rows)-6) / 6); math.Abs(r.Prior-want) > 1e-12 {
+				t.Errorf("row %d: prior %v, want %v", i, r.Prior, want)
+			}
 		}
+	}
+	// The shortlist: at most 3 rows from each of the two functions, with the prior that makes them 90% of
+	// the untrained policy's probability.
+	if prior["Money.__add__"] != perFunction || prior["split"] != perFunction {
+		t.Errorf("shortlisted rows per function: %v, want %d each", prior, perFunction)
 	}
 	at21, at30, far := by["ledger/money.py:21"], by["ledger/money.py:30"], by["ledger/periods.py:21"]
 	if at21[featFrameSameFile] != 1 || at21[featFrameNear] != 1 || at30[featFrameNear] != 0.1 || far[featFrameSameFile] != 0 {
