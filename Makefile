@@ -7,7 +7,7 @@ PLUGINS   := $(patsubst cmd/%/,%,$(dir $(wildcard cmd/ssr-lang-*/main.go)))
 GOTEST    ?= $(GO) test
 TESTFLAGS ?= -count=1 -timeout 40m
 
-.PHONY: all build demo test bench lint fuzz setup soak clean
+.PHONY: all build demo test bench lint fuzz setup soak learn clean
 
 all: build
 
@@ -56,6 +56,15 @@ fuzz:
 	  for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz'); do \
 	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 	  done; done
+
+# learn is the learning benchmark (not in CI; hours by default): it freezes a held-out bug set, measures the
+# uniform policy on it, runs self-play with in-process training for LEARN_DURATION (2h), measures the final
+# version, and writes docs/learning.md and docs/learning.png. Knobs: LEARN_DURATION, LEARN_BUGS (40),
+# LEARN_ATTEMPTS (2), LEARN_K, LEARN_CONTAINERS (2), LEARN_EXAMPLES, LEARN_DIR (bin/learn; steps done there
+# are skipped on a rerun), LEARN_DOCS (docs). See cmd/ssr-learn.
+learn: setup build
+	$(GO) build -o $(BIN)/ssr-learn ./cmd/ssr-learn
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/ssr-learn
 
 clean:
 	rm -rf $(BIN)

@@ -21,4 +21,8 @@ type Candidate struct {
 	Commit      string             `json:"commit,omitempty"` // history: the commit whose change is reverted
 	Description string             `json:"description"`
 	Features    map[string]float64 `json:"features,omitempty"` // what a trained policy may weigh
+	// Prior is a fixed logit added to the policy's score of this candidate, by the agent when it samples and
+	// by the trainer when it recomputes the choice's probability: a hand-made preference (the native
+	// solver's ranking) that the learned score can outweigh. 0 for none.
+	Prior float64 `json:"prior,omitempty"`
 }

@@ -448,12 +448,7 @@ func (r *Runner) loadBug(ctx context.Context, b store.Bug) (*Repo, *Bug, error) 
 	if err != nil {
 		return nil, nil, err
 	}
-	diffs, err := artifact.Check(art, repo.Dir, repo.CheckOptions(1))
-	if err != nil {
-		return nil, nil, fmt.Errorf("bug %s: its artifact no longer passes the static check: %w", b.ID, err)
-	}
-	bug := &Bug{ID: b.ID, ArtifactID: b.ArtifactID, Artifact: art, Diffs: diffs, Order: b.Order, ParentBug: b.ParentBug,
-		ParentAttempt: b.ParentAttempt, F2P: b.F2P, P2P: b.P2P}
+	var parent *patches.Patch
 	if b.Order == 2 {
 		atts, err := r.Store.Attempts(ctx, b.ParentBug)
 		if err != nil {
@@ -461,15 +456,20 @@ func (r *Runner) loadBug(ctx context.Context, b store.Bug) (*Repo, *Bug, error) 
 		}
 		for _, a := range atts {
 			if a.ID == b.ParentAttempt {
-				if bug.Parent, err = patches.ParseBytes([]byte(a.Prediction)); err != nil {
+				if parent, err = patches.ParseBytes([]byte(a.Prediction)); err != nil {
 					return nil, nil, fmt.Errorf("bug %s: parent prediction: %w", b.ID, err)
 				}
 			}
 		}
-		if bug.Parent == nil {
+		if parent == nil {
 			return nil, nil, fmt.Errorf("bug %s: parent attempt %s not found", b.ID, b.ParentAttempt)
 		}
 	}
+	bug, err := NewBug(repo, b.ID, art, b.Order, parent, b.F2P, b.P2P)
+	if err != nil {
+		return nil, nil, err
+	}
+	bug.ArtifactID, bug.ParentBug, bug.ParentAttempt = b.ArtifactID, b.ParentBug, b.ParentAttempt
 	return repo, bug, nil
 }
 

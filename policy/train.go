@@ -284,6 +284,13 @@ func (t *Trainer) update(mb []sample) (Stats, error) {
 	for i := range scores {
 		scores[i] /= temp
 	}
+	at = 0
+	for _, s := range mb { // the agent sampled from score + prior: so is the probability recomputed
+		for j, c := range s.rows {
+			scores[at+j] += c.Prior
+		}
+		at += len(s.rows)
+	}
 	gs := make([]float64, total)
 	st := t.obj.lossAndGrad(t.k, b, scores, gs)
 	gin := make([]float64, p)

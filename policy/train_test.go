@@ -194,3 +194,37 @@ func TestAdvantagesPerGroup(t *testing.T) {
 		}
 	}
 }
+
+// TestPriorIsPartOfTheBehaviour: the agent samples from score + Candidate.Prior, and the trainer recomputes
+// the same probability, so that a decision's importance ratio starts at exactly 1 (no KL, nothing clipped)
+// even when the priors are large; without them in the trainer the ratio would be far from 1.
+func TestPriorIsPartOfTheBehaviour(t *testing.T) {
+	m, err := New(DefaultConfig, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ag := native.New(m, 4)
+	tr, err := NewTrainer(m, DefaultTrainConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mb []sample
+	for i := range 8 {
+		rows := testCandidates(6, uint64(100+i))
+		for j := range rows {
+			rows[j].Prior = 3 * float64(j%3) // 0, 3, 6: a strong preference
+		}
+		d, err := ag.Choose(context.Background(), agent.Solver, rows)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mb = append(mb, sample{role: agent.Solver, rows: d.Rows, chosen: d.Chosen, oldLogp: d.LogProb, advantage: 1})
+	}
+	st, err := tr.update(mb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(st.ApproxKL) > 1e-9 || st.ClipFrac != 0 {
+		t.Errorf("first step: approx KL %g, clipped %.2f; the trainer's probability must be the agent's (prior included)", st.ApproxKL, st.ClipFrac)
+	}
+}

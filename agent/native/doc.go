@@ -5,6 +5,7 @@
 // candidate is alike.
 //
 // The agent keeps no episode state: each Act derives where the episode stands from Observation.History.
-// Start with native.go (Act), then inject.go and solve.go (the two roles' policies) and rank.go (how the
-// solver reads the failing output).
+// Start with native.go (Act), then inject.go and solve.go (the two roles' policies), rank.go (how the
+// solver reads the failing output) and solver_features.go (what else the solver's policy sees of each
+// candidate: frames of the failing output, the spec, the episode's earlier edits and what they did).
 package native

@@ -51,7 +51,8 @@ func (n *Agent) Act(ctx context.Context, obs *agent.Observation) (agent.Action, 
 	return agent.Action{}, fmt.Errorf("native: unknown role %q", obs.Task.Role)
 }
 
-// Choose samples one of rows from the softmax of the scorer's scores and returns the decision.
+// Choose samples one of rows from the softmax of the scorer's scores plus each row's Prior, and returns the
+// decision.
 func (n *Agent) Choose(ctx context.Context, role agent.Role, rows []agent.Candidate) (*agent.Decision, error) {
 	if len(rows) == 0 {
 		return nil, ErrNoCandidates
@@ -63,7 +64,11 @@ func (n *Agent) Choose(ctx context.Context, role agent.Role, rows []agent.Candid
 	if len(scores) != len(rows) {
 		return nil, fmt.Errorf("native: the scorer gave %d scores for %d candidates", len(scores), len(rows))
 	}
-	probs := softmax(scores)
+	logits := make([]float64, len(scores))
+	for i, s := range scores {
+		logits[i] = s + rows[i].Prior // the trainer adds the same prior when it recomputes the probability
+	}
+	probs := softmax(logits)
 	n.mu.Lock()
 	u := n.rng.Float64()
 	n.mu.Unlock()

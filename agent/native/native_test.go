@@ -79,3 +79,28 @@ func TestIsAStructuredAgent(t *testing.T) {
 		t.Fatalf("the native agent must be structured and named native")
 	}
 }
+
+// A row's Prior is added to its score: with a uniform scorer, priors 0 and ln 9 give odds of 1 to 9, and
+// the recorded log-probability is the sampled one.
+func TestPriorSteersChoice(t *testing.T) {
+	n := New(nil, 3)
+	rows := []agent.Candidate{{}, {Prior: math.Log(9)}}
+	hits := 0
+	for range 4000 {
+		d, err := n.Choose(context.Background(), agent.Solver, rows)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := math.Log(0.1)
+		if d.Chosen == 1 {
+			hits++
+			want = math.Log(0.9)
+		}
+		if math.Abs(d.LogProb-want) > 1e-12 {
+			t.Fatalf("log-probability %v of row %d, want %v", d.LogProb, d.Chosen, want)
+		}
+	}
+	if hits < 3500 || hits > 3700 {
+		t.Errorf("the row with prior ln 9 was chosen %d of 4000 times, want about 3600", hits)
+	}
+}

@@ -83,18 +83,18 @@ var operatorBias = map[string]bool{
 	"constant_minus_one": true,
 }
 
-// shortlist keeps the n best-ranked candidates, at most perFunction from any one function, so that a few
-// busy functions do not crowd out the rest.
-func shortlist(rs []ranked, n, perFunction int) []ranked {
-	var out []ranked
+// shortlist is the indexes of the first n of rows (in rank's order) with at most perFunction from any one
+// function, so that a few busy functions do not crowd out the rest.
+func shortlist(rows []agent.Candidate, n, perFunction int) []int {
+	var out []int
 	per := map[string]int{}
-	for _, r := range rs {
-		k := r.cand.File + "\x00" + r.cand.Function
+	for i, c := range rows {
+		k := c.File + "\x00" + c.Function
 		if per[k] >= perFunction {
 			continue
 		}
 		per[k]++
-		out = append(out, r)
+		out = append(out, i)
 		if len(out) == n {
 			break
 		}

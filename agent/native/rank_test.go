@@ -37,14 +37,4 @@ func TestRankPrefersNamedFunctions(t *testing.T) {
 	if cands[0].Features != nil {
 		t.Error("rank must not write into the observation's candidates")
 	}
-	short := shortlist(append(rs, rs[0], rs[0], rs[0]), 10, 2)
-	n := 0
-	for _, r := range short {
-		if r.cand.Function == "Money.__add__" {
-			n++
-		}
-	}
-	if n != 2 {
-		t.Fatalf("shortlist kept %d candidates of one function, want 2", n)
-	}
 }

@@ -3,6 +3,8 @@ package native
 import (
 	"context"
 	"fmt"
+	"math"
+	"sort"
 	"strings"
 
 	"github.com/selfplay-swe/ssr/agent"
@@ -15,11 +17,21 @@ const (
 	closingTurns = 2
 )
 
-// solverShortlist is how many of the best-ranked edit candidates the solver's policy chooses among, at most
-// perFunction from one function.
+// maxScored is the most edit candidates the solver's policy scores in one decision. Scoring is cheap (400
+// candidates take a few milliseconds), so the policy scores every candidate not tried yet; only a list longer
+// than this (a large repository) is cut, to the best-ranked by rank's cheap pre-filter, whose order every
+// candidate carries as its filter_rank feature.
+const maxScored = 512
+
+// The solver's prior (Candidate.Prior). Scoring every candidate alike, the untrained policy would draw
+// among hundreds of edits blindly, and a solver that never solves teaches the trainer nothing. So rank's
+// shortlist, its shortlistSize best candidates with at most perFunction from one function (what the solver
+// once chose among, uniformly), gets a prior logit that gives it shortlistMass of the untrained policy's
+// probability; every other candidate keeps a share of the rest, which a trained policy can raise.
 const (
-	solverShortlist = 10
-	perFunction     = 3
+	shortlistSize = 10
+	perFunction   = 3
+	shortlistMass = 0.9
 )
 
 // solve is the solver's hill climb. It writes the hidden tests back from the spec (which is what the spec
@@ -50,7 +62,7 @@ func (n *Agent) solve(ctx context.Context, obs *agent.Observation) (agent.Action
 	case st.best == 0:
 		return submit, nil
 	}
-	rows, index := n.shortlist(obs, st)
+	rows, index := n.choices(obs, st)
 	if len(rows) > 0 && obs.TurnsLeft >= editTurns+closingTurns {
 		d, err := n.Choose(ctx, agent.Solver, rows)
 		if err != nil {
@@ -132,24 +144,46 @@ func solverStateOf(h []agent.Turn) solverState {
 	return st
 }
 
-// shortlist ranks the observation's candidates by the first run's failing output, keeps the best few and
-// leaves out those tried already. index maps each row to its index in obs.Candidates.
-func (n *Agent) shortlist(obs *agent.Observation, st solverState) (rows []agent.Candidate, index []int) {
+// choices are the edit candidates the policy chooses among: every candidate not tried yet, in rank's order by
+// the first run's failing output, with the episode's features (solver_features.go) and their prior (see
+// setPrior); at most maxScored of them.
+// index maps each row to its index in obs.Candidates.
+func (n *Agent) choices(obs *agent.Observation, st solverState) (rows []agent.Candidate, index []int) {
 	var failing []string
 	for id, s := range st.first.Result.Tests {
 		if s == "failed" || s == "error" {
 			failing = append(failing, id)
 		}
 	}
+	sort.Strings(failing) // map order must not reach the features
 	order := rank(obs.Candidates, st.first.Result.Output, failing)
-	for _, r := range shortlist(order, solverShortlist, perFunction) {
+	solverFeatures(order, obs, st.first, failing)
+	for _, r := range order {
 		if st.tried[key(r.cand)] {
 			continue
 		}
 		rows = append(rows, r.cand)
 		index = append(index, r.index)
+		if len(rows) == maxScored {
+			break
+		}
 	}
+	setPrior(rows)
 	return rows, index
+}
+
+// setPrior gives the rows of rank's shortlist (rows come in rank's order) the prior logit that makes them
+// shortlistMass of a uniform policy's probability.
+func setPrior(rows []agent.Candidate) {
+	in := shortlist(rows, shortlistSize, perFunction)
+	rest := len(rows) - len(in)
+	if len(in) == 0 || rest == 0 {
+		return
+	}
+	p := math.Log(shortlistMass / (1 - shortlistMass) * float64(rest) / float64(len(in)))
+	for _, i := range in {
+		rows[i].Prior = p
+	}
 }
 
 // key identifies a candidate across turns: its index changes as the arena rebuilds the candidates.

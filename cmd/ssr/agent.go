@@ -18,14 +18,10 @@ import (
 
 // newAgent is the agent a job config names; the arena knows none of them. One agent plays every episode
 // of the job: for the LLM agent that makes its concurrency limit the job's limit on model calls in flight
-// (the container budget stays the limit on sandboxes).
-func newAgent(cfg *arena.JobConfig) (agent.Agent, error) {
+// (the container budget stays the limit on sandboxes). The native agent scores with sc (nil: uniformly).
+func newAgent(cfg *arena.JobConfig, sc native.Scorer) (agent.Agent, error) {
 	switch cfg.Agent {
 	case "", arena.AgentNative:
-		sc, err := newScorer() // --policy (train.go); uniform without it
-		if err != nil {
-			return nil, err
-		}
 		return native.New(sc, cfg.Seed), nil
 	case arena.AgentLLM:
 		c, err := llmConfig(cfg)

@@ -18,7 +18,6 @@ import (
 	"github.com/selfplay-swe/ssr/repos"
 	"github.com/selfplay-swe/ssr/repos/docker"
 	"github.com/selfplay-swe/ssr/repos/examples"
-	"github.com/selfplay-swe/ssr/repos/plugin"
 )
 
 func init() {
@@ -99,7 +98,10 @@ func runJob(ctx context.Context, out io.Writer, dbPath, resume string, args []st
 			return err
 		}
 		flags.apply(cfg)
-		if _, err := newAgent(cfg); err != nil { // a bad llm section fails before a job is recorded
+		if _, err := newAgent(cfg, nil); err != nil { // a bad llm section fails before a job is recorded
+			return err
+		}
+		if err := checkRunPolicy(cfg); err != nil { // and so do --policy and --train that cannot run
 			return err
 		}
 		job = store.Job{ID: "job-" + time.Now().UTC().Format("20060102-150405") + "-" + fmt.Sprintf("%04x", os.Getpid()&0xffff),
@@ -129,49 +131,30 @@ func runJob(ctx context.Context, out io.Writer, dbPath, resume string, args []st
 	if err != nil {
 		return err
 	}
-	ag, err := newAgent(cfg) // one per job: every episode shares it (and the LLM agent's model-call limit)
+	if resume != "" {
+		if err := checkRunPolicy(cfg); err != nil {
+			return err
+		}
+	}
+	sc, follower, trainDir, err := runScorer(dbPath, job.ID) // --policy, or --train's follower (run_train.go)
+	if err != nil {
+		return err
+	}
+	if follower != nil {
+		out = &syncWriter{w: out} // the trainer's lines and the arena's progress share it
+	}
+	ag, err := newAgent(cfg, sc) // one per job: every episode shares it (and the LLM agent's model-call limit)
 	if err != nil {
 		return err
 	}
 
-	cli, err := docker.Connect(ctx)
+	env, err := openSandboxEnv(ctx, out, cfg.Arena, owner, docker.WithLapsed(st.OwnerLapsed))
 	if err != nil {
 		return err
 	}
-	defer cli.Close()
-	if n, err := docker.Reap(ctx, cli, docker.WithLapsed(st.OwnerLapsed)); err != nil {
-		return fmt.Errorf("reap sandboxes of dead processes: %w", err)
-	} else if n > 0 {
-		fmt.Fprintf(out, "removed %d sandbox(es) left by processes that are gone\n", n)
-	}
-	// Once more at the end: a dead process's container may reach the engine after the reap above (its create
-	// was in flight when the process was killed), and this job must not outlive it.
-	defer func() {
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
-		defer cancel()
-		_, _ = docker.Reap(rctx, cli, docker.WithLapsed(st.OwnerLapsed))
-	}()
-	// arena.containers is the one budget: every container of the job (baselines, episodes, test runs, the
-	// warm pool) comes from this provider and counts against it.
-	budget := docker.NewBudget(cfg.Arena.Containers)
-	provider, err := docker.New(cli, docker.WithBudget(budget), docker.WithOwner(owner), docker.WithWarmPool(cfg.Arena.WarmPool))
-	if err != nil {
-		return err
-	}
-	defer provider.Close(context.WithoutCancel(ctx)) // removes the warm pool's idle containers
-	// A process killed with SIGKILL takes its plugins with it, but not what they started: stop that first.
-	if n, err := plugin.Reap(); err != nil {
-		return err
-	} else if n > 0 {
-		fmt.Fprintf(out, "stopped %d process(es) left by the plugins of processes that are gone\n", n)
-	}
-	host := plugin.NewHost()
-	defer host.Close()
-
-	// The job's baselines are `ssr repos test`'s, run and cached alike (flake_runs runs, test_timeout limit).
-	builder := repos.NewBuilder(cli, provider, repos.HostLanguages{Host: host}, repos.WithProgress(out),
-		repos.WithFlakeRuns(cfg.Arena.FlakeRuns), repos.WithTestTimeout(cfg.Arena.TestTimeout))
-	prepared, err := arena.Prepare(ctx, builder, list)
+	defer env.Close(ctx)
+	budget, provider := env.budget, env.provider
+	prepared, err := arena.Prepare(ctx, env.builder, list)
 	if err != nil {
 		return err
 	}
@@ -200,8 +183,19 @@ func runJob(ctx context.Context, out io.Writer, dbPath, resume string, args []st
 		Progress:   out,
 		Containers: budget.InUse,
 	}
+	runCtx, cancelRun := context.WithCancelCause(ctx)
+	defer cancelRun(nil)
+	var trainer *runTrainer
+	if follower != nil {
+		if trainer, err = startRunTrainer(ctx, out, st, job.ID, trainDir, follower, runner.Observer, cancelRun); err != nil {
+			return err
+		}
+	}
 	start := time.Now()
-	runErr := runner.Run(ctx)
+	runErr := runner.Run(runCtx)
+	if trainer != nil {
+		runErr = trainOutcome(runCtx, runErr, trainer.finish(ctx))
+	}
 	bg := context.WithoutCancel(ctx)
 	status, _ := jobOutcome(ctx, runErr)
 	if c, err := st.Counts(bg, job.ID); err == nil {

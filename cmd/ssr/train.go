@@ -20,34 +20,24 @@ import (
 	"github.com/selfplay-swe/ssr/policy"
 )
 
-// policyFlag is `ssr run --policy`: a checkpoint file to score with, or a published directory to follow.
-// It is registered on the run command from here so that the run command's file stays the arena's.
-var policyFlag string
+// uniformPolicy names the version-0 policy where a checkpoint is expected ('ssr policy eval uniform').
+const uniformPolicy = "uniform"
 
-// policyFollowEvery is how often an agent following a directory looks for a newer version.
-const policyFollowEvery = 10 * time.Second
-
-func init() {
-	for _, c := range rootCmd.Commands() {
-		if c.Name() == "run" {
-			c.Flags().StringVar(&policyFlag, "policy", "", "score the native agent with this policy: a checkpoint file, or a directory that 'ssr train' publishes to (the newest version is followed)")
-		}
-	}
-}
-
-// newScorer is the native agent's scorer for --policy (uniform without it).
-func newScorer() (native.Scorer, error) {
-	if policyFlag == "" {
+// scorerFor is the native agent's scorer for a policy given on the command line: "" or "uniform" scores
+// uniformly (version 0), a checkpoint file scores with that version, and a directory that 'ssr train'
+// publishes to follows its newest version. flag names the option in errors.
+func scorerFor(flag, spec string) (native.Scorer, error) {
+	if spec == "" || spec == uniformPolicy {
 		return native.Uniform{}, nil
 	}
-	fi, err := os.Stat(policyFlag)
+	fi, err := os.Stat(spec)
 	if err != nil {
-		return nil, fmt.Errorf("--policy: %w", err)
+		return nil, fmt.Errorf("%s %s: %w (give a policy-vNNNNNN.safetensors file, a directory 'ssr train' publishes to, or uniform)", flag, spec, err)
 	}
 	if fi.IsDir() {
-		return policy.Follow(policyFlag, policyFollowEvery)
+		return policy.Follow(spec, policyFollowEvery)
 	}
-	return policy.Load(policyFlag)
+	return policy.Load(spec)
 }
 
 func init() {
@@ -102,31 +92,18 @@ at the same directory and the native agent follows the newest version.`,
 // trainJob runs training rounds over the job's episodes until nothing is new (or, with watch, until ctx ends).
 func trainJob(ctx context.Context, out io.Writer, st *store.Store, job, dir string, mc policy.Config, tc policy.TrainConfig,
 	rounds int, watch time.Duration) error {
-	if _, err := st.GetJob(ctx, job); err != nil {
-		return err
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("train: %w", err)
-	}
-	tr, err := openTrainer(filepath.Join(dir, policy.TrainerFile), mc, tc)
+	jt, err := openJobTrainer(ctx, out, st, job, dir, mc, tc)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "training job %s from version %d, publishing to %s\n", job, tr.Version(), dir)
-	src := storeSource{st: st, job: job}
 	published := 0
 	for {
-		rep, err := tr.Round(ctx, src)
+		rep, err := jt.round(ctx)
 		if err != nil {
 			return err
 		}
 		if rep.Published {
-			if err := publish(ctx, st, tr, dir, rep); err != nil {
-				return err
-			}
 			published++
-			fmt.Fprintf(out, "version %d: %d decisions from %d episodes, %d steps, loss %.4f, entropy %.3f, clipped %.0f%%, %d stale dropped (%d in all)\n",
-				rep.Version, rep.Decisions, rep.Episodes, rep.Steps, rep.Stats.Loss, rep.Stats.Entropy, 100*rep.Stats.ClipFrac, rep.Dropped, rep.DroppedTotal)
 			if rounds > 0 && published >= rounds {
 				return nil
 			}
@@ -134,7 +111,7 @@ func trainJob(ctx context.Context, out io.Writer, st *store.Store, job, dir stri
 		}
 		if watch <= 0 {
 			fmt.Fprintf(out, "nothing new to train on (%d episodes waiting for their group, %d stale dropped in all); version %d\n",
-				rep.Waiting, rep.DroppedTotal, tr.Version())
+				rep.Waiting, rep.DroppedTotal, jt.tr.Version())
 			return nil
 		}
 		select {
@@ -143,6 +120,51 @@ func trainJob(ctx context.Context, out io.Writer, st *store.Store, job, dir stri
 		case <-time.After(watch):
 		}
 	}
+}
+
+// jobTrainer trains the shared policy on one job's rewarded episodes and publishes every new version into
+// dir; 'ssr train' and 'ssr run --train' both drive one. It is not safe for concurrent use.
+type jobTrainer struct {
+	st        *store.Store
+	job, dir  string
+	tr        *policy.Trainer
+	out       io.Writer
+	onPublish func(*policy.Model) // told of each version once it is published; nil for none
+}
+
+// openJobTrainer resumes the trainer whose state is in dir (its trainer.safetensors), or starts a new one
+// with mc and tc.
+func openJobTrainer(ctx context.Context, out io.Writer, st *store.Store, job, dir string, mc policy.Config, tc policy.TrainConfig) (*jobTrainer, error) {
+	if _, err := st.GetJob(ctx, job); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	tr, err := openTrainer(filepath.Join(dir, policy.TrainerFile), mc, tc)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(out, "training job %s from version %d, publishing to %s\n", job, tr.Version(), dir)
+	return &jobTrainer{st: st, job: job, dir: dir, tr: tr, out: out}, nil
+}
+
+// round trains on what is new and, when that made a version, publishes it. A round cut short by ctx
+// publishes nothing and leaves the trainer's state on disk as it was: the next run redoes the round.
+func (t *jobTrainer) round(ctx context.Context) (policy.Report, error) {
+	rep, err := t.tr.Round(ctx, storeSource{st: t.st, job: t.job})
+	if err != nil || !rep.Published {
+		return rep, err
+	}
+	if err := publish(ctx, t.st, t.tr, t.dir, rep); err != nil {
+		return rep, err
+	}
+	fmt.Fprintf(t.out, "version %d: %d decisions from %d episodes, %d steps, loss %.4f, entropy %.3f, clipped %.0f%%, %d stale dropped (%d in all)\n",
+		rep.Version, rep.Decisions, rep.Episodes, rep.Steps, rep.Stats.Loss, rep.Stats.Entropy, 100*rep.Stats.ClipFrac, rep.Dropped, rep.DroppedTotal)
+	if t.onPublish != nil {
+		t.onPublish(t.tr.Model())
+	}
+	return rep, nil
 }
 
 // openTrainer resumes from the trainer state in path, or starts a new model.

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/selfplay-swe/ssr/agent"
+	"github.com/selfplay-swe/ssr/arena/artifact"
 	"github.com/selfplay-swe/ssr/arena/store"
 	"github.com/selfplay-swe/ssr/policy"
 )
@@ -17,24 +18,49 @@ import (
 // decision among three candidates.
 func seedTrainJob(t *testing.T) (string, string) {
 	t.Helper()
-	ctx := context.Background()
 	db := filepath.Join(t.TempDir(), "jobs.db")
+	const job = "job-t"
+	seedJob(t, db, job, "agent: native\n")
+	seedBug(t, db, job, 1)
+	return db, job
+}
+
+// seedJob records a finished job with config in the database at db.
+func seedJob(t *testing.T, db, job, config string) {
+	t.Helper()
+	ctx := context.Background()
 	st, err := store.Open(ctx, db)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	const job = "job-t"
-	if err := st.CreateJob(ctx, store.Job{ID: job, Name: "t", Config: "agent: native\n", Status: store.JobFinished, Owner: "1@h:0"}); err != nil {
+	if err := st.CreateJob(ctx, store.Job{ID: job, Name: "t", Config: config, Status: store.JobFinished, Owner: "1@h:0"}); err != nil {
 		t.Fatal(err)
 	}
-	parts := json.RawMessage(`{"test_script":"pytest -q","test_files":["tests/test_a.py"],"parser":"pytest","bug_inject":"--- a\n+++ b\n","test_weaken":""}`)
-	if err := st.ProposeArtifact(ctx, store.Artifact{ID: "art-1", Job: job, Repo: "pyledger", Strategy: "mutation", Order: 1, Agent: "native", Parts: parts},
-		&store.Episode{ID: "ep-inj", Agent: "native", Repo: "pyledger", Turns: json.RawMessage(`[]`)}); err != nil {
+}
+
+// seedBug records bug-N of job on pyledger (a stand-in artifact), finished, with four native solver
+// attempts, the first and third solved, each with one decision among three candidates.
+func seedBug(t *testing.T, db, job string, n int) {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, db, store.MustExist())
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := st.RecordValidation(ctx, store.Validation{ArtifactID: "art-1", Valid: true, Step: "inverse", F2P: []string{"t::a"}},
-		&store.Bug{ID: "bug-1"}, nil); err != nil {
+	defer st.Close()
+	art, bug := fmt.Sprintf("art-%d", n), fmt.Sprintf("bug-%d", n)
+	parts, err := (&artifact.Artifact{TestScript: "pytest -q", TestFiles: []string{"tests/test_a.py"}, Parser: artifact.Parser{Builtin: "pytest"},
+		BugDiff: "--- a/ledger/money.py\n+++ b/ledger/money.py\n@@ -1 +1 @@\n-a\n+b\n"}).MarshalRecord()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.ProposeArtifact(ctx, store.Artifact{ID: art, Job: job, Repo: "pyledger", Strategy: "mutation", Order: 1, Agent: "native", Parts: parts},
+		&store.Episode{ID: "ep-inj-" + art, Agent: "native", Repo: "pyledger", Turns: json.RawMessage(`[]`)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.RecordValidation(ctx, store.Validation{ArtifactID: art, Valid: true, Step: "inverse", F2P: []string{"t::a"}},
+		&store.Bug{ID: bug}, nil); err != nil {
 		t.Fatal(err)
 	}
 	rows := []agent.Candidate{
@@ -47,12 +73,14 @@ func seedTrainJob(t *testing.T) (string, string) {
 		chosen := map[bool]int{true: 0, false: 1 + i%2}[ok]
 		turns, _ := json.Marshal([]agent.Turn{{Action: agent.Action{Tool: agent.ToolApply, Candidate: chosen,
 			Decision: &agent.Decision{Rows: rows, Chosen: chosen, LogProb: -1.0986}}}})
-		ep := &store.Episode{ID: fmt.Sprintf("ep-s%d", i), Job: job, Role: store.RoleSolver, Agent: "native", Repo: "pyledger", Turns: turns, Reward: &r}
-		if err := st.RecordAttempt(ctx, store.Attempt{ID: fmt.Sprintf("att-%d", i), BugID: "bug-1", Index: i, Success: ok, Reward: r}, ep); err != nil {
+		ep := &store.Episode{ID: fmt.Sprintf("ep-s%d-%d", n, i), Job: job, Role: store.RoleSolver, Agent: "native", Repo: "pyledger", Turns: turns, Reward: &r}
+		if err := st.RecordAttempt(ctx, store.Attempt{ID: fmt.Sprintf("att-%d-%d", n, i), BugID: bug, Index: i, Success: ok, Reward: r}, ep); err != nil {
 			t.Fatal(err)
 		}
 	}
-	return db, job
+	if err := st.FinishBug(ctx, bug, 0.1, 0.5); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func TestTrainCommandPublishesAndResumes(t *testing.T) {
@@ -82,9 +110,7 @@ func TestTrainCommandPublishesAndResumes(t *testing.T) {
 		t.Errorf("second run published version %d; nothing was new", v)
 	}
 	// The published version scores: the solved choice is now likelier than the failed ones.
-	policyFlag = path
-	defer func() { policyFlag = "" }()
-	sc, err := newScorer()
+	sc, err := scorerFor("--policy", path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,337 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/selfplay-swe/ssr/arena/artifact"
+	"github.com/selfplay-swe/ssr/arena/store"
+	"github.com/selfplay-swe/ssr/patches"
+)
+
+// interval and evalResult are the parts of `ssr policy eval --json` the report reads.
+type interval struct {
+	Estimate float64 `json:"estimate"`
+	Lo       float64 `json:"lo"`
+	Hi       float64 `json:"hi"`
+}
+
+type evalResult struct {
+	Policy         string   `json:"policy"`
+	Checkpoint     string   `json:"checkpoint"`
+	Version        int64    `json:"version"`
+	Bugs           int      `json:"bugs"`
+	AttemptsPerBug int      `json:"attempts_per_bug"`
+	Attempts       int      `json:"attempts"`
+	Solved         int      `json:"solved"`
+	Errors         int      `json:"errors"`
+	SuccessAt1     interval `json:"success_at_1"`
+	K              int      `json:"k"`
+	PassAtK        interval `json:"pass_at_k"`
+	Seconds        float64  `json:"seconds"`
+}
+
+// window is one slice of the learning run.
+type window struct {
+	From, To          time.Duration // since the job's first artifact
+	Artifacts, Valid  int           // first-order artifacts proposed in it, and how many were valid
+	Attempts, Solved  int           // solver attempts finished in it
+	Version           int64         // the newest policy version that played in it
+	validShare, solve float64
+}
+
+// report is everything docs/learning.md says.
+type report struct {
+	Settings       settings
+	SetJob         string
+	LearnJob       string
+	SetBugs        int
+	SingleSite     int // held-out bugs whose bug diff changes one line
+	SetSolveRate   float64
+	SetAttempts    int
+	Uniform, Final evalResult
+	Windows        []window
+	Versions       int64
+	Trained        struct{ Episodes, Decisions, Dropped int } // summed over the published versions' rounds
+	LearnCounts    store.Counts
+	LearnStatus    string
+	Elapsed        time.Duration
+	// Solve rates of the learning job's finished first-order bugs, in its first and second half.
+	EarlyRates, LateRates []float64
+	Overlap               int    // held-out bugs whose bug diff the learning job's injector made too
+	Version               string // `ssr --version` of the ssr that ran the evaluations
+}
+
+// gather reads the evals, the set and the two jobs from the database.
+func gather(ctx context.Context, s settings, db string, stt state, setPath, uniformPath, finalPath string) (*report, error) {
+	r := &report{Settings: s, SetJob: stt.SetJob, LearnJob: stt.LearnJob}
+	for path, into := range map[string]*evalResult{uniformPath: &r.Uniform, finalPath: &r.Final} {
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal(raw, into); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+	}
+	var set struct {
+		Bugs []struct {
+			Repo     string          `json:"repo"`
+			Artifact json.RawMessage `json:"artifact"`
+		} `json:"bugs"`
+	}
+	raw, err := os.ReadFile(setPath)
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(raw, &set); err != nil {
+		return nil, fmt.Errorf("%s: %w", setPath, err)
+	}
+	r.SetBugs = len(set.Bugs)
+	heldout := map[string]bool{} // repo + bug diff
+	for _, b := range set.Bugs {
+		a, err := artifact.UnmarshalJSON("held-out bug", b.Artifact)
+		if err != nil {
+			return nil, err
+		}
+		heldout[b.Repo+"\x00"+a.BugDiff] = true
+		if p, err := patches.ParseBytes([]byte(a.BugDiff)); err == nil && changedLines(p) == 1 {
+			r.SingleSite++
+		}
+	}
+
+	st, err := store.Open(ctx, db, store.MustExist())
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	if c, err := st.Counts(ctx, stt.SetJob); err == nil {
+		r.SetAttempts = c.Attempts
+		if c.Attempts > 0 {
+			r.SetSolveRate = float64(c.Solved) / float64(c.Attempts)
+		}
+	}
+	j, err := st.GetJob(ctx, stt.LearnJob)
+	if err != nil {
+		return nil, err
+	}
+	r.LearnStatus = string(j.Status)
+	if r.LearnCounts, err = st.Counts(ctx, stt.LearnJob); err != nil {
+		return nil, err
+	}
+	arts, err := st.ListArtifacts(ctx, stt.LearnJob)
+	if err != nil {
+		return nil, err
+	}
+	if len(arts) == 0 {
+		return nil, fmt.Errorf("the learning job %s proposed no artifact", stt.LearnJob)
+	}
+	t0 := arts[0].Created
+	const nWindows = 8
+	span := max(s.Duration, time.Since(t0))
+	if last := arts[len(arts)-1].Created.Sub(t0); last < span {
+		span = last + time.Second
+	}
+	step := span / nWindows
+	r.Windows = make([]window, nWindows)
+	for i := range r.Windows {
+		r.Windows[i].From, r.Windows[i].To = time.Duration(i)*step, time.Duration(i+1)*step
+	}
+	at := func(t time.Time) *window {
+		i := int(t.Sub(t0) / step)
+		return &r.Windows[min(max(i, 0), nWindows-1)]
+	}
+	for _, a := range arts {
+		if a.Order != 1 {
+			continue
+		}
+		v, err := st.GetValidation(ctx, a.ID)
+		if errors.Is(err, store.ErrNotFound) {
+			continue // cut at the wall time before its verdict
+		} else if err != nil {
+			return nil, err
+		}
+		w := at(a.Created)
+		w.Artifacts++
+		if v.Valid {
+			w.Valid++
+		}
+		w.Version = max(w.Version, a.PolicyVersion)
+	}
+	bugs, err := st.ListBugs(ctx, stt.LearnJob, store.BugFilter{})
+	if err != nil {
+		return nil, err
+	}
+	half := t0.Add(span / 2)
+	for _, b := range bugs {
+		atts, err := st.Attempts(ctx, b.Bug.ID)
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range atts {
+			w := at(a.Finished)
+			w.Attempts++
+			if a.Success {
+				w.Solved++
+			}
+		}
+		if b.Bug.Order != 1 {
+			continue
+		}
+		if pa, err := artifact.UnmarshalJSON("bug", b.Artifact.Parts); err == nil && heldout[b.Bug.Repo+"\x00"+pa.BugDiff] {
+			r.Overlap++
+		}
+		if b.Bug.SolveRate == nil {
+			continue
+		}
+		if b.Bug.Created.Before(half) {
+			r.EarlyRates = append(r.EarlyRates, *b.Bug.SolveRate)
+		} else {
+			r.LateRates = append(r.LateRates, *b.Bug.SolveRate)
+		}
+	}
+	for i := range r.Windows {
+		w := &r.Windows[i]
+		w.validShare, w.solve = ratio(w.Valid, w.Artifacts), ratio(w.Solved, w.Attempts)
+	}
+	if pvs, err := st.PolicyVersions(ctx); err == nil && len(pvs) > 0 {
+		r.Versions = pvs[len(pvs)-1].Version
+		for _, pv := range pvs {
+			var rep struct{ Episodes, Decisions, Dropped int }
+			if json.Unmarshal(pv.Metrics, &rep) == nil {
+				r.Trained.Episodes += rep.Episodes
+				r.Trained.Decisions += rep.Decisions
+				r.Trained.Dropped += rep.Dropped
+			}
+		}
+	}
+	if sj, err := st.GetJob(ctx, stt.SetJob); err == nil { // the benchmark began with the held-out set's job
+		r.Elapsed = time.Since(sj.Created).Round(time.Second)
+	}
+	if out, err := exec.CommandContext(ctx, "ssr", "--version").Output(); err == nil {
+		r.Version = strings.TrimSpace(string(out))
+	}
+	return r, nil
+}
+
+func ratio(a, b int) float64 {
+	if b == 0 {
+		return 0
+	}
+	return float64(a) / float64(b)
+}
+
+// changedLines counts the lines a patch removes.
+func changedLines(p *patches.Patch) int {
+	n := 0
+	for _, f := range p.Files {
+		for _, h := range f.Hunks {
+			for _, l := range h.Lines {
+				if l.Kind == patches.Delete {
+					n++
+				}
+			}
+		}
+	}
+	return n
+}
+
+// histogram counts rates in the bins 0, (0, .25], (.25, .5], (.5, .75], (.75, 1), 1.
+func histogram(rates []float64) []int {
+	out := make([]int, len(rateBins))
+	for _, r := range rates {
+		switch {
+		case r <= 0:
+			out[0]++
+		case r >= 1:
+			out[5]++
+		default:
+			out[min(4, 1+int((r-1e-9)*4))]++
+		}
+	}
+	return out
+}
+
+var rateBins = []string{"0", "(0, .25]", "(.25, .5]", "(.5, .75]", "(.75, 1)", "1"}
+
+// write puts the report into docs/learning.md and its plot into docs/learning.png.
+func (r *report) write(s settings) error {
+	if err := os.MkdirAll(s.Docs, 0o755); err != nil {
+		return err
+	}
+	if err := r.plot(filepath.Join(s.Docs, "learning.png")); err != nil {
+		return err
+	}
+	md := filepath.Join(s.Docs, "learning.md")
+	if err := os.WriteFile(md, []byte(r.markdown()), 0o644); err != nil {
+		return err
+	}
+	fmt.Printf("wrote %s and %s\n", md, filepath.Join(s.Docs, "learning.png"))
+	return nil
+}
+
+func (r *report) markdown() string {
+	var b strings.Builder
+	s := r.Settings
+	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
+	ev := func(e evalResult) string {
+		return fmt.Sprintf("| %s (version %d) | %d/%d | %.3f [%.3f, %.3f] | %.3f [%.3f, %.3f] | %d | %.0f s |",
+			e.Policy, e.Version, e.Solved, e.Attempts, e.SuccessAt1.Estimate, e.SuccessAt1.Lo, e.SuccessAt1.Hi,
+			e.PassAtK.Estimate, e.PassAtK.Lo, e.PassAtK.Hi, e.Errors, e.Seconds)
+	}
+	p("# Does the shared policy learn? (`make learn`)\n\n")
+	p("Generated by `cmd/ssr-learn` on %s; do not edit by hand.\n\n", time.Now().UTC().Format("2006-01-02 15:04 MST"))
+	p("    LEARN_DURATION=%s LEARN_BUGS=%d LEARN_ATTEMPTS=%d LEARN_K=%d LEARN_CONTAINERS=%d LEARN_EXAMPLES=%s make learn\n\n",
+		s.Duration, s.Bugs, s.Attempts, s.K, s.Containers, s.Examples)
+	p("Whole benchmark: %s of wall time on this machine (2 cores shared with other work); %s.\n\n", r.Elapsed, r.Version)
+	p("## Held-out set\n\n")
+	p("%d first-order bugs frozen from job `%s`, made by the native injector with mutation only (examples %s, one\n", r.SetBugs, r.SetJob, s.Examples)
+	p("attempt per bug). That job's solver solved %.0f%% of its %d attempts, so its curriculum stayed at the first stage\n", 100*r.SetSolveRate, r.SetAttempts)
+	p("(one site, invertible operators) while below 30%%; %d of the %d bugs change exactly one line.\n\n", r.SingleSite, r.SetBugs)
+	p("## Solver on the held-out set\n\n")
+	p("`ssr policy eval` with %d attempt(s) per bug. success@1: Wilson 95%% interval over attempts; pass@%d: unbiased\n", s.Attempts, s.K)
+	p("estimator, percentile bootstrap over bugs (95%%).\n\n")
+	p("| policy | solved | success@1 [95%% CI] | pass@%d [95%% CI] | errors | eval time |\n| --- | --- | --- | --- | --- | --- |\n", s.K)
+	p("%s\n%s\n\n", ev(r.Uniform), ev(r.Final))
+	d := r.Final.SuccessAt1.Estimate - r.Uniform.SuccessAt1.Estimate
+	overlapCI := r.Final.SuccessAt1.Lo <= r.Uniform.SuccessAt1.Hi && r.Uniform.SuccessAt1.Lo <= r.Final.SuccessAt1.Hi
+	verdict := "the intervals do not overlap"
+	if overlapCI {
+		verdict = "the intervals overlap: this run does not show a difference"
+	}
+	p("Difference in success@1: %+.3f; %s.\n\n", d, verdict)
+	p("## Self-play run\n\n")
+	c := r.LearnCounts
+	p("Job `%s` (`ssr run --train`, mutation only, 4 attempts per bug, order-2 share 0.25), %s of wall time, ended %s:\n", r.LearnJob, s.Duration, r.LearnStatus)
+	p("%d artifacts proposed, %d valid, %d bugs (%d order-2), %d attempts, %d solved; %d policy versions published,\n", c.Artifacts, c.Valid, c.Bugs, c.Order2, c.Attempts, c.Solved, r.Versions)
+	p("trained on %d episodes (%d decisions; %d stale episodes dropped). An episode teaches only when its group's rewards\n", r.Trained.Episodes, r.Trained.Decisions, r.Trained.Dropped)
+	p("differ: a bug none of whose attempts succeeded gives its solvers advantage 0.\n")
+	p("%d of the held-out bugs were made again by this job's injector (same repository, same bug diff): the mutation\n", r.Overlap)
+	p("space of two small examples is small, so \"held out\" means held out from training as instances, not as kinds.\n\n")
+	p("| window | first-order artifacts | valid share | solver attempts | solve rate | newest version acting |\n| --- | --- | --- | --- | --- | --- |\n")
+	for _, w := range r.Windows {
+		p("| %s–%s | %d | %.2f | %d | %.2f | %d |\n", w.From.Round(time.Second), w.To.Round(time.Second), w.Artifacts, w.validShare, w.Attempts, w.solve, w.Version)
+	}
+	p("\nSolve rates of the injector's finished first-order bugs (the share of their attempts that succeeded):\n\n")
+	p("| solve rate | %s |\n| --- |%s\n", strings.Join(rateBins, " | "), strings.Repeat(" --- |", len(rateBins)))
+	for _, row := range []struct {
+		name  string
+		rates []float64
+	}{{"first half", r.EarlyRates}, {"second half", r.LateRates}} {
+		h := histogram(row.rates)
+		cells := make([]string, len(h))
+		for i, n := range h {
+			cells[i] = fmt.Sprint(n)
+		}
+		p("| %s (%d bugs) | %s |\n", row.name, len(row.rates), strings.Join(cells, " | "))
+	}
+	p("\n![learning](learning.png)\n")
+	return b.String()
+}
