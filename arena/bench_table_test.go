@@ -29,11 +29,12 @@ const (
 	modeSelect = "selection"
 )
 
-// selectTests turns test selection on or off in a bench job's config, and reports whether this build has
-// it. Test selection (issue 13: the arena's select_tests setting, `ssr run --no-select`) is not on this
-// branch yet, so both rows run the whole suite and the table says so. When it lands, the body becomes
-// `cfg.Arena.SelectTests = on; return true`.
-func selectTests(cfg *JobConfig, on bool) bool { return false }
+// selectTests turns test selection (the arena's select_tests setting, `ssr run --no-select`) on or off in a
+// bench job's config, and reports whether this build has it.
+func selectTests(cfg *JobConfig, on bool) bool {
+	cfg.Arena.SelectTests = on
+	return true
+}
 
 // benchTarget is one repository of the table and the job it gets.
 type benchTarget struct {
