@@ -10,6 +10,7 @@ import (
 	"maps"
 	"path"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -37,19 +38,40 @@ type testBox struct {
 	keep      bool
 	installed map[string]string // path under runDir → sha256 of the content it holds
 	used      bool              // a run changed the tree: the next one resets it first
-	// rootPrep: the sandbox's user cannot write the tree or runDir, so each run is prepared by an exec of
-	// its own as root (as the engine's archive API would write the files) before the script runs.
-	rootPrep bool
+	// prepUser: the sandbox's user cannot write the tree, so each run is prepared by an exec of its own as
+	// the tree's owner (root has no capabilities in a sandbox: only the owner can write it) before the
+	// script runs as the sandbox's user. Empty while the sandbox's user can.
+	prepUser string
 }
 
-// Paths the box's Setup keeps in runDir.
+// Paths the box's Setup keeps, in the tree's git directory: the sandbox user writes the tree but not
+// runDir, which is root's (WriteFiles, through the engine) so that the code under test cannot change the
+// test script or the parser.
 const (
-	boxPristine = runDir + "/.pristine" // the image's untracked and ignored paths, NUL-separated, sorted
-	boxHead     = runDir + "/.head"     // the commit the tree is reset to
+	boxState    = sandbox.DefaultWorkdir + "/.git/ssr-box"
+	boxPristine = boxState + "/pristine" // the image's untracked and ignored paths, NUL-separated, sorted
+	boxHead     = boxState + "/head"     // the commit the tree is reset to
 )
 
-// exitNotWritable is the Setup's exit status when the exec's user cannot write the tree or runDir.
+// exitNotWritable is the Setup's exit status when the exec's user cannot write the tree.
 const exitNotWritable = 90
+
+// ownerMark precedes the tree owner's uid in the message of a setup whose user cannot write the tree.
+const ownerMark = "uid "
+
+// treeOwner reads the tree owner's uid from a setup's message; "" when it has none.
+func treeOwner(stderr []byte) string {
+	msg := strings.TrimSpace(string(stderr))
+	i := strings.LastIndex(msg, ", owned by "+ownerMark)
+	if i < 0 {
+		return ""
+	}
+	uid := msg[i+len(", owned by "+ownerMark):]
+	if _, err := strconv.Atoi(uid); err != nil {
+		return ""
+	}
+	return uid
+}
 
 // startBox starts a test sandbox from repo's image (one role for every test run, so that a warm pool
 // serves them all). keep says whether it will serve more than one run.
@@ -68,7 +90,12 @@ func (a *Arena) runIn(ctx context.Context, box *testBox, repo *Repo, kind string
 		ov = &overlay{}
 	}
 	install := box.missing(runFiles(art))
-	payload, err := runPayload(ov, install)
+	if len(install) > 0 { // root's, through the engine: the code under test can run them, not change them
+		if err := box.sb.WriteFiles(ctx, install...); err != nil {
+			return nil, fmt.Errorf("%s run: install the test script: %w", kind, err)
+		}
+	}
+	payload, err := runPayload(ov)
 	if err != nil {
 		return nil, fmt.Errorf("%s run: %w", kind, err)
 	}
@@ -76,8 +103,8 @@ func (a *Arena) runIn(ctx context.Context, box *testBox, repo *Repo, kind string
 	req := sandbox.ExecRequest{Cmd: []string{"bash", runScriptPath}, Dir: sandbox.DefaultWorkdir, Timeout: timeout}
 	var res sandbox.ExecResult
 	for {
-		if box.rootPrep {
-			res, err = box.sb.Exec(ctx, sandbox.ExecRequest{Cmd: []string{"true"}, Dir: sandbox.DefaultWorkdir, User: "0",
+		if box.prepUser != "" {
+			res, err = box.sb.Exec(ctx, sandbox.ExecRequest{Cmd: []string{"true"}, Dir: sandbox.DefaultWorkdir, User: box.prepUser,
 				Timeout: timeout, Setup: setup, Stdin: payload})
 			if err == nil && !res.SetupFailed {
 				res, err = box.sb.Exec(ctx, req)
@@ -90,9 +117,11 @@ func (a *Arena) runIn(ctx context.Context, box *testBox, repo *Repo, kind string
 		if err != nil {
 			return nil, fmt.Errorf("%s run: %w", kind, err)
 		}
-		if res.SetupFailed && res.ExitCode == exitNotWritable && !res.TimedOut && !box.rootPrep {
-			box.rootPrep = true // nothing was changed yet: the same setup runs again, as root
-			continue
+		if res.SetupFailed && res.ExitCode == exitNotWritable && !res.TimedOut && box.prepUser == "" {
+			if owner := treeOwner(res.Stderr); owner != "" {
+				box.prepUser = owner // nothing was changed yet: the same setup runs again, as the owner
+				continue
+			}
 		}
 		box.used = true
 		break
@@ -137,13 +166,13 @@ func contentHash(data []byte) string {
 // the overlay's deleted files.
 func (b *testBox) setup(ov *overlay, payload bool) string {
 	var s strings.Builder
-	fmt.Fprintf(&s, "set -e\n{ [ -w . ] && mkdir -p %s && [ -w %s ]; } 2>/dev/null || { echo \"user $(id -u) cannot write $(pwd) or %s\" >&2; exit %d; }\n",
-		runDir, runDir, runDir, exitNotWritable)
+	fmt.Fprintf(&s, "set -e\n{ [ -w . ]; } 2>/dev/null || { echo \"user $(id -u) cannot write $(pwd), owned by %s$(stat -c %%u .)\" >&2; exit %d; }\n",
+		ownerMark, exitNotWritable)
 	switch {
 	case b.used:
 		s.WriteString(resetTreeScript)
 	case b.keep:
-		s.WriteString(recordTreeScript)
+		s.WriteString("mkdir -p " + boxState + "\n" + recordTreeScript)
 	}
 	if payload {
 		s.WriteString("tar -x -m -f - -C /\n")
@@ -170,10 +199,10 @@ LC_ALL=C sort -z -o ` + boxPristine + ` ` + boxPristine + `
 // kills what earlier execs left running: processes marked with another exec's id. Every step is a command
 // of its own, so that set -e stops at the first that fails.
 const resetTreeScript = `git ` + boxGitFlags + ` reset -q --hard "$(cat ` + boxHead + `)"
-git ` + boxGitFlags + ` ls-files -z -o --directory > ` + runDir + `/.now
-LC_ALL=C sort -z -o ` + runDir + `/.now ` + runDir + `/.now
-LC_ALL=C comm -z -13 ` + boxPristine + ` ` + runDir + `/.now > ` + runDir + `/.new
-xargs -0r rm -rf -- < ` + runDir + `/.new
+git ` + boxGitFlags + ` ls-files -z -o --directory > ` + boxState + `/now
+LC_ALL=C sort -z -o ` + boxState + `/now ` + boxState + `/now
+LC_ALL=C comm -z -13 ` + boxPristine + ` ` + boxState + `/now > ` + boxState + `/new
+xargs -0r rm -rf -- < ` + boxState + `/new
 find /tmp /var/tmp -mindepth 1 -maxdepth 1 ! -name '.ssr-*' -exec rm -rf -- {} +
 for f in $(grep -lz '^SSR_EXEC_ID=' /proc/[0-9]*/environ 2>/dev/null | xargs -r grep -Lzx "SSR_EXEC_ID=$SSR_EXEC_ID" 2>/dev/null); do
   p=${f#/proc/}; kill -KILL "${p%/environ}" 2>/dev/null || true
@@ -185,12 +214,11 @@ const boxGitFlags = `-c core.quotepath=off -c safe.directory='*' -c core.autocrl
 
 // runPayload is the tar that a run's Setup unpacks at /: the files to install and the overlay's written
 // files under the workdir; nil when there is nothing to write.
-func runPayload(ov *overlay, install []sandbox.File) ([]byte, error) {
-	files := make([]sandbox.File, 0, len(ov.write)+len(install))
+func runPayload(ov *overlay) ([]byte, error) {
+	files := make([]sandbox.File, 0, len(ov.write))
 	for _, p := range slices.Sorted(maps.Keys(ov.write)) {
 		files = append(files, sandbox.File{Path: path.Join(sandbox.DefaultWorkdir, p), Data: ov.write[p], Mode: 0o644})
 	}
-	files = append(files, install...)
 	if len(files) == 0 {
 		return nil, nil
 	}
