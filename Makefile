@@ -32,7 +32,7 @@ test: setup build
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(GOTEST) $(TESTFLAGS) ./...
 
 # bench runs every benchmark once, then prints the self-play table (arena's TestBenchTable: a job on each
-# example and on a generated repository, whole suite and test selection; 15-40 minutes; docs/perf.md).
+# example and on a generated repository, whole suite and test selection; about 40 minutes; docs/perf.md).
 bench: setup build
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(GO) test -run '^$$' -bench . -benchtime 1x ./... | tee $(BIN)/bench.txt
 	PATH="$(CURDIR)/$(BIN):$$PATH" SSR_BENCH=1 $(GO) test -count=1 -timeout 120m -v -run '^TestBenchTable$$' ./arena | tee $(BIN)/bench-table.txt

@@ -58,12 +58,13 @@ type benchRow struct {
 }
 
 // TestBenchTable runs a self-play job on each built-in example and on numlab, a Python repository that
-// genRepo writes (312 tests whose whole suite takes about 25 s on one core), once running the whole suite
-// and once with test selection, and prints one table: test time (the test commands' wall time inside
-// sandboxes), the job's wall time, orchestration overhead as a share of test time, validated bugs and
-// evaluated attempts per hour, and engine calls per test run. Every job runs one test at a time
-// (containers: 1, so that test time and wall time compare) with a warm pool of 1 beside it (a budget of
-// 2), the seeded native agent, and sequential attempts. It takes 15–40 minutes; `make bench` runs it.
+// genRepo writes (312 tests; its whole suite takes 25–50 s a run on one core of the project's loaded
+// machine), once running the whole suite and once with test selection, and prints one table: test time
+// (the test commands' wall time inside sandboxes), the job's wall time, orchestration overhead as a share
+// of test time, validated bugs and evaluated attempts per hour, and engine calls per test run. Every job
+// runs one test at a time (containers: 1, so that test time and wall time compare) with a warm pool of 1
+// beside it (a budget of 2), the seeded native agent, and sequential attempts. It takes about 40 minutes
+// on the project's machine; `make bench` runs it.
 func TestBenchTable(t *testing.T) {
 	if os.Getenv(benchEnv) != "1" {
 		t.Skipf("runs self-play jobs for many minutes: set %s=1 (make bench does)", benchEnv)
