@@ -95,9 +95,10 @@ func TestSoundFlakyBug(t *testing.T) {
 	repo := f.repos["pyledger"]
 	art := moneyBug(t, repo)
 	art.TestScript, art.Parser = testScript(t, repo) // the whole suite: many tests make Money
-	// Each test is broken or not by a coin that depends on the container (its hostname) and the test.
+	// Each Money is broken or not by a fresh coin, so each test's verdict differs from run to run. (A coin
+	// keyed on the container's hostname does not do: both bug runs may reuse one test box.)
 	art.BugDiff = edit(t, repo, moneyPy, "        self.units = units\n",
-		"        self.units = units + hash((__import__(\"socket\").gethostname(), __import__(\"os\").environ.get(\"PYTEST_CURRENT_TEST\", \"\").split(\" \")[0])) % 2\n")
+		"        self.units = units + __import__(\"os\").urandom(1)[0] % 2\n")
 	rep, err := f.arena(conf(func(c *Config) { c.Containers = 2; c.FlakeRuns = 2 })).Validate(context.Background(), repo, art)
 	if err != nil {
 		t.Fatal(err)
