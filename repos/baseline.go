@@ -3,7 +3,6 @@ package repos
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -187,7 +186,7 @@ func (b *Builder) Baseline(ctx context.Context, repo Repo, img *Image) (*Baselin
 	runs, limit := b.cfg.flakeRuns, TestTimeout(repo, b.cfg.testTimeout)
 	key := hashHex([]byte(img.ID + "\n" + script + "\n" + parser + "\n" + strconv.Itoa(runs) + "\n" + limit.String()))
 	path := filepath.Join(b.cfg.cacheDir, "baselines", repo.Name+"-"+key[:16]+".json")
-	if bl, err := readBaseline(path); err == nil {
+	if bl, err := readCache[Baseline](path, "baseline", baselineFormat); err == nil {
 		bl.Cached, bl.Path = true, path
 		bl.applyExclusions(repo)
 		return bl, nil
@@ -216,7 +215,7 @@ func (b *Builder) Baseline(ctx context.Context, repo Repo, img *Image) (*Baselin
 		last := bl.Runs[len(bl.Runs)-1]
 		return nil, b.baselineError(repo, img, script, 0, last, ErrNoPassingTests, countsLine(bl.Counts()))
 	}
-	if err := writeBaseline(path, bl); err != nil {
+	if err := writeCache(path, bl, true); err != nil {
 		return nil, err
 	}
 	bl.applyExclusions(repo)
@@ -285,29 +284,6 @@ func (bl *Baseline) applyExclusions(repo Repo) {
 	for i := range bl.Tests {
 		bl.Tests[i].Excluded = repo.Excluded(bl.Tests[i].ID)
 	}
-}
-
-func readBaseline(path string) (*Baseline, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	var bl Baseline
-	if err := json.Unmarshal(data, &bl); err != nil {
-		return nil, err
-	}
-	if bl.Format != baselineFormat {
-		return nil, fmt.Errorf("baseline %s has format %d, want %d", path, bl.Format, baselineFormat)
-	}
-	return &bl, nil
-}
-
-func writeBaseline(path string, bl *Baseline) error {
-	data, err := json.MarshalIndent(bl, "", "  ")
-	if err != nil {
-		return err
-	}
-	return writeFileAtomic(path, data, 0o644)
 }
 
 // baselineError keeps the script and the run's output in a log file and describes the failure.

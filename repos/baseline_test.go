@@ -48,10 +48,10 @@ func TestBaselineCacheRoundTrip(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "baselines", "x.json")
 	bl := &Baseline{Repo: "x", ImageID: "sha256:1", Format: baselineFormat, Runs: []TestRun{{Output: "raw\x00bytes", Tests: []plugin.TestResult{{ID: "a", Status: "passed"}}}}}
 	bl.summarise()
-	if err := writeBaseline(path, bl); err != nil {
+	if err := writeCache(path, bl, true); err != nil {
 		t.Fatal(err)
 	}
-	got, err := readBaseline(path)
+	got, err := readCache[Baseline](path, "baseline", baselineFormat)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,10 +59,10 @@ func TestBaselineCacheRoundTrip(t *testing.T) {
 		t.Fatalf("round trip lost data: %+v", got)
 	}
 	bl.Format = 0
-	if err := writeBaseline(path, bl); err != nil {
+	if err := writeCache(path, bl, true); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := readBaseline(path); err == nil {
+	if _, err := readCache[Baseline](path, "baseline", baselineFormat); err == nil {
 		t.Fatal("a baseline in another format was accepted")
 	}
 }

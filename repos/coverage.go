@@ -3,10 +3,8 @@ package repos
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -99,7 +97,7 @@ func (b *Builder) Coverage(ctx context.Context, repo Repo, img *Image, files []s
 	cov.Timeout = CoverageTimeoutFactor * TestTimeout(repo, b.cfg.testTimeout)
 	key := hashHex([]byte(img.ID + "\n" + cmd.Script + "\n" + cmd.Parser + "\n" + cov.Timeout.String()))
 	path := filepath.Join(b.cfg.cacheDir, "coverage", repo.Name+"-"+key[:16]+".json")
-	if cached, err := readCoverage(path); err == nil {
+	if cached, err := readCache[Coverage](path, "coverage", coverageFormat); err == nil {
 		cached.Cached, cached.Path = true, path
 		return cached, nil
 	}
@@ -130,7 +128,7 @@ func (b *Builder) Coverage(ctx context.Context, repo Repo, img *Image, files []s
 			cov.Unavailable = "the coverage run names none of the baseline's tests (the plugin's coverage and test ids differ)"
 		}
 	}
-	if err := writeCoverage(path, cov); err != nil {
+	if err := writeCache(path, cov, false); err != nil {
 		return nil, err
 	}
 	return cov, nil
@@ -174,29 +172,6 @@ func lastSlash(id string) int {
 		}
 	}
 	return -1
-}
-
-func readCoverage(path string) (*Coverage, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	var c Coverage
-	if err := json.Unmarshal(data, &c); err != nil {
-		return nil, err
-	}
-	if c.Format != coverageFormat {
-		return nil, fmt.Errorf("coverage %s has format %d, want %d", path, c.Format, coverageFormat)
-	}
-	return &c, nil
-}
-
-func writeCoverage(path string, c *Coverage) error {
-	data, err := json.Marshal(c)
-	if err != nil {
-		return err
-	}
-	return writeFileAtomic(path, data, 0o644)
 }
 
 // runScript runs script once in a fresh sandbox made from img, keeping up to maxOutput bytes of its output.

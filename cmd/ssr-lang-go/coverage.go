@@ -119,10 +119,10 @@ func parseGoCover(out []byte) *plugin.ParseCoverageResponse {
 	}
 	switch {
 	case module == "":
-		resp.Error = "no coverage: the output has no \"ssr-cover module\" line (go list -m failed?)" + lastLineNote(out)
+		resp.Error = plugin.WithLastLine("no coverage: the output has no \"ssr-cover module\" line (go list -m failed?)", out)
 		return resp
 	case !ended:
-		resp.Error = "no coverage: the output stops before \"ssr-cover end\" (killed at its time limit, or cut)" + lastLineNote(out)
+		resp.Error = plugin.WithLastLine("no coverage: the output stops before \"ssr-cover end\" (killed at its time limit, or cut)", out)
 		return resp
 	}
 	slices.Sort(order)
@@ -158,21 +158,6 @@ func profileBlock(line string) (file string, from, to int, ok bool) {
 
 // maxBlockLines bounds one block's span: a profile line claiming more is corrupt, not code.
 const maxBlockLines = 1 << 16
-
-// lastLineNote is ": <the output's last non-empty line>", or "" for an empty output.
-func lastLineNote(out []byte) string {
-	s := strings.TrimSpace(string(out))
-	if s == "" {
-		return ""
-	}
-	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
-		s = s[i+1:]
-	}
-	if len(s) > 200 {
-		s = s[:200]
-	}
-	return ": " + strings.TrimSpace(s)
-}
 
 // coverSet is the lines one test covered, per repo-relative file.
 type coverSet struct {

@@ -130,7 +130,7 @@ func parseCoverageContexts(out []byte) *plugin.ParseCoverageResponse {
 	resp := &plugin.ParseCoverageResponse{}
 	head, jsonPart, found := bytes.Cut(out, []byte(coverageMarker+"\n"))
 	if !found {
-		resp.Error = "no coverage report in the output" + lastLineNote(head)
+		resp.Error = plugin.WithLastLine("no coverage report in the output", head)
 		return resp
 	}
 	jsonPart, _, _ = bytes.Cut(jsonPart, []byte("\nssr-coverage: end"))
@@ -210,19 +210,4 @@ func fileLines(m map[string]map[int]bool) []plugin.FileLines {
 		out = append(out, plugin.FileLines{Path: path, Lines: rs})
 	}
 	return out
-}
-
-// lastLineNote is ": <the output's last non-empty line>", or "" for an empty output.
-func lastLineNote(out []byte) string {
-	s := strings.TrimSpace(string(out))
-	if s == "" {
-		return ""
-	}
-	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
-		s = s[i+1:]
-	}
-	if len(s) > 200 {
-		s = s[:200]
-	}
-	return ": " + strings.TrimSpace(s)
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"flag"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/selfplay-swe/ssr/repos/examples"
 	"github.com/selfplay-swe/ssr/repos/plugin"
+	"github.com/selfplay-swe/ssr/repos/plugin/plugintest"
 )
 
 // TestParseCoverageGolden parses the coverage script's real output on the built-in example pyledger
@@ -32,7 +32,7 @@ func TestParseCoverageGolden(t *testing.T) {
 	if resp.Error != "" {
 		t.Fatalf("parse %s: %s", in, resp.Error)
 	}
-	checkGolden(t, strings.TrimSuffix(in, ".out")+".golden", coverageText(resp))
+	plugintest.CheckGolden(t, strings.TrimSuffix(in, ".out")+".golden", plugintest.CoverageText(resp), *update)
 	// What selection relies on, beyond the golden file: the ids are exactly the ones the pytest parser
 	// reads from the same run, test files are not measured, and module-level lines are shared.
 	var ids []string
@@ -75,87 +75,7 @@ func recordCoverage(t *testing.T, example, out string) {
 	if err != nil || cmd.Script == "" {
 		t.Fatalf("CoverageCommand: %v %+v", err, cmd)
 	}
-	recordScript(t, example, cmd.Script, out)
-}
-
-// recordScript runs script in the image of a built-in example, through the ssr CLI, and keeps its output.
-func recordScript(t *testing.T, example, script, out string) {
-	t.Helper()
-	dir := t.TempDir()
-	manifest := filepath.Join(dir, "ssr.yaml")
-	if err := os.WriteFile(manifest, []byte(fmt.Sprintf("repos:\n  - name: %s\n    example: %s\n", example, example)), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if b, err := exec.Command("ssr", "repos", "build", "--manifest", manifest).CombinedOutput(); err != nil {
-		t.Fatalf("ssr repos build: %v\n%s", err, b)
-	}
-	ls, err := exec.Command("ssr", "repos", "ls", "--manifest", manifest).Output()
-	if err != nil {
-		t.Fatalf("ssr repos ls: %v", err)
-	}
-	var image string
-	for _, line := range strings.Split(string(ls), "\n") {
-		if f := strings.Fields(line); len(f) > 4 && f[0] == example {
-			image = f[4]
-		}
-	}
-	if image == "" {
-		t.Fatalf("no image for %s in:\n%s", example, ls)
-	}
-	run := exec.Command("ssr", "exec", "-i", image, "--", "bash", "-s")
-	run.Stdin = strings.NewReader(script)
-	b, err := run.CombinedOutput()
-	if err != nil {
-		t.Fatalf("ssr exec %s: %v\n%s", image, err, b)
-	}
-	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(out, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// coverageText is a coverage parse as golden text: "id<TAB>file:ranges file:ranges", one test a line, then
-// the shared lines and the error.
-func coverageText(r *plugin.ParseCoverageResponse) string {
-	var b strings.Builder
-	files := func(fs []plugin.FileLines) string {
-		var parts []string
-		for _, f := range fs {
-			var rs []string
-			for _, l := range f.Lines {
-				if l.Start == l.End {
-					rs = append(rs, fmt.Sprint(l.Start))
-				} else {
-					rs = append(rs, fmt.Sprintf("%d-%d", l.Start, l.End))
-				}
-			}
-			parts = append(parts, f.Path+":"+strings.Join(rs, ","))
-		}
-		return strings.Join(parts, " ")
-	}
-	for _, tc := range r.Tests {
-		fmt.Fprintf(&b, "%s\t%s\n", tc.ID, files(tc.Files))
-	}
-	fmt.Fprintf(&b, "shared\t%s\nerror\t%s\n", files(r.Shared), r.Error)
-	return b.String()
-}
-
-func checkGolden(t *testing.T, golden, got string) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs:\ngot:\n%s\nwant:\n%s", golden, got, want)
-	}
+	plugintest.RecordScript(t, example, cmd.Script, out)
 }
 
 // TestParseCoverageCases covers shapes the recording does not.
@@ -195,7 +115,7 @@ func TestParseCoverageCases(t *testing.T) {
 				}
 				return
 			}
-			if got := coverageText(resp); got != tc.want {
+			if got := plugintest.CoverageText(resp); got != tc.want {
 				t.Errorf("got:\n%s\nwant:\n%s", got, tc.want)
 			}
 		})
@@ -236,27 +156,6 @@ func TestCoverageCommandMeasuresSources(t *testing.T) {
 func FuzzParseCoverage(f *testing.F) {
 	f.Add([]byte("tests/t.py::test_a PASSED\n" + coverageMarker + "\n{\"files\":{\"a.py\":{\"contexts\":{\"2\":[\"tests/t.py::test_a|run\",\"\"]},\"ssr_spans\":[[2,4]]}}}\n"))
 	f.Fuzz(func(t *testing.T, out []byte) {
-		resp := parseCoverageContexts(out)
-		for i, tc := range resp.Tests {
-			if i > 0 && resp.Tests[i-1].ID >= tc.ID {
-				t.Fatalf("tests not sorted and unique: %q then %q", resp.Tests[i-1].ID, tc.ID)
-			}
-			checkFileLines(t, tc.Files)
-		}
-		checkFileLines(t, resp.Shared)
+		plugintest.CheckCoverageShape(t, parseCoverageContexts(out))
 	})
-}
-
-func checkFileLines(t *testing.T, fs []plugin.FileLines) {
-	t.Helper()
-	for i, f := range fs {
-		if i > 0 && fs[i-1].Path >= f.Path {
-			t.Fatalf("files not sorted and unique: %q then %q", fs[i-1].Path, f.Path)
-		}
-		for j, l := range f.Lines {
-			if l.Start < 1 || l.End < l.Start || (j > 0 && fs[i].Lines[j-1].End+1 >= l.Start) {
-				t.Fatalf("%s: bad or unmerged ranges %v", f.Path, f.Lines)
-			}
-		}
-	}
 }

@@ -1,6 +1,9 @@
 package plugin
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestOneLine(t *testing.T) {
 	tests := []struct {
@@ -17,6 +20,24 @@ func TestOneLine(t *testing.T) {
 	for _, tt := range tests {
 		if got := OneLine(tt.in, tt.n); got != tt.want {
 			t.Errorf("OneLine(%q, %d) = %q, want %q", tt.in, tt.n, got, tt.want)
+		}
+	}
+}
+
+func TestWithLastLine(t *testing.T) {
+	long := strings.Repeat("é", 150) // 300 bytes: cut at 200, between two runes
+	tests := []struct {
+		out  string
+		want string
+	}{
+		{"first\nsecond  line\n\n  \n", "no report: second line"},
+		{"only", "no report: only"},
+		{"x\n" + long, "no report: " + strings.Repeat("é", 100) + "…"},
+		{" \n\t\n", "no report"},
+	}
+	for _, tt := range tests {
+		if got := WithLastLine("no report", []byte(tt.out)); got != tt.want {
+			t.Errorf("WithLastLine(%q) = %q, want %q", tt.out, got, tt.want)
 		}
 	}
 }
