@@ -146,6 +146,7 @@ func checkSoak(t *testing.T, ctx context.Context, cli *client.Client, st *store.
 		}
 	}
 	add("kills after which plugin processes still ran 5 s later", late)
+	add("stalls (a harness step or an ssr run that overran its limit; see the soak directory's stall-*.txt and ssr.log)", log.stalls)
 	if log.unfinished != "" {
 		add("the last job did not finish in time", []string{log.unfinished})
 	}

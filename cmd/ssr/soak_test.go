@@ -99,6 +99,7 @@ func soakConfig(bugs int, seed uint64) *arena.JobConfig {
 // soakRun is one `ssr run` process of the soak.
 type soakRun struct {
 	cmd   *exec.Cmd
+	out   *os.File      // the read end of its output pipe
 	job   chan string   // the job id, once printed
 	done  chan struct{} // closed when the process has exited and its output is read
 	err   error         // Wait's
@@ -131,6 +132,7 @@ func startSoakRun(t *testing.T, bin string, env []string, logPath string, args .
 		t.Fatal(err)
 	}
 	r.cmd.Stderr = r.cmd.Stdout
+	r.out, _ = out.(*os.File)
 	if err := r.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -160,6 +162,27 @@ func startSoakRun(t *testing.T, bin string, env []string, logPath string, args .
 	return r
 }
 
+// kill sends SIGKILL and waits for the process to exit and its output to end. Another process that still
+// holds the output pipe after limit (a child that outlived ssr) is named in the returned note, and the
+// harness's end of the pipe is closed so that the soak goes on.
+func (r *soakRun) kill(limit time.Duration) string {
+	r.cmd.Process.Signal(syscall.SIGKILL)
+	select {
+	case <-r.done:
+		return ""
+	case <-time.After(limit):
+	}
+	note := fmt.Sprintf("ssr %d killed, but its output was still open %s later", r.cmd.Process.Pid, limit)
+	if r.out != nil {
+		if h := pipeHolders(r.out); len(h) > 0 {
+			note += ", held by " + strings.Join(h, "; ")
+		}
+		r.out.Close()
+	}
+	<-r.done
+	return note
+}
+
 // soakKill records one SIGKILL.
 type soakKill struct {
 	at       time.Duration // since the soak started
@@ -181,6 +204,7 @@ type soakLog struct {
 	exits      []string // how runs ended other than by a kill: "job-x: exit status 0"
 	reaped     []string // what runs said they cleaned up at start
 	pids       []int    // every ssr process of the soak
+	stalls     []string // the watchdog's findings, and kills whose output did not end
 	unfinished string   // set when the last job did not finish in time
 }
 
@@ -227,7 +251,9 @@ func TestSoak(t *testing.T) {
 	}
 	defer st.Close()
 	deadline := log.started.Add(set.duration)
-	var job string // the job the current run works on ("" until it prints it)
+	watch := newSoakWatch(set.dir)
+	const stepLimit = 2 * time.Minute // a harness step that is not a wait on ssr's own work
+	var job string                    // the job the current run works on ("" until it prints it)
 	start := func(args ...string) *soakRun {
 		r := startSoakRun(t, bin, env, logPath, append([]string{"--db", db}, args...)...)
 		log.pids = append(log.pids, r.cmd.Process.Pid)
@@ -261,6 +287,7 @@ func TestSoak(t *testing.T) {
 		timer := time.NewTimer(time.Until(minTime(killAt, deadline)))
 		killed := false
 		for !killed && run != nil {
+			watch.expect(fmt.Sprintf("ssr %d runs until the next kill", run.cmd.Process.Pid), time.Until(killAt)+stepLimit, run.cmd.Process.Pid)
 			select {
 			case j := <-run.job:
 				job = log.noteJob(j)
@@ -283,8 +310,11 @@ func TestSoak(t *testing.T) {
 			break
 		}
 		k := soakKill{at: time.Since(log.started), job: job, lastLine: run.lastLine()}
-		run.cmd.Process.Signal(syscall.SIGKILL)
-		<-run.done
+		watch.expect(fmt.Sprintf("kill ssr %d and read the store", run.cmd.Process.Pid), 2*stepLimit, 0)
+		if note := run.kill(time.Minute); note != "" {
+			log.stalls = append(log.stalls, note)
+			t.Log(note)
+		}
 		collect(run)
 		if k.job == "" {
 			k.job = resumeTarget()
@@ -307,6 +337,7 @@ func TestSoak(t *testing.T) {
 	log.killPhase = time.Since(log.started)
 	t.Logf("kill phase over after %s; letting the job in progress finish", log.killPhase.Round(time.Second))
 	finish := time.NewTimer(set.finishWait)
+	watch.expect(fmt.Sprintf("the last run, ssr %d, finishes", run.cmd.Process.Pid), set.finishWait+stepLimit, run.cmd.Process.Pid)
 	for ended := false; !ended; {
 		select {
 		case j := <-run.job:
@@ -315,14 +346,16 @@ func TestSoak(t *testing.T) {
 			ended = true
 		case <-finish.C:
 			log.unfinished = fmt.Sprintf("the last run had not ended %s after the kill phase; killed", set.finishWait)
-			run.cmd.Process.Signal(syscall.SIGKILL)
-			<-run.done
+			if note := run.kill(time.Minute); note != "" {
+				log.stalls = append(log.stalls, note)
+			}
 			ended = true
 		}
 	}
 	collect(run)
 	log.exits = append(log.exits, fmt.Sprintf("%s: %v (the last run)", cmp.Or(job, "(no job)"), exitText(run.err)))
 	log.finished = time.Now()
+	log.stalls = append(log.stalls, watch.close()...)
 
 	rep := checkSoak(t, ctx, cli, st, db, bin, log)
 	if err := os.MkdirAll(filepath.Dir(set.report), 0o755); err != nil {
