@@ -29,13 +29,6 @@ const (
 	modeSelect = "selection"
 )
 
-// selectTests turns test selection (the arena's select_tests setting, `ssr run --no-select`) on or off in a
-// bench job's config, and reports whether this build has it.
-func selectTests(cfg *JobConfig, on bool) bool {
-	cfg.Arena.SelectTests = on
-	return true
-}
-
 // benchTarget is one repository of the table and the job it gets.
 type benchTarget struct {
 	repo *Repo
@@ -45,7 +38,6 @@ type benchTarget struct {
 // benchRow is what one job did.
 type benchRow struct {
 	repo, mode     string
-	selected       bool
 	cut            bool          // the job's wall_time ended it with work open
 	suite          time.Duration // the slowest whole-suite baseline run
 	tests          int           // tests in the baseline
@@ -115,7 +107,7 @@ func benchJob(t *testing.T, f fixture, tg benchTarget, mode string) benchRow {
 	ctx := context.Background()
 	cfg := tg.cfg
 	cfg.Arena.Containers, cfg.Arena.WarmPool = 1, 1
-	selected := selectTests(&cfg, mode == modeSelect)
+	cfg.Arena.SelectTests = mode == modeSelect
 	calls := newCallCounter(f.cli)
 	owner, err := docker.Self()
 	if err != nil {
@@ -145,7 +137,7 @@ func benchJob(t *testing.T, f fixture, tg benchTarget, mode string) benchRow {
 		t.Fatal(err)
 	}
 	_, total := calls.snapshot()
-	row := benchRow{repo: tg.repo.Name, mode: mode, selected: selected, cut: cut, runs: a.Metrics().TestRuns(),
+	row := benchRow{repo: tg.repo.Name, mode: mode, cut: cut, runs: a.Metrics().TestRuns(),
 		test: a.Metrics().TestTime(), wall: wall, bugs: c.Bugs, attempts: c.Attempts, calls: total,
 		engine: calls.String(), engineTime: calls.timings()}
 	if b := tg.repo.Baseline; b != nil {
@@ -179,13 +171,8 @@ func prepareNumlab(ctx context.Context, f fixture) (*Repo, error) {
 func printBenchTable(w io.Writer, rows []benchRow) {
 	fmt.Fprintln(w, "| repo | full suite | mode | test runs | test time | wall time | overhead | bugs | attempts | bugs/h | attempts/h | engine calls/run |")
 	fmt.Fprintln(w, "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
-	available := true
 	for _, r := range rows {
 		mode := r.mode
-		if r.mode == modeSelect && !r.selected {
-			mode += " (not available: whole suite)"
-			available = false
-		}
 		if r.cut {
 			mode += " (wall_time ran out)"
 		}
@@ -202,10 +189,8 @@ func printBenchTable(w io.Writer, rows []benchRow) {
 	}
 	notes := []string{
 		"test time: the test commands' wall time inside sandboxes; overhead: (wall − test) / test.",
+		"whole suite: select_tests off (ssr run --no-select); selection: each artifact's runs execute the tests that cover its bug.",
 		"one test run at a time (containers: 1), a warm pool of 1, seeded native agent, sequential attempts.",
-	}
-	if !available {
-		notes = append(notes, "selection: not available on this build (the arena has no select_tests setting yet); both rows run the whole suite.")
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, strings.Join(notes, "\n"))
