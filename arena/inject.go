@@ -102,7 +102,7 @@ func (a *Arena) Inject(ctx context.Context, repo *Repo, plan InjectPlan, ag agen
 		coverageFile = coverageTablePath
 	}
 
-	rules := &injectorRules{a: a, repo: repo, full: full, passing: orig.passing, known: orig.runs[0].Files,
+	rules := &injectorRules{a: a, repo: repo, full: full, cover: indexCoverage(repo.Coverage), passing: orig.passing, known: orig.runs[0].Files,
 		strategy: plan.Strategy, ops: plan.operators(), rng: rand.New(rand.NewPCG(plan.Seed, plan.Seed^0x5851f42d4c957f2d)), cache: siteCache{}}
 	e := &episode{
 		id: newID("ep"), ag: ag, sb: sb, rules: rules, ws: newWorkspace(sb, hostBase(repo, nil)),
@@ -193,6 +193,7 @@ type injectorRules struct {
 	ops      []string // the mutation operators offered
 	rng      *rand.Rand
 	cache    siteCache
+	cover    lineIndex   // the repository's coverage by file; nil without coverage
 	history  []candidate // the history strategy's changes, built once
 	histDone bool
 
@@ -212,7 +213,11 @@ func (r *injectorRules) candidates(ctx context.Context, e *episode) ([]candidate
 		}
 		return r.history, nil
 	}
-	return siteCandidatesIn(ctx, r.repo, e.ws, r.cache, r.rng, r.strategy, r.repo.sources(), r.ops, maxInjectFiles, maxInjectVisits)
+	cs, err := siteCandidatesIn(ctx, r.repo, e.ws, r.cache, r.rng, r.strategy, r.repo.sources(), r.ops, maxInjectFiles, maxInjectVisits)
+	if err != nil {
+		return nil, err
+	}
+	return injectorCoverage(cs, r.cover, r.repo.Baseline), nil
 }
 
 // runTests runs the whole suite; Broken counts the originally passing tests that now report a failure.

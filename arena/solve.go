@@ -39,7 +39,7 @@ func (a *Arena) Solve(ctx context.Context, repo *Repo, bug *Bug, ag agent.Agent,
 		}
 		inner, ids := a.specTests(ctx, repo, bug)
 		e := &episode{
-			id: newID("ep"), ag: ag, sb: sb, rules: &solverRules{a: a, repo: repo, bug: bug, cache: siteCache{}, inner: inner, ids: ids},
+			id: newID("ep"), ag: ag, sb: sb, rules: &solverRules{a: a, repo: repo, bug: bug, cache: siteCache{}, inner: inner, ids: ids, cover: indexCoverage(repo.Coverage)},
 			ws: newWorkspace(sb, hostBase(repo, st)), maxTurns: a.solverTurns(ag), tools: defaultToolLimits,
 			task: agent.Task{Role: agent.Solver, Repo: repo.Name, Language: repo.Language, Workdir: sandbox.DefaultWorkdir,
 				Spec: bug.Spec(), Text: bug.TaskText()},
@@ -63,10 +63,16 @@ type solverRules struct {
 	ids   []string           // the tests run_tests counts: those of inner that are the bug's F2P and P2P tests
 	// installed is set once inner's script replaced the bug's in the sandbox.
 	installed bool
+	cover     lineIndex // the repository's coverage by file; nil without coverage
+	first     *spectrum // the episode's first run_tests, for the ochiai feature
 }
 
 func (r *solverRules) candidates(ctx context.Context, e *episode) ([]candidate, error) {
-	return siteCandidatesIn(ctx, r.repo, e.ws, r.cache, nil, "edit", r.repo.sources(), solverOps, 0, 0)
+	cs, err := siteCandidatesIn(ctx, r.repo, e.ws, r.cache, nil, "edit", r.repo.sources(), solverOps, 0, 0)
+	if err != nil {
+		return nil, err
+	}
+	return solverCoverage(cs, r.cover, r.first), nil
 }
 
 // runTests runs the spec's tests (or the bug's script when they cannot be run alone), with the bug's
@@ -85,6 +91,9 @@ func (r *solverRules) runTests(ctx context.Context, e *episode) (agent.Result, e
 	run, err := r.a.runScriptFor(ctx, e.sb, r.repo, "solver", inner, r.a.timeoutFor(r.repo, r.bug.Artifact))
 	if err != nil {
 		return agent.Result{}, err
+	}
+	if r.first == nil && r.cover != nil {
+		r.first = spectrumOf(run, ids, r.repo.Coverage)
 	}
 	res := testResult(run)
 	res.Failing = specFailing(run, ids, res.Tests)
