@@ -102,7 +102,7 @@ func (a *Arena) Inject(ctx context.Context, repo *Repo, plan InjectPlan, ag agen
 		coverageFile = coverageTablePath
 	}
 
-	rules := &injectorRules{a: a, repo: repo, full: full, cover: indexCoverage(repo.Coverage), passing: orig.passing, known: orig.runs[0].Files,
+	rules := &injectorRules{a: a, repo: repo, full: full, installed: full, cover: indexCoverage(repo.Coverage), passing: orig.passing, known: orig.runs[0].Files,
 		strategy: plan.Strategy, ops: plan.operators(), rng: rand.New(rand.NewPCG(plan.Seed, plan.Seed^0x5851f42d4c957f2d)), cache: siteCache{}}
 	e := &episode{
 		id: newID("ep"), ag: ag, sb: sb, rules: rules, ws: newWorkspace(sb, hostBase(repo, nil)),
@@ -197,6 +197,7 @@ type injectorRules struct {
 	history  []candidate // the history strategy's changes, built once
 	histDone bool
 
+	installed *artifact.Artifact // the script in the sandbox: full (startInjector's) until a selection replaces it
 	last      *testState
 	art       *artifact.Artifact
 	rejection string
@@ -220,9 +221,20 @@ func (r *injectorRules) candidates(ctx context.Context, e *episode) ([]candidate
 	return injectorCoverage(cs, r.cover, r.repo.Baseline), nil
 }
 
-// runTests runs the whole suite; Broken counts the originally passing tests that now report a failure.
+// runTests runs the whole suite, or for a structured injector with select_tests on the tests that can see
+// its change (runScriptFor); Broken counts the originally passing tests that now report a failure.
 func (r *injectorRules) runTests(ctx context.Context, e *episode) (agent.Result, error) {
-	run, err := r.a.runScript(ctx, e.sb, r.repo, "injector", r.full)
+	script, note, err := r.script(ctx, e)
+	if err != nil {
+		return agent.Result{}, err
+	}
+	if script != r.installed {
+		if err := installScript(ctx, e.sb, script); err != nil {
+			return agent.Result{}, err
+		}
+		r.installed = script
+	}
+	run, err := r.a.runScript(ctx, e.sb, r.repo, "injector", script)
 	if err != nil {
 		return agent.Result{}, err
 	}
@@ -236,8 +248,34 @@ func (r *injectorRules) runTests(ctx context.Context, e *episode) (agent.Result,
 	r.last = &testState{run: run, broken: broken, version: e.ws.version}
 	res := testResult(run)
 	res.Broken = len(broken)
-	res.Output = fmt.Sprintf("%d originally passing test(s) now fail\n%s", len(broken), res.Output)
+	res.Output = fmt.Sprintf("%d originally passing test(s) now fail%s\n%s", len(broken), note, res.Output)
 	return res, nil
+}
+
+// script is what the injector's run_tests runs. With select_tests on, a structured injector (whose every
+// change the workspace knows: it writes no code through bash) runs the tests whose recorded coverage meets
+// a line it changed, the tests the coverage never saw and enough for min_passing_tests (selectTests with no
+// failing tests yet): a test that executes no changed line cannot see the change, and validation runs the
+// artifact's own selection whatever this run found. Otherwise, and before any change, the whole suite; note
+// says which.
+func (r *injectorRules) script(ctx context.Context, e *episode) (*artifact.Artifact, string, error) {
+	if !r.a.cfg.SelectTests || !agent.IsStructured(e.ag) {
+		return r.full, "", nil
+	}
+	files, err := e.ws.changed()
+	if err != nil || len(files) == 0 {
+		return r.full, "", err
+	}
+	diff, err := diffFiles(r.repo, files)
+	if err != nil {
+		return nil, "", err
+	}
+	sel := r.a.selectTests(r.repo, diff, nil)
+	cmd, ok, err := selectionScript(ctx, r.repo, sel, r.known)
+	if err != nil || !ok || cmd.Parser != r.full.Parser.Builtin {
+		return r.full, "", err
+	}
+	return &artifact.Artifact{TestScript: cmd.Script, Parser: r.full.Parser}, fmt.Sprintf(" (of %d selected test id(s): %d covering the changed lines)", len(sel.IDs), sel.Covering), nil
 }
 
 func (r *injectorRules) submit(ctx context.Context, e *episode) (agent.Result, error) {

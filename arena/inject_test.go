@@ -2,6 +2,7 @@ package arena
 
 import (
 	"context"
+	"fmt"
 	"os/exec"
 	"strings"
 	"testing"
@@ -157,7 +158,9 @@ git checkout -q --detach HEAD~1`)
 
 // TestNativeInjectorRecordsEverySite: the native injector's episode through the loop: each apply of a
 // multi-site mutation lists every site of the change so far, each records its decision, and the hand-in
-// changes the files of those sites.
+// changes the files of those sites. With select_tests on (the default), a run_tests after a change runs the
+// tests that cover it, not the whole suite (TestSelectionLosesNoBug shows that such a run finds every F2P
+// test the whole suite finds).
 func TestNativeInjectorRecordsEverySite(t *testing.T) {
 	f := withExamples(t)
 	repo := f.repos["pyledger"]
@@ -171,6 +174,15 @@ func TestNativeInjectorRecordsEverySite(t *testing.T) {
 	for _, turn := range inj.Turns {
 		t.Logf("turn %d %s: %s %s %v", turn.N, turn.Action.Tool, turn.Result.Error, firstLine(turn.Result.Output), turn.Result.Sites)
 		switch turn.Action.Tool {
+		case agent.ToolRunTests:
+			if applies == 0 {
+				continue
+			}
+			var passed, failed, errored, skipped int
+			fmt.Sscanf(strings.SplitN(turn.Result.Output, "\n", 2)[1], "%d passed, %d failed, %d error, %d skipped", &passed, &failed, &errored, &skipped)
+			if ran := passed + failed + errored + skipped; !strings.Contains(firstLine(turn.Result.Output), "selected test id(s)") || ran == 0 || ran >= len(repo.Baseline.Tests) {
+				t.Errorf("turn %d ran %d of %d tests (%q): want the tests covering the change", turn.N, ran, len(repo.Baseline.Tests), firstLine(turn.Result.Output))
+			}
 		case agent.ToolRevert:
 			applies = 0
 		case agent.ToolApply:
