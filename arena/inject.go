@@ -222,7 +222,7 @@ func (r *injectorRules) candidates(ctx context.Context, e *episode) ([]candidate
 }
 
 // runTests runs the whole suite, or for a structured injector with select_tests on the tests that can see
-// its change (runScriptFor); Broken counts the originally passing tests that now report a failure.
+// its change (script); Broken counts the originally passing tests that now report a failure.
 func (r *injectorRules) runTests(ctx context.Context, e *episode) (agent.Result, error) {
 	script, note, err := r.script(ctx, e)
 	if err != nil {
