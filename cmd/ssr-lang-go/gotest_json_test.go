@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/selfplay-swe/ssr/repos/plugin"
+	"github.com/selfplay-swe/ssr/repos/plugin/plugintest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -33,20 +34,7 @@ func TestParseGoTestJSONGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden := strings.TrimSuffix(in, ".json") + ".golden"
-			got := goldenText(parseGoTestJSON(raw))
-			if *update {
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run with -update to create it)", err)
-			}
-			if got != string(want) {
-				t.Errorf("parse %s:\ngot:\n%s\nwant:\n%s", in, got, want)
-			}
+			plugintest.CheckGolden(t, strings.TrimSuffix(in, ".json")+".golden", goldenText(parseGoTestJSON(raw)), *update)
 		})
 	}
 }
