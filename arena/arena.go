@@ -149,6 +149,21 @@ func (a *Arena) timeoutFor(repo *Repo, art *artifact.Artifact) time.Duration {
 	return derivedTimeout(slowest, limit)
 }
 
+// learnDuration makes timeoutFor(repo, art) what it was in the process that validated art: a process that
+// resumes a job, or solves a frozen bug, has not run art's original state, and without its duration every
+// run of the bug (the solver's, the evaluation) would get the repository's whole limit. It runs the original
+// state once (original: cached for the process) when the duration is not known yet.
+func (a *Arena) learnDuration(ctx context.Context, repo *Repo, art *artifact.Artifact) error {
+	a.mu.Lock()
+	_, ok := a.slowest[repo.ImageID+"\x00"+art.TestScript]
+	a.mu.Unlock()
+	if ok {
+		return nil
+	}
+	_, err := a.original(ctx, repo, art)
+	return err
+}
+
 // derivedTimeout is the time limit of a run whose script's slowest original run took slowest.
 func derivedTimeout(slowest, limit time.Duration) time.Duration {
 	return min(limit, max(timeoutFactor*slowest, slowest+timeoutSlack))

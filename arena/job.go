@@ -470,6 +470,9 @@ func (r *Runner) loadBug(ctx context.Context, b store.Bug) (*Repo, *Bug, error) 
 		return nil, nil, err
 	}
 	bug.ArtifactID, bug.ParentBug, bug.ParentAttempt = b.ArtifactID, b.ParentBug, b.ParentAttempt
+	if err := r.Arena.learnDuration(ctx, repo, art); err != nil {
+		return nil, nil, fmt.Errorf("bug %s: original runs for its time limit: %w", b.ID, err)
+	}
 	return repo, bug, nil
 }
 
