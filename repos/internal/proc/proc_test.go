@@ -1,6 +1,7 @@
 package proc
 
 import (
+	"bufio"
 	"os"
 	"os/exec"
 	"syscall"
@@ -36,9 +37,13 @@ func TestParse(t *testing.T) {
 // A child's stat, environment and end as /proc shows them: running with its own start time, then a zombie
 // (exited, not yet waited for), which is not running.
 func TestChild(t *testing.T) {
-	cmd := exec.Command("sh", "-c", "read x")
+	cmd := exec.Command("sh", "-c", "echo ready; read x")
 	cmd.Env = append(os.Environ(), "SSR_PROC_TEST=one", "SSR_PROC_TEST=two")
 	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,6 +52,10 @@ func TestChild(t *testing.T) {
 	}
 	defer cmd.Wait()
 	pid := cmd.Process.Pid
+	// Until the child has exec'd, /proc shows the forked copy of this process (its environment included).
+	if line, err := bufio.NewReader(stdout).ReadString('\n'); err != nil || line != "ready\n" {
+		t.Fatalf("child's first line %q, %v; want ready", line, err)
+	}
 	st, err := Read(pid)
 	if err != nil || st.Exited() || st.Start == 0 || st.PGID != syscall.Getpgrp() {
 		t.Fatalf("Read(child) = %+v, %v; want a running process in this process's group %d", st, err, syscall.Getpgrp())
