@@ -150,7 +150,7 @@ func (a *Arena) timeoutFor(repo *Repo, art *artifact.Artifact) time.Duration {
 }
 
 // learnDuration makes timeoutFor(repo, art) what it was in the process that validated art: a process that
-// resumes a job, or solves a frozen bug, has not run art's original state, and without its duration every
+// resumes a job (Runner.loadBug) has not run art's original state, and without its duration every
 // run of the bug (the solver's, the evaluation) would get the repository's whole limit. It runs the original
 // state once (original: cached for the process) when the duration is not known yet.
 func (a *Arena) learnDuration(ctx context.Context, repo *Repo, art *artifact.Artifact) error {
