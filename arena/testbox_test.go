@@ -36,13 +36,7 @@ setsid sleep 1004 >/dev/null 2>&1 < /dev/null &
 func TestBoxRunsFromACleanTree(t *testing.T) {
 	f := withExamples(t)
 	repo := f.repos["pyledger"]
-	calls := newCallCounter(f.cli)
-	p, err := docker.New(calls, docker.WithBudget(docker.NewBudget(2)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := New(p, f.job, DefaultConfig(), nil)
-	t.Cleanup(a.Wait)
+	a, calls := countedArena(t, f, DefaultConfig())
 	ctx := context.Background()
 	box, err := a.startBox(ctx, repo, true)
 	if err != nil {
@@ -126,13 +120,7 @@ func TestBoxRunsFromACleanTree(t *testing.T) {
 func TestValidateEngineCalls(t *testing.T) {
 	f := withExamples(t)
 	repo := f.repos["pyledger"]
-	calls := newCallCounter(f.cli)
-	p, err := docker.New(calls, docker.WithBudget(docker.NewBudget(2)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := New(p, f.job, conf(func(c *Config) { c.Containers = 1 }), nil)
-	t.Cleanup(a.Wait)
+	a, calls := countedArena(t, f, conf(func(c *Config) { c.Containers = 1 }))
 	rep, err := a.Validate(context.Background(), repo, moneyBug(t, repo))
 	if err != nil || !rep.Valid {
 		t.Fatalf("the money bug must be valid: %v %v", err, rep.Rejection)
@@ -190,4 +178,17 @@ func TestBoxForAUserThatCannotWriteTheTree(t *testing.T) {
 	if box.prepUser != strconv.Itoa(repos.SandboxUID) {
 		t.Errorf("the box prepares runs as %q, want the tree's owner %d", box.prepUser, repos.SandboxUID)
 	}
+}
+
+// countedArena is an arena on a provider of its own (a budget of 2) whose engine calls the counter counts.
+func countedArena(t *testing.T, f fixture, cfg Config) (*Arena, *callCounter) {
+	t.Helper()
+	calls := newCallCounter(f.cli)
+	p, err := docker.New(calls, docker.WithBudget(docker.NewBudget(2)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := New(p, f.job, cfg, nil)
+	t.Cleanup(a.Wait)
+	return a, calls
 }
