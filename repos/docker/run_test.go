@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -45,6 +46,12 @@ func TestRun(t *testing.T) {
 	})
 
 	t.Run("labelled and hardened like a sandbox", func(t *testing.T) {
+		// The earlier subtests' containers may still be on their way out: only a new one is this command's.
+		earlier := map[string]bool{}
+		listed, _ := docker.List(ctx, cli, job)
+		for _, c := range listed {
+			earlier[c.ID] = true
+		}
 		done := make(chan sandbox.ExecResult)
 		go func() {
 			res, _ := p.Run(ctx, spec, sandbox.ExecRequest{Cmd: []string{"sh", "-c", "ls /sys/class/net; sleep 3"}})
@@ -53,7 +60,8 @@ func TestRun(t *testing.T) {
 		var info []docker.Info
 		for try := 0; try < 50 && len(info) == 0; try++ {
 			time.Sleep(50 * time.Millisecond)
-			info, _ = docker.List(ctx, cli, job)
+			listed, _ = docker.List(ctx, cli, job)
+			info = slices.DeleteFunc(listed, func(c docker.Info) bool { return earlier[c.ID] })
 		}
 		if len(info) != 1 || info[0].Role != "exec" {
 			t.Fatalf("containers of the job while the command runs: %+v, want one with role exec", info)
