@@ -1,5 +1,7 @@
 package agent
 
+import "fmt"
+
 // Role is the part an agent plays.
 type Role string
 
@@ -25,4 +27,10 @@ type Candidate struct {
 	// by the trainer when it recomputes the choice's probability: a hand-made preference (the native
 	// solver's ranking) that the learned score can outweigh. 0 for none.
 	Prior float64 `json:"prior,omitempty"`
+}
+
+// Key identifies a candidate across turns and decisions: its index changes as the arena rebuilds the
+// candidates after every write.
+func (c Candidate) Key() string {
+	return fmt.Sprintf("%s\x00%d\x00%s\x00%s\x00%s", c.File, c.Line, c.Node, c.Operator, c.Commit)
 }

@@ -125,6 +125,11 @@ type Decision struct {
 	Chosen        int         `json:"chosen"`
 	LogProb       float64     `json:"log_prob"` // of the chosen row under the acting policy
 	PolicyVersion int64       `json:"policy_version"`
+	// Fixes are the rows that would have undone part of the bug: applied to the state the choice was made
+	// in, each brings one or more changed lines back to the original's. The arena finds them after the
+	// choice, in hindsight, for the trainer's supervised signal, and keeps them out of the history agents
+	// see. Empty where nothing was checked (the injector) or no row fixes anything.
+	Fixes []int `json:"fixes,omitempty"`
 }
 
 // Message is one chat message as a model endpoint saw or produced it.

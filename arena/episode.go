@@ -35,9 +35,10 @@ type episode struct {
 	tools    toolLimits
 
 	turns     []agent.Turn
-	invalid   int    // actions answered as invalid
-	ended     string // why the episode ended: submit, turns, wall clock
-	keptTurn  int    // the turn whose state revert returns to (-1: the start)
+	seen      []agent.Turn // turns as the agent sees them: hindsight (Decision.Fixes) left out
+	invalid   int          // actions answered as invalid
+	ended     string       // why the episode ended: submit, turns, wall clock
+	keptTurn  int          // the turn whose state revert returns to (-1: the start)
 	lastTests *testState
 }
 
@@ -67,7 +68,7 @@ func (e *episode) run(ctx context.Context) error {
 			return nil
 		}
 		obs := &agent.Observation{Episode: e.id, Task: e.task, Turn: n, TurnsLeft: e.maxTurns - n, Deadline: e.deadline,
-			History: e.turns[:len(e.turns):len(e.turns)], Kept: n - e.keptTurn}
+			History: e.seen[:len(e.seen):len(e.seen)], Kept: n - e.keptTurn}
 		var cands []candidate
 		if structured {
 			var err error
@@ -91,6 +92,13 @@ func (e *episode) run(ctx context.Context) error {
 			}
 			return fmt.Errorf("agent %s failed at turn %d: %w", e.ag.Name(), n, err)
 		}
+		if act, err = e.hindsight(ctx, act, cands); err != nil {
+			if ctx.Err() != nil {
+				e.ended = endWallClock
+				return nil
+			}
+			return fmt.Errorf("turn %d: hindsight: %w", n, err)
+		}
 		start := time.Now()
 		res, err := e.carry(ctx, act, cands, structured)
 		if err != nil {
@@ -100,7 +108,9 @@ func (e *episode) run(ctx context.Context) error {
 			}
 			return fmt.Errorf("turn %d (%s): %w", n, act.Tool, err)
 		}
-		e.turns = append(e.turns, agent.Turn{N: n, Action: act, Result: res, Started: start, Millis: time.Since(start).Milliseconds()})
+		turn := agent.Turn{N: n, Action: act, Result: res, Started: start, Millis: time.Since(start).Milliseconds()}
+		e.turns = append(e.turns, turn)
+		e.seen = append(e.seen, withoutHindsight(turn))
 		if act.Tool == agent.ToolKeep && res.Error == "" {
 			e.keptTurn = n
 		}

@@ -39,7 +39,8 @@ func (a *Arena) Solve(ctx context.Context, repo *Repo, bug *Bug, ag agent.Agent,
 		}
 		inner, ids := a.specTests(ctx, repo, bug)
 		e := &episode{
-			id: newID("ep"), ag: ag, sb: sb, rules: &solverRules{a: a, repo: repo, bug: bug, cache: siteCache{}, inner: inner, ids: ids, cover: indexCoverage(repo.Coverage)},
+			id: newID("ep"), ag: ag, sb: sb, rules: &solverRules{a: a, repo: repo, bug: bug, cache: siteCache{}, inner: inner, ids: ids, cover: indexCoverage(repo.Coverage),
+				goal: hostBase(repo, nil)},
 			ws: newWorkspace(sb, hostBase(repo, st)), maxTurns: a.solverTurns(ag), tools: defaultToolLimits,
 			task: agent.Task{Role: agent.Solver, Repo: repo.Name, Language: repo.Language, Workdir: sandbox.DefaultWorkdir,
 				Spec: bug.Spec(), Text: bug.TaskText()},
@@ -65,6 +66,9 @@ type solverRules struct {
 	installed bool
 	cover     lineIndex // the repository's coverage by file; nil without coverage
 	first     *spectrum // the episode's first run_tests, for the ochiai feature
+	// goal is a file's content in the repository, before the bug: what the solver's edits are checked
+	// against in hindsight (fixes).
+	goal func(path string) ([]byte, bool, error)
 }
 
 func (r *solverRules) candidates(ctx context.Context, e *episode) ([]candidate, error) {

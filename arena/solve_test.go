@@ -37,7 +37,7 @@ func TestNativeSolverRepairsAMutation(t *testing.T) {
 		}
 	}
 	ag := native.New(native.Uniform{}, 7)
-	solved := 0
+	solved, withFixes := 0, 0
 	for i := 0; i < 3; i++ {
 		att, err := ar.Solve(ctx, repo, bug, ag, i)
 		if err != nil {
@@ -66,10 +66,23 @@ func TestNativeSolverRepairsAMutation(t *testing.T) {
 		}
 		for _, turn := range att.Turns {
 			t.Logf("attempt %d turn %d %s: %s %s", i, turn.N, turn.Action.Tool, turn.Result.Error, firstLine(turn.Result.Output))
+			if d := turn.Action.Decision; d != nil && len(d.Fixes) > 0 {
+				withFixes++
+				for _, f := range d.Fixes {
+					if r := d.Rows[f]; r.File != moneyPy {
+						t.Errorf("attempt %d turn %d: hindsight fix %s:%d %s is not in the mutated file %s", i, turn.N, r.File, r.Line, r.Operator, moneyPy)
+					}
+				}
+				t.Logf("attempt %d turn %d: in hindsight, %d of %d rows fix the bug", i, turn.N, len(d.Fixes), len(d.Rows))
+			}
 		}
 	}
 	if solved == 0 {
 		t.Fatalf("no attempt of 3 repaired a one-site arithmetic mutation")
+	}
+	// Its inverse is among the candidates until it is tried, so hindsight finds it.
+	if withFixes == 0 {
+		t.Errorf("no solver decision recorded the fix in hindsight")
 	}
 }
 

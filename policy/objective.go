@@ -10,6 +10,9 @@ import (
 type Objective struct {
 	Clip    float64 // ε: the importance ratio is clipped to [1−ε, 1+ε]
 	Entropy float64 // β: weight of the entropy bonus
+	// Hindsight is λ, the weight of the supervised term: −log of the probability the policy gives the rows
+	// the arena found, after the choice, would have fixed the bug (agent.Decision.Fixes).
+	Hindsight float64
 }
 
 // batch is a minibatch of decisions laid out for the kernels: rows of every decision one after the other
@@ -19,20 +22,26 @@ type batch struct {
 	chosen    []int
 	oldLogp   []float64
 	advantage []float64
+	fixes     [][]int // per decision: the global row indices of its fixes (none: no hindsight term)
 }
 
 // Stats are what one evaluation of the objective measured.
 type Stats struct {
 	Loss     float64 `json:"loss"`
+	Fixes    float64 `json:"fixes"`     // mean probability of the fixes over the decisions that have some
 	Entropy  float64 `json:"entropy"`   // mean over decisions
 	ClipFrac float64 `json:"clip_frac"` // share of decisions whose ratio was clipped out of the gradient
 	ApproxKL float64 `json:"approx_kl"` // mean of old log p − new log p over the chosen rows
 }
 
 // lossAndGrad evaluates the loss at scores (the logits, one per row) and sets gs to its gradient with
-// respect to them. Per decision, with r = exp(log p − log p_old) of the chosen row and A its advantage:
+// respect to them. Per decision, with r = exp(log p − log p_old) of the chosen row, A its advantage and F its
+// fixes:
 //
-//	L = −mean(min(r·A, clip(r, 1−ε, 1+ε)·A)) − β·mean(H(p))
+//	L = −mean(min(r·A, clip(r, 1−ε, 1+ε)·A)) − β·mean(H(p)) − λ·mean(log Σ_{f∈F} p_f)
+//
+// where a decision without fixes has no hindsight term. The hindsight term does not depend on how the row
+// was chosen, so it needs no importance ratio: the fix is the fix whichever policy acted.
 //
 // The log-softmax and its backward are the ragged kernels; the rest is a few operations per decision.
 func (o Objective) lossAndGrad(k kernels.Backend, b *batch, scores, gs []float64) Stats {
@@ -42,7 +51,22 @@ func (o Objective) lossAndGrad(k kernels.Backend, b *batch, scores, gs []float64
 	gout := make([]float64, n)
 	nd := float64(len(b.chosen))
 	var st Stats
+	withFixes := 0
 	for d, c := range b.chosen {
+		if len(b.fixes) > d && len(b.fixes[d]) > 0 {
+			pf := 0.0
+			for _, f := range b.fixes[d] {
+				pf += math.Exp(logp[f])
+			}
+			withFixes++
+			st.Fixes += pf
+			if pf > 0 && o.Hindsight > 0 {
+				st.Loss -= o.Hindsight * math.Log(pf) / nd
+				for _, f := range b.fixes[d] {
+					gout[f] -= o.Hindsight * math.Exp(logp[f]) / pf / nd // d(−λ log Σ p_f)/d log p_f
+				}
+			}
+		}
 		a := b.advantage[d]
 		ratio := math.Exp(logp[c] - b.oldLogp[d])
 		clipped := math.Min(math.Max(ratio, 1-o.Clip), 1+o.Clip)
@@ -64,6 +88,9 @@ func (o Objective) lossAndGrad(k kernels.Backend, b *batch, scores, gs []float64
 		}
 		st.Entropy += h / nd
 		st.Loss -= o.Entropy * h / nd
+	}
+	if withFixes > 0 {
+		st.Fixes /= float64(withFixes)
 	}
 	k.LogSoftmaxRaggedBackward(gs, logp, gout, nil, b.offsets)
 	return st

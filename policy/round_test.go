@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/selfplay-swe/ssr/agent"
 	"github.com/selfplay-swe/ssr/agent/native"
+	"github.com/selfplay-swe/ssr/kernels"
 )
 
 func TestStaleEpisodesAreDroppedAndCounted(t *testing.T) {
@@ -256,5 +258,84 @@ func TestResumeGivesTheSameNextVersion(t *testing.T) {
 				t.Fatalf("%s[%d]: uninterrupted %v, resumed %v", paramNames[i], j, s[j], b.params.slices()[i][j])
 			}
 		}
+	}
+}
+
+// TestHindsightTeachesWithoutReward: every attempt fails (all rewards alike, advantage 0), but the arena
+// marked which rows would have fixed the bug (here, the "negate_condition" ones). Hindsight alone must raise
+// their probability; with hindsight off, such episodes teach nothing and no version is published.
+func TestHindsightTeachesWithoutReward(t *testing.T) {
+	failing := func(seed uint64) *memSource {
+		src := &memSource{turns: map[string][]agent.Turn{}}
+		ag := native.New(native.Uniform{}, seed)
+		for g := range 8 {
+			grp := Group{Role: agent.Solver, Key: fmt.Sprintf("bug:%d-%d", seed, g)}
+			for a := range 4 {
+				id := fmt.Sprintf("ep-%d-%d-%d", seed, g, a)
+				rows := testCandidates(12, seed*100+uint64(g*4+a))
+				dec, err := ag.Choose(context.Background(), agent.Solver, rows)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i, r := range rows {
+					if r.Operator == "negate_condition" {
+						dec.Fixes = append(dec.Fixes, i)
+					}
+				}
+				src.turns[id] = []agent.Turn{{Action: agent.Action{Tool: agent.ToolApply, Candidate: dec.Chosen, Decision: dec}}}
+				grp.Members = append(grp.Members, Member{Episode: id, Reward: -1})
+			}
+			src.groups = append(src.groups, grp)
+		}
+		return src
+	}
+	probe := testCandidates(200, 4242)
+	share := func(m *Model) float64 {
+		s, _ := m.Score(context.Background(), agent.Solver, probe)
+		lp := make([]float64, len(s))
+		kernels.CPU{}.LogSoftmaxRagged(lp, s, nil, []int{0, len(s)})
+		p := 0.0
+		for i, c := range probe {
+			if c.Operator == "negate_condition" {
+				p += math.Exp(lp[i])
+			}
+		}
+		return p
+	}
+
+	off := smallTrainConfig()
+	off.Hindsight = 0
+	m, _ := New(DefaultConfig, 1)
+	tr, err := NewTrainer(m, off)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := tr.Round(context.Background(), failing(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Published || rep.NoSignal != 32 {
+		t.Errorf("hindsight off, all rewards alike: published %v, no_signal %d (want no version, 32 episodes without signal)", rep.Published, rep.NoSignal)
+	}
+
+	tr, err = NewTrainer(m, smallTrainConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := share(tr.Model())
+	for round := range 4 {
+		rep, err := tr.Round(context.Background(), failing(uint64(10+round)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// An episode none of whose rows is a fix has nothing to learn.
+		if !rep.Published || rep.Episodes+rep.NoSignal != 32 || rep.Episodes < 24 {
+			t.Fatalf("round %d: %+v (want a version from most of the 32 episodes)", round, rep)
+		}
+	}
+	after := share(tr.Model())
+	t.Logf("probability of the fixes: %.3f before, %.3f after %d versions", before, after, tr.Version())
+	if after < before+0.25 {
+		t.Errorf("hindsight moved the fixes' probability from %.3f to %.3f only", before, after)
 	}
 }

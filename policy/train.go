@@ -20,8 +20,11 @@ type TrainConfig struct {
 	Beta2       float64 `json:"beta2"`
 	Eps         float64 `json:"eps"`
 	WeightDecay float64 `json:"weight_decay"`
-	Clip        float64 `json:"clip"`          // PPO ε
-	Entropy     float64 `json:"entropy"`       // entropy bonus β
+	Clip        float64 `json:"clip"`    // PPO ε
+	Entropy     float64 `json:"entropy"` // entropy bonus β
+	// Hindsight is the weight λ of the supervised term on the fixes the arena found after each solver
+	// choice (Objective.Hindsight); 0 trains on rewards alone.
+	Hindsight   float64 `json:"hindsight"`
 	MaxGradNorm float64 `json:"max_grad_norm"` // global-norm gradient clipping
 	// MaxStaleness drops episodes played by a policy more than this many versions older than the one being
 	// trained (their importance ratios would be too far from 1 to trust).
@@ -38,7 +41,7 @@ type TrainConfig struct {
 // DefaultTrainConfig is the trainer's defaults.
 var DefaultTrainConfig = TrainConfig{
 	LR: 3e-3, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, WeightDecay: 0,
-	Clip: 0.2, Entropy: 0.01, MaxGradNorm: 1, MaxStaleness: 8, PassK: 1,
+	Clip: 0.2, Entropy: 0.01, Hindsight: 1, MaxGradNorm: 1, MaxStaleness: 8, PassK: 1,
 	Epochs: 2, BatchRows: 4096, MinGroupSize: 2, Seed: 1,
 }
 
@@ -56,6 +59,7 @@ func (c TrainConfig) Validate() error {
 	check(c.WeightDecay >= 0, "weight_decay must be at least 0")
 	check(c.Clip > 0 && c.Clip < 1, "clip must be in (0, 1) (got %v)", c.Clip)
 	check(c.Entropy >= 0, "entropy must be at least 0")
+	check(c.Hindsight >= 0, "hindsight must be at least 0")
 	check(c.MaxGradNorm > 0, "max_grad_norm must be positive")
 	check(c.MaxStaleness >= 0, "max_staleness must be at least 0")
 	check(c.PassK >= 1, "pass_k must be at least 1 (got %d)", c.PassK)
@@ -88,7 +92,7 @@ func NewTrainer(m *Model, c TrainConfig) (*Trainer, error) {
 	}
 	pcg := rand.NewPCG(c.Seed, c.Seed^0x7a11e4)
 	t := &Trainer{
-		cfg: c, obj: Objective{Clip: c.Clip, Entropy: c.Entropy}, k: kernels.CPU{},
+		cfg: c, obj: Objective{Clip: c.Clip, Entropy: c.Entropy, Hindsight: c.Hindsight}, k: kernels.CPU{},
 		model: &Model{cfg: m.cfg, schema: m.schema, version: m.version, params: m.params.clone()},
 		pcg:   pcg, rng: rand.New(pcg), seen: map[string]bool{}, graphs: map[int]*graph{},
 	}
@@ -113,7 +117,7 @@ type Report struct {
 	Steps        int   `json:"steps"`
 	Dropped      int   `json:"dropped"`       // stale episodes dropped in this round
 	DroppedTotal int64 `json:"dropped_total"` // over the whole run
-	NoSignal     int   `json:"no_signal"`     // episodes consumed with advantage 0 (nothing to learn)
+	NoSignal     int   `json:"no_signal"`     // episodes consumed with advantage 0 and no fixes (nothing to learn)
 	Waiting      int   `json:"waiting"`       // episodes in groups still too small
 	Stats        Stats `json:"stats"`         // mean over the round's steps
 }
@@ -125,6 +129,7 @@ type sample struct {
 	chosen    int
 	oldLogp   float64
 	advantage float64
+	fixes     []int // rows that would have fixed the bug (agent.Decision.Fixes)
 }
 
 // Round reads what src has that the trainer has not consumed yet, trains on it and, when there was
@@ -161,7 +166,7 @@ func (t *Trainer) Round(ctx context.Context, src Source) (Report, error) {
 			case t.model.version-mb.PolicyVersion > t.cfg.MaxStaleness:
 				rep.Dropped++
 				continue
-			case adv[i] == 0:
+			case adv[i] == 0 && (t.cfg.Hindsight == 0 || g.Role != agent.Solver):
 				rep.NoSignal++
 				continue
 			}
@@ -170,9 +175,11 @@ func (t *Trainer) Round(ctx context.Context, src Source) (Report, error) {
 				return rep, fmt.Errorf("policy: read turns of episode %s: %w", mb.Episode, err)
 			}
 			n := len(samples)
-			samples = appendDecisions(samples, g.Role, turns, adv[i])
+			samples = appendDecisions(samples, g.Role, turns, adv[i], t.cfg.Hindsight > 0)
 			if len(samples) > n {
 				rep.Episodes++
+			} else if adv[i] == 0 {
+				rep.NoSignal++
 			}
 		}
 	}
@@ -197,10 +204,11 @@ func (t *Trainer) Round(ctx context.Context, src Source) (Report, error) {
 			rep.Stats.Entropy += st.Entropy
 			rep.Stats.ClipFrac += st.ClipFrac
 			rep.Stats.ApproxKL += st.ApproxKL
+			rep.Stats.Fixes += st.Fixes
 		}
 	}
 	s := float64(rep.Steps)
-	rep.Stats = Stats{Loss: rep.Stats.Loss / s, Entropy: rep.Stats.Entropy / s, ClipFrac: rep.Stats.ClipFrac / s, ApproxKL: rep.Stats.ApproxKL / s}
+	rep.Stats = Stats{Loss: rep.Stats.Loss / s, Entropy: rep.Stats.Entropy / s, ClipFrac: rep.Stats.ClipFrac / s, ApproxKL: rep.Stats.ApproxKL / s, Fixes: rep.Stats.Fixes / s}
 	t.model.version++
 	rep.Version, rep.Published = t.model.version, true
 	return rep, nil
@@ -224,15 +232,27 @@ func (t *Trainer) advantages(g Group) []float64 {
 }
 
 // appendDecisions adds the decisions of turns worth training on: a choice among two or more rows with a
-// finite behaviour log-probability (a single row has no gradient).
-func appendDecisions(out []sample, role agent.Role, turns []agent.Turn, adv float64) []sample {
+// finite behaviour log-probability (a single row has no gradient), and with something to learn: a
+// non-zero advantage, or fixes when hindsight is on.
+func appendDecisions(out []sample, role agent.Role, turns []agent.Turn, adv float64, hindsight bool) []sample {
 	for _, tn := range turns {
 		d := tn.Action.Decision
 		if d == nil || len(d.Rows) < 2 || d.Chosen < 0 || d.Chosen >= len(d.Rows) ||
 			math.IsNaN(d.LogProb) || math.IsInf(d.LogProb, 0) {
 			continue
 		}
-		out = append(out, sample{role: role, rows: d.Rows, chosen: d.Chosen, oldLogp: d.LogProb, advantage: adv})
+		var fixes []int
+		if hindsight {
+			for _, f := range d.Fixes {
+				if f >= 0 && f < len(d.Rows) {
+					fixes = append(fixes, f)
+				}
+			}
+		}
+		if adv == 0 && len(fixes) == 0 {
+			continue
+		}
+		out = append(out, sample{role: role, rows: d.Rows, chosen: d.Chosen, oldLogp: d.LogProb, advantage: adv, fixes: fixes})
 	}
 	return out
 }
@@ -276,6 +296,7 @@ func (t *Trainer) update(mb []sample) (Stats, error) {
 		b.chosen = append(b.chosen, at+s.chosen)
 		b.oldLogp = append(b.oldLogp, s.oldLogp)
 		b.advantage = append(b.advantage, s.advantage)
+		b.fixes = append(b.fixes, shifted(s.fixes, at))
 		at += len(s.rows)
 		b.offsets = append(b.offsets, at)
 	}
@@ -316,6 +337,15 @@ func (t *Trainer) update(mb []sample) (Stats, error) {
 		t.k.Adam(ps, grads[i], t.m[i], t.v[i], as)
 	}
 	return st, nil
+}
+
+// shifted is rows moved by at: a decision's row indices made global in its minibatch.
+func shifted(rows []int, at int) []int {
+	out := make([]int, len(rows))
+	for i, r := range rows {
+		out[i] = r + at
+	}
+	return out
 }
 
 // clipNorm scales grads down so that their global L2 norm is at most maxNorm.

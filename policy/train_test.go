@@ -74,8 +74,9 @@ func smallTrainConfig() TrainConfig {
 func TestObjectiveGradientFiniteDifferences(t *testing.T) {
 	m := randomModel(t, 11)
 	m.cfg.Temperature = 0.7
-	obj := Objective{Clip: 0.2, Entropy: 0.05}
+	obj := Objective{Clip: 0.2, Entropy: 0.05, Hindsight: 0.8}
 	r := rand.New(rand.NewPCG(1, 2))
+	fixes := [][]int{{1, 3}, nil, {8}} // two decisions with hindsight fixes, one without
 	var mb []sample
 	for i, n := range []int{5, 2, 9} {
 		rows := testCandidates(n, uint64(40+i))
@@ -84,7 +85,7 @@ func TestObjectiveGradientFiniteDifferences(t *testing.T) {
 		kernels.CPU{}.LogSoftmaxRagged(lp, s, nil, []int{0, n})
 		c := r.IntN(n)
 		// Behaviour log-probabilities near the current ones, so some ratios are clipped and some are not.
-		mb = append(mb, sample{role: agent.Injector, rows: rows, chosen: c, oldLogp: lp[c] + []float64{0.05, -0.5, 0.6}[i], advantage: []float64{1.3, -0.7, -0.4}[i]})
+		mb = append(mb, sample{role: agent.Injector, rows: rows, chosen: c, oldLogp: lp[c] + []float64{0.05, -0.5, 0.6}[i], advantage: []float64{1.3, -0.7, -0.4}[i], fixes: fixes[i]})
 	}
 	tr, err := NewTrainer(m, smallTrainConfig())
 	if err != nil {
@@ -101,6 +102,7 @@ func TestObjectiveGradientFiniteDifferences(t *testing.T) {
 		b.chosen = append(b.chosen, at+s.chosen)
 		b.oldLogp = append(b.oldLogp, s.oldLogp)
 		b.advantage = append(b.advantage, s.advantage)
+		b.fixes = append(b.fixes, shifted(s.fixes, at))
 		at += len(s.rows)
 		b.offsets = append(b.offsets, at)
 	}

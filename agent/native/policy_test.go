@@ -55,7 +55,7 @@ func TestInjectorPolicy(t *testing.T) {
 			}
 			if act.Tool == agent.ToolApply {
 				d := act.Decision
-				if d == nil || len(d.Rows) != len(tc.cands) || key(d.Rows[d.Chosen]) != key(tc.cands[act.Candidate]) || d.LogProb >= 0.001 {
+				if d == nil || len(d.Rows) != len(tc.cands) || d.Rows[d.Chosen].Key() != tc.cands[act.Candidate].Key() || d.LogProb >= 0.001 {
 					t.Fatalf("decision %+v for candidate %d: want the rows, the chosen one and its log-probability", d, act.Candidate)
 				}
 			}
@@ -103,7 +103,7 @@ func TestSolverPolicy(t *testing.T) {
 			if act.Tool != tc.wantTool || !strings.Contains(act.Command, tc.wantInCmd) {
 				t.Fatalf("action %+v, want %s", act, tc.wantTool)
 			}
-			if tc.wantCand != nil && key(obs.Candidates[act.Candidate]) != key(*tc.wantCand) {
+			if tc.wantCand != nil && obs.Candidates[act.Candidate].Key() != tc.wantCand.Key() {
 				t.Fatalf("applied %+v, want %+v", obs.Candidates[act.Candidate], *tc.wantCand)
 			}
 			if act.Tool == agent.ToolApply && (act.Decision == nil || act.Decision.Rows[act.Decision.Chosen].File != obs.Candidates[act.Candidate].File) {

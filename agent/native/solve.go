@@ -72,7 +72,7 @@ func (n *Agent) solve(ctx context.Context, obs *agent.Observation) (agent.Action
 	}
 	if st.tie != nil && !st.kept {
 		for i, c := range obs.Candidates {
-			if key(c) == key(*st.tie) {
+			if c.Key() == st.tie.Key() {
 				return apply(i, &agent.Decision{Rows: []agent.Candidate{c}, Chosen: 0, PolicyVersion: n.PolicyVersion()}), nil
 			}
 		}
@@ -123,11 +123,11 @@ func solverStateOf(h []agent.Turn) solverState {
 		case agent.ToolApply:
 			c, ok := chosen(t)
 			if ok {
-				st.tried[key(c)] = true
+				st.tried[c.Key()] = true
 			}
 			if ok && t.Result.Error == "" {
 				applied, st.pending, st.judging = &c, true, false
-				st.closing = st.tie != nil && key(c) == key(*st.tie)
+				st.closing = st.tie != nil && c.Key() == st.tie.Key()
 			}
 		case agent.ToolKeep:
 			if st.judging {
@@ -159,7 +159,7 @@ func (n *Agent) choices(obs *agent.Observation, st solverState) (rows []agent.Ca
 	order := rank(obs.Candidates, st.first.Result.Output, failing)
 	solverFeatures(order, obs, st.first, failing)
 	for _, r := range order {
-		if st.tried[key(r.cand)] {
+		if st.tried[r.cand.Key()] {
 			continue
 		}
 		rows = append(rows, r.cand)
@@ -184,9 +184,4 @@ func setPrior(rows []agent.Candidate) {
 	for _, i := range in {
 		rows[i].Prior = p
 	}
-}
-
-// key identifies a candidate across turns: its index changes as the arena rebuilds the candidates.
-func key(c agent.Candidate) string {
-	return fmt.Sprintf("%s\x00%d\x00%s\x00%s\x00%s", c.File, c.Line, c.Node, c.Operator, c.Commit)
 }

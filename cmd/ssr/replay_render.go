@@ -130,6 +130,9 @@ func renderTurn(t agent.Turn, color bool) string {
 	}
 	if d := a.Decision; d != nil {
 		fmt.Fprintf(&b, "chose %d of %d candidates, log-prob %.3f, policy %d\n", d.Chosen, len(d.Rows), d.LogProb, d.PolicyVersion)
+		if len(d.Fixes) > 0 {
+			fmt.Fprintf(&b, "in hindsight, rows %v would have fixed part of the bug\n", d.Fixes)
+		}
 	}
 	switch a.Tool {
 	case agent.ToolCreate:
