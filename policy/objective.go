@@ -27,11 +27,12 @@ type batch struct {
 
 // Stats are what one evaluation of the objective measured.
 type Stats struct {
-	Loss     float64 `json:"loss"`
-	Fixes    float64 `json:"fixes"`     // mean probability of the fixes over the decisions that have some
-	Entropy  float64 `json:"entropy"`   // mean over decisions
-	ClipFrac float64 `json:"clip_frac"` // share of decisions whose ratio was clipped out of the gradient
-	ApproxKL float64 `json:"approx_kl"` // mean of old log p − new log p over the chosen rows
+	Loss      float64 `json:"loss"`
+	Entropy   float64 `json:"entropy"`    // mean over decisions
+	ClipFrac  float64 `json:"clip_frac"`  // share of decisions whose ratio was clipped out of the gradient
+	ApproxKL  float64 `json:"approx_kl"`  // mean of old log p − new log p over the chosen rows
+	Fixes     float64 `json:"fixes"`      // mean probability of the fixes over the decisions that have some
+	WithFixes int     `json:"with_fixes"` // decisions that have fixes
 }
 
 // lossAndGrad evaluates the loss at scores (the logits, one per row) and sets gs to its gradient with
@@ -92,6 +93,7 @@ func (o Objective) lossAndGrad(k kernels.Backend, b *batch, scores, gs []float64
 	if withFixes > 0 {
 		st.Fixes /= float64(withFixes)
 	}
+	st.WithFixes = withFixes
 	k.LogSoftmaxRaggedBackward(gs, logp, gout, nil, b.offsets)
 	return st
 }

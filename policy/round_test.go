@@ -323,18 +323,27 @@ func TestHindsightTeachesWithoutReward(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := share(tr.Model())
+	var fixProb []float64
 	for round := range 4 {
 		rep, err := tr.Round(context.Background(), failing(uint64(10+round)))
 		if err != nil {
 			t.Fatal(err)
 		}
+		// Each decision is seen once per epoch.
+		if rep.Stats.WithFixes != rep.Episodes*tr.cfg.Epochs || rep.Stats.Fixes <= 0 || rep.Stats.Fixes > 1 {
+			t.Errorf("round %d: p(fixes) %v over %d decisions with fixes (want one per episode and epoch)", round, rep.Stats.Fixes, rep.Stats.WithFixes)
+		}
+		fixProb = append(fixProb, rep.Stats.Fixes)
 		// An episode none of whose rows is a fix has nothing to learn.
 		if !rep.Published || rep.Episodes+rep.NoSignal != 32 || rep.Episodes < 24 {
 			t.Fatalf("round %d: %+v (want a version from most of the 32 episodes)", round, rep)
 		}
 	}
 	after := share(tr.Model())
-	t.Logf("probability of the fixes: %.3f before, %.3f after %d versions", before, after, tr.Version())
+	t.Logf("probability of the fixes: %.3f before, %.3f after %d versions; in training %.3f", before, after, tr.Version(), fixProb)
+	if fixProb[3] <= fixProb[0] {
+		t.Errorf("the probability of the fixes in training did not rise: %.3f", fixProb)
+	}
 	if after < before+0.25 {
 		t.Errorf("hindsight moved the fixes' probability from %.3f to %.3f only", before, after)
 	}

@@ -119,7 +119,7 @@ type Report struct {
 	DroppedTotal int64 `json:"dropped_total"` // over the whole run
 	NoSignal     int   `json:"no_signal"`     // episodes consumed with advantage 0 and no fixes (nothing to learn)
 	Waiting      int   `json:"waiting"`       // episodes in groups still too small
-	Stats        Stats `json:"stats"`         // mean over the round's steps
+	Stats        Stats `json:"stats"`         // mean over the round's steps (Fixes: over its decisions with fixes; WithFixes: summed)
 }
 
 // sample is one decision to train on.
@@ -204,11 +204,13 @@ func (t *Trainer) Round(ctx context.Context, src Source) (Report, error) {
 			rep.Stats.Entropy += st.Entropy
 			rep.Stats.ClipFrac += st.ClipFrac
 			rep.Stats.ApproxKL += st.ApproxKL
-			rep.Stats.Fixes += st.Fixes
+			rep.Stats.Fixes += st.Fixes * float64(st.WithFixes) // weighted: a step without fixes says nothing of them
+			rep.Stats.WithFixes += st.WithFixes
 		}
 	}
 	s := float64(rep.Steps)
-	rep.Stats = Stats{Loss: rep.Stats.Loss / s, Entropy: rep.Stats.Entropy / s, ClipFrac: rep.Stats.ClipFrac / s, ApproxKL: rep.Stats.ApproxKL / s, Fixes: rep.Stats.Fixes / s}
+	rep.Stats = Stats{Loss: rep.Stats.Loss / s, Entropy: rep.Stats.Entropy / s, ClipFrac: rep.Stats.ClipFrac / s, ApproxKL: rep.Stats.ApproxKL / s,
+		Fixes: rep.Stats.Fixes / max(1, float64(rep.Stats.WithFixes)), WithFixes: rep.Stats.WithFixes}
 	t.model.version++
 	rep.Version, rep.Published = t.model.version, true
 	return rep, nil

@@ -14,6 +14,7 @@ import (
 	"github.com/selfplay-swe/ssr/arena/artifact"
 	"github.com/selfplay-swe/ssr/arena/store"
 	"github.com/selfplay-swe/ssr/patches"
+	"github.com/selfplay-swe/ssr/policy"
 )
 
 // interval and evalResult are the parts of `ssr policy eval --json` the report reads.
@@ -60,6 +61,9 @@ type report struct {
 	Windows        []window
 	Versions       int64
 	Trained        struct{ Episodes, Decisions, Dropped int } // summed over the published versions' rounds
+	// FixProb is, per published version, the mean probability the trained policy gave the hindsight fixes
+	// of its round's decisions (policy.Stats.Fixes).
+	FixProb []float64
 	LearnCounts    store.Counts
 	LearnStatus    string
 	Elapsed        time.Duration
@@ -67,6 +71,14 @@ type report struct {
 	EarlyRates, LateRates []float64
 	Overlap               int    // held-out bugs whose bug diff the learning job's injector made too
 	Version               string // `ssr --version` of the ssr that ran the evaluations
+}
+
+func mean(xs []float64) float64 {
+	t := 0.0
+	for _, x := range xs {
+		t += x
+	}
+	return t / float64(len(xs))
 }
 
 // gather reads the evals, the set and the two jobs from the database.
@@ -204,11 +216,12 @@ func gather(ctx context.Context, s settings, db string, stt state, setPath, unif
 	if pvs, err := st.PolicyVersions(ctx); err == nil && len(pvs) > 0 {
 		r.Versions = pvs[len(pvs)-1].Version
 		for _, pv := range pvs {
-			var rep struct{ Episodes, Decisions, Dropped int }
+			var rep policy.Report
 			if json.Unmarshal(pv.Metrics, &rep) == nil {
 				r.Trained.Episodes += rep.Episodes
 				r.Trained.Decisions += rep.Decisions
 				r.Trained.Dropped += rep.Dropped
+				r.FixProb = append(r.FixProb, rep.Stats.Fixes)
 			}
 		}
 	}
@@ -311,8 +324,14 @@ func (r *report) markdown() string {
 	c := r.LearnCounts
 	p("Job `%s` (`ssr run --train`, mutation only, 4 attempts per bug, order-2 share 0.25), %s of wall time, ended %s:\n", r.LearnJob, s.Duration, r.LearnStatus)
 	p("%d artifacts proposed, %d valid, %d bugs (%d order-2), %d attempts, %d solved; %d policy versions published,\n", c.Artifacts, c.Valid, c.Bugs, c.Order2, c.Attempts, c.Solved, r.Versions)
-	p("trained on %d episodes (%d decisions; %d stale episodes dropped). An episode teaches only when its group's rewards\n", r.Trained.Episodes, r.Trained.Decisions, r.Trained.Dropped)
-	p("differ: a bug none of whose attempts succeeded gives its solvers advantage 0.\n")
+	p("trained on %d episodes (%d decisions; %d stale episodes dropped). A solver episode teaches through its reward when\n", r.Trained.Episodes, r.Trained.Decisions, r.Trained.Dropped)
+	p("its group's rewards differ, and through hindsight whenever the rows of one of its choices held an edit that would\n")
+	p("have fixed the bug (the arena made the bug, so it knows; see docs/policy.md).\n")
+	if n := len(r.FixProb); n > 0 {
+		k := min(5, n)
+		p("The mean probability the policy gave those fixes, over the decisions each round trained on: %.4f in the first\n", mean(r.FixProb[:k]))
+		p("%d versions, %.4f in the last %d.\n", k, mean(r.FixProb[n-k:]), k)
+	}
 	p("%d of the held-out bugs were made again by this job's injector (same repository, same bug diff): the mutation\n", r.Overlap)
 	p("space of two small examples is small, so \"held out\" means held out from training as instances, not as kinds.\n\n")
 	p("| window | first-order artifacts | valid share | solver attempts | solve rate | newest version acting |\n| --- | --- | --- | --- | --- | --- |\n")
