@@ -19,7 +19,7 @@ type Schema struct {
 }
 
 // CurrentSchema is the schema this code writes rows in. Change Version whenever featurise changes.
-var CurrentSchema = Schema{Version: 1, HashBuckets: 512, NumBuckets: 64}
+var CurrentSchema = Schema{Version: 2, HashBuckets: 512, NumBuckets: 64}
 
 // Width is the number of columns of a row: the role (two columns), then the hash buckets, then the numeric
 // buckets.
@@ -28,8 +28,9 @@ func (s Schema) Width() int { return 2 + s.HashBuckets + s.NumBuckets }
 // Featurise writes the rows of cands for role into x (len(cands)×Width, zeroed here).
 //
 // A row is: a one-hot role; hashed categorical tokens (kind, operator, node kind, the file's extension and
-// directory, tokens of the path and of the enclosing function, and the operator and kind crossed with the
-// role, so one network serves both roles); every Candidate.Features entry hashed by name into a numeric
+// directory, tokens of the path, of the enclosing function and of the code at the site, the operator crossed
+// with each operator symbol of that code (what an edit there would undo), and the operator and kind crossed
+// with the role, so one network serves both roles); every Candidate.Features entry hashed by name into a numeric
 // bucket with value sign(v)·log(1+|v|), so features added later by the arena need no schema change, only
 // training. Token weights are 1 for the categorical tokens and 1/√n for the n tokens of a path or function,
 // so long names do not dominate.
@@ -55,6 +56,11 @@ func (s Schema) Featurise(x []float64, role agent.Role, cands []agent.Candidate)
 		}
 		addTokens(hashed, "path=", words(c.File))
 		addTokens(hashed, "fn=", words(c.Function))
+		code, syms := codeTokens(c.Code)
+		addTokens(hashed, "code=", code)
+		for _, sym := range syms {
+			hashed[bucket("op|sym="+c.Operator+"|"+sym, s.HashBuckets)] += 1
+		}
 		num := row[2+s.HashBuckets:]
 		for k, v := range c.Features {
 			if math.IsNaN(v) || math.IsInf(v, 0) {
@@ -100,6 +106,50 @@ func words(s string) []string {
 	}
 	flush()
 	return out
+}
+
+// codeTokens splits source code into tokens: the words of its identifiers (as words splits them), its
+// operator symbols (runs of + - * / % < > = ! & | ^ ~ and the keywords and, or, not, is, in) and its number
+// literals; syms are the operator symbols alone, each once.
+func codeTokens(code string) (toks, syms []string) {
+	const opChars = "+-*/%<>=!&|^~"
+	seen := map[string]bool{}
+	sym := func(s string) {
+		toks = append(toks, s)
+		if !seen[s] {
+			seen[s] = true
+			syms = append(syms, s)
+		}
+	}
+	rs := []rune(code)
+	for i := 0; i < len(rs); {
+		r := rs[i]
+		j := i + 1
+		switch {
+		case strings.ContainsRune(opChars, r):
+			for j < len(rs) && strings.ContainsRune(opChars, rs[j]) {
+				j++
+			}
+			sym(string(rs[i:j]))
+		case unicode.IsDigit(r):
+			for j < len(rs) && (unicode.IsDigit(rs[j]) || rs[j] == '.') {
+				j++
+			}
+			toks = append(toks, "num:"+string(rs[i:j]))
+		case unicode.IsLetter(r) || r == '_':
+			for j < len(rs) && (unicode.IsLetter(rs[j]) || unicode.IsDigit(rs[j]) || rs[j] == '_') {
+				j++
+			}
+			switch id := string(rs[i:j]); id {
+			case "and", "or", "not", "is", "in":
+				sym(id)
+			default:
+				toks = append(toks, words(id)...)
+			}
+		}
+		i = j
+	}
+	return toks, syms
 }
 
 func bucket(tok string, n int) int {
