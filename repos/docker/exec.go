@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/docker/docker/api/types"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/pkg/stdcopy"
 	"github.com/sourcegraph/conc"
@@ -123,30 +124,15 @@ func (s *container_) exec(ctx context.Context, req sandbox.ExecRequest, o execOp
 	}
 	defer hj.Close()
 
-	stdout, stderr := sandbox.NewCappedBuffer(maxOut), sandbox.NewCappedBuffer(maxOut)
-	overflow := make(chan struct{})
-	var overflowOnce sync.Once
-	watch := func(b *sandbox.CappedBuffer) io.Writer {
-		return overflowWatch{b, maxOut * overflowFactor, func() { overflowOnce.Do(func() { close(overflow) }) }}
-	}
-	errOut := watch(stderr)
 	var staged *stagedStderr
-	if o.wrap {
-		staged = newStagedStderr(id, req.Setup != "", errOut)
-		errOut = staged
-	}
-	done := make(chan struct{})
-	var wg conc.WaitGroup
-	wg.Go(func() {
-		defer close(done)
-		stdcopy.StdCopy(watch(stdout), errOut, hj.Reader)
+	pm := startPump(hj, req.Stdin, maxOut, func(errOut io.Writer) io.Writer {
+		if o.wrap {
+			staged = newStagedStderr(id, req.Setup != "", errOut)
+			return staged
+		}
+		return errOut
 	})
-	if req.Stdin != nil {
-		wg.Go(func() {
-			hj.Conn.Write(req.Stdin)
-			hj.CloseWrite()
-		})
-	}
+	done, overflow := pm.done, pm.overflow
 	// The time limit runs from the start, and again from the ready mark when there is a Setup: the Setup
 	// and the command each get the whole limit.
 	timer := time.NewTimer(timeout)
@@ -191,7 +177,8 @@ wait:
 	}
 	end := time.Now()
 	hj.Close() // ends the copy if something still holds the output open
-	wg.Wait()
+	pm.wg.Wait()
+	stdout, stderr := pm.stdout, pm.stderr
 	var oomCount int64 = -1
 	if staged != nil {
 		if at, ok := staged.readyAt(); ok {
@@ -311,6 +298,42 @@ func parseOOMKills(b []byte) (int64, bool) {
 		}
 	}
 	return 0, false
+}
+
+// pump copies an attached command's output into capped buffers and writes its stdin, in the background.
+// overflow is closed when either stream has dropped more than overflowFactor times maxOut bytes (the
+// command floods); done when the output has ended; wg waits for both goroutines (close the hijacked
+// connection first when the command may still hold its output open).
+type pump struct {
+	stdout, stderr *sandbox.CappedBuffer
+	overflow, done chan struct{}
+	wg             conc.WaitGroup
+}
+
+// startPump starts the copy from hj (a multiplexed stdout/stderr stream). errWriter, when not nil, wraps
+// the writer stderr goes to.
+func startPump(hj types.HijackedResponse, stdin []byte, maxOut int64, errWriter func(io.Writer) io.Writer) *pump {
+	p := &pump{stdout: sandbox.NewCappedBuffer(maxOut), stderr: sandbox.NewCappedBuffer(maxOut),
+		overflow: make(chan struct{}), done: make(chan struct{})}
+	var once sync.Once
+	watch := func(b *sandbox.CappedBuffer) io.Writer {
+		return overflowWatch{b, maxOut * overflowFactor, func() { once.Do(func() { close(p.overflow) }) }}
+	}
+	out, errOut := watch(p.stdout), watch(p.stderr)
+	if errWriter != nil {
+		errOut = errWriter(errOut)
+	}
+	p.wg.Go(func() {
+		defer close(p.done)
+		stdcopy.StdCopy(out, errOut, hj.Reader)
+	})
+	if stdin != nil {
+		p.wg.Go(func() {
+			hj.Conn.Write(stdin)
+			hj.CloseWrite()
+		})
+	}
+	return p
 }
 
 // overflowWatch passes writes to a CappedBuffer and calls over once the stream passes limit bytes.

@@ -3,15 +3,11 @@ package docker
 import (
 	"context"
 	"fmt"
-	"io"
-	"sync"
 	"time"
 
 	"github.com/docker/docker/api/types"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/errdefs"
-	"github.com/docker/docker/pkg/stdcopy"
-	"github.com/sourcegraph/conc"
 
 	"github.com/selfplay-swe/ssr/repos/sandbox"
 )
@@ -98,24 +94,8 @@ func (p *Provider) Run(ctx context.Context, spec sandbox.Spec, req sandbox.ExecR
 	}
 	start := time.Now()
 
-	stdout, stderr := sandbox.NewCappedBuffer(maxOut), sandbox.NewCappedBuffer(maxOut)
-	overflow := make(chan struct{})
-	var overflowOnce sync.Once
-	watch := func(b *sandbox.CappedBuffer) io.Writer {
-		return overflowWatch{b, maxOut * overflowFactor, func() { overflowOnce.Do(func() { close(overflow) }) }}
-	}
-	done := make(chan struct{})
-	var wg conc.WaitGroup
-	wg.Go(func() {
-		defer close(done)
-		stdcopy.StdCopy(watch(stdout), watch(stderr), hj.Reader)
-	})
-	if req.Stdin != nil {
-		wg.Go(func() {
-			hj.Conn.Write(req.Stdin)
-			hj.CloseWrite()
-		})
-	}
+	pm := startPump(hj, req.Stdin, maxOut, nil)
+	done, overflow := pm.done, pm.overflow
 	timer := time.NewTimer(timeout)
 	defer timer.Stop()
 	var res sandbox.ExecResult
@@ -146,9 +126,9 @@ func (p *Provider) Run(ctx context.Context, spec sandbox.Spec, req sandbox.ExecR
 	}
 	res.Duration = time.Since(start)
 	hj.Close()
-	wg.Wait()
-	res.Stdout, res.Stderr = stdout.Bytes(), stderr.Bytes()
-	res.Truncated = stdout.Truncated() || stderr.Truncated()
+	pm.wg.Wait()
+	res.Stdout, res.Stderr = pm.stdout.Bytes(), pm.stderr.Bytes()
+	res.Truncated = pm.stdout.Truncated() || pm.stderr.Truncated()
 	if res.Flooded {
 		res.Stderr = append(res.Stderr, sandbox.FloodMarker(maxOut, maxOut*overflowFactor)...)
 	}
