@@ -63,10 +63,10 @@ type report struct {
 	Trained        struct{ Episodes, Decisions, Dropped int } // summed over the published versions' rounds
 	// FixProb is, per published version, the mean probability the trained policy gave the hindsight fixes
 	// of its round's decisions (policy.Stats.Fixes).
-	FixProb []float64
-	LearnCounts    store.Counts
-	LearnStatus    string
-	Elapsed        time.Duration
+	FixProb     []float64
+	LearnCounts store.Counts
+	LearnStatus string
+	Elapsed     time.Duration
 	// Solve rates of the learning job's finished first-order bugs, in its first and second half.
 	EarlyRates, LateRates []float64
 	Overlap               int    // held-out bugs whose bug diff the learning job's injector made too
