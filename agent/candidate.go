@@ -22,6 +22,7 @@ type Candidate struct {
 	Kind        string             `json:"kind"` // mutation, removal, history, edit
 	File        string             `json:"file"`
 	Line        int                `json:"line,omitempty"`
+	Column      int                `json:"column,omitempty"` // 1-based, in bytes: sites on one line differ by it
 	Node        string             `json:"node,omitempty"`
 	Operator    string             `json:"operator,omitempty"`
 	Function    string             `json:"function,omitempty"`
@@ -60,5 +61,5 @@ func SiteCode(src []byte, start, end int) string {
 // Key identifies a candidate across turns and decisions: its index changes as the arena rebuilds the
 // candidates after every write.
 func (c Candidate) Key() string {
-	return fmt.Sprintf("%s\x00%d\x00%s\x00%s\x00%s", c.File, c.Line, c.Node, c.Operator, c.Commit)
+	return fmt.Sprintf("%s\x00%d:%d\x00%s\x00%s\x00%s", c.File, c.Line, c.Column, c.Node, c.Operator, c.Commit)
 }

@@ -74,7 +74,7 @@ func (c siteCache) siteCandidates(ctx context.Context, lang plugin.Language, kin
 					continue
 				}
 				out = append(out, candidate{
-					Candidate: agent.Candidate{Kind: kind, File: file, Line: s.Line, Node: s.Node, Operator: op, Function: s.Function,
+					Candidate: agent.Candidate{Kind: kind, File: file, Line: s.Line, Column: s.Column, Node: s.Node, Operator: op, Function: s.Function,
 						Code: agent.SiteCode(src, s.StartByte, s.EndByte), Description: fmt.Sprintf("%s %s:%d %s (%s)", op, file, s.Line, s.Node, s.Function)},
 					change: applySite(lang, file, s, op),
 				})

@@ -103,3 +103,33 @@ func TestLineDistance(t *testing.T) {
 		}
 	}
 }
+
+// TestHindsightTellsSitesOnOneLineApart: three integer literals on one line give three candidates alike but
+// for their column; only the one at the mutated literal is a fix.
+func TestHindsightTellsSitesOnOneLineApart(t *testing.T) {
+	goal := []byte("d = date(y + 1, 1, 1)\n")
+	buggy := []byte("d = date(y + 1, 2, 1)\n")
+	minusOne := func(col int) func(context.Context, []byte) ([]byte, string, string, error) {
+		return func(_ context.Context, src []byte) ([]byte, string, string, error) {
+			out := bytes.Clone(src)
+			out[col-1]--
+			return out, "", "", nil
+		}
+	}
+	var cands []candidate
+	for _, col := range []int{14, 17, 20} {
+		cands = append(cands, candidate{Candidate: agent.Candidate{Kind: "edit", File: "p.py", Line: 1, Column: col, Node: "integer", Operator: "constant_minus_one"},
+			change: minusOne(col)})
+	}
+	rows := []agent.Candidate{cands[2].Candidate, cands[0].Candidate, cands[1].Candidate}
+	sb := &memSandbox{files: map[string][]byte{"p.py": buggy}}
+	e := &episode{id: "ep-test", sb: sb, ws: newWorkspace(sb, func(string) ([]byte, bool, error) { return buggy, true, nil })}
+	goalOf := func(string) ([]byte, bool, error) { return goal, true, nil }
+	fixes, err := (&solverRules{goal: goalOf}).fixes(context.Background(), e, cands, &agent.Decision{Rows: rows})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(fixes, []int{2}) {
+		t.Errorf("fixes %v, want [2] (the literal at column 17)", fixes)
+	}
+}

@@ -54,21 +54,10 @@ func (n *Agent) Act(ctx context.Context, obs *agent.Observation) (agent.Action, 
 // Choose samples one of rows from the softmax of the scorer's scores plus each row's Prior, and returns the
 // decision.
 func (n *Agent) Choose(ctx context.Context, role agent.Role, rows []agent.Candidate) (*agent.Decision, error) {
-	if len(rows) == 0 {
-		return nil, ErrNoCandidates
-	}
-	scores, err := n.scorer.Score(ctx, role, rows)
+	probs, err := Probabilities(ctx, n.scorer, role, rows)
 	if err != nil {
-		return nil, fmt.Errorf("native: score %d %s candidates: %w", len(rows), role, err)
+		return nil, err
 	}
-	if len(scores) != len(rows) {
-		return nil, fmt.Errorf("native: the scorer gave %d scores for %d candidates", len(scores), len(rows))
-	}
-	logits := make([]float64, len(scores))
-	for i, s := range scores {
-		logits[i] = s + rows[i].Prior // the trainer adds the same prior when it recomputes the probability
-	}
-	probs := softmax(logits)
 	n.mu.Lock()
 	u := n.rng.Float64()
 	n.mu.Unlock()
@@ -82,6 +71,26 @@ func (n *Agent) Choose(ctx context.Context, role agent.Role, rows []agent.Candid
 		}
 	}
 	return &agent.Decision{Rows: rows, Chosen: k, LogProb: math.Log(probs[k]), PolicyVersion: n.scorer.Version()}, nil
+}
+
+// Probabilities is the policy the native agent samples from: the softmax over rows of s's scores plus each
+// row's Prior.
+func Probabilities(ctx context.Context, s Scorer, role agent.Role, rows []agent.Candidate) ([]float64, error) {
+	if len(rows) == 0 {
+		return nil, ErrNoCandidates
+	}
+	scores, err := s.Score(ctx, role, rows)
+	if err != nil {
+		return nil, fmt.Errorf("native: score %d %s candidates: %w", len(rows), role, err)
+	}
+	if len(scores) != len(rows) {
+		return nil, fmt.Errorf("native: the scorer gave %d scores for %d candidates", len(scores), len(rows))
+	}
+	logits := make([]float64, len(scores))
+	for i, sc := range scores {
+		logits[i] = sc + rows[i].Prior // the trainer adds the same prior when it recomputes the probability
+	}
+	return softmax(logits), nil
 }
 
 // apply is the action that carries out candidate index of the observation, recording the decision.

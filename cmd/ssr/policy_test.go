@@ -127,6 +127,13 @@ arena: {n_attempts: 1, containers: 2, order2_share: 0, solver_turns: 2}
 		pk.Lo > pk.Estimate || pk.Hi < pk.Estimate || pk.Estimate < s1.Estimate {
 		t.Errorf("success@1 %+v, pass@2 %+v from %d of %d solved: inconsistent", s1, pk, solved, res.Attempts)
 	}
+	// First-stage bugs are one invertible mutation: its inverse is among the rows of every first choice.
+	fp := res.FixProb
+	if res.FixChoices != res.Attempts || fp.Estimate <= 0 || fp.Estimate >= 1 || fp.Lo > fp.Estimate || fp.Hi < fp.Estimate {
+		t.Errorf("p(fix) %+v over %d first choices of %d attempts: want every first choice to have a fix, with a probability in (0, 1)", fp, res.FixChoices, res.Attempts)
+		raw, _ := os.ReadFile(set)
+		t.Logf("DEBUG per bug %+v\nset %s", res.PerBug, raw)
+	}
 
 	// The same set on other code is refused before any attempt.
 	raw, _ := os.ReadFile(set)
