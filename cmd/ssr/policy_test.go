@@ -131,8 +131,6 @@ arena: {n_attempts: 1, containers: 2, order2_share: 0, solver_turns: 2}
 	fp := res.FixProb
 	if res.FixChoices != res.Attempts || fp.Estimate <= 0 || fp.Estimate >= 1 || fp.Lo > fp.Estimate || fp.Hi < fp.Estimate {
 		t.Errorf("p(fix) %+v over %d first choices of %d attempts: want every first choice to have a fix, with a probability in (0, 1)", fp, res.FixChoices, res.Attempts)
-		raw, _ := os.ReadFile(set)
-		t.Logf("DEBUG per bug %+v\nset %s", res.PerBug, raw)
 	}
 
 	// The same set on other code is refused before any attempt.
