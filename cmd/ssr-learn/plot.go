@@ -5,6 +5,7 @@ import (
 	"image/color"
 	"os"
 
+	"github.com/selfplay-swe/ssr/rewards"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
@@ -62,11 +63,11 @@ func (r *report) heldoutPanel() (*plot.Plot, error) {
 	names := []string{fmt.Sprintf("uniform (v%d)", r.Uniform.Version), fmt.Sprintf("final (v%d)", r.Final.Version)}
 	for j, m := range []struct {
 		name string
-		get  func(evalResult) interval
+		get  func(evalResult) rewards.Interval
 		c    color.Color
 	}{
-		{"success@1 (Wilson)", func(e evalResult) interval { return e.SuccessAt1 }, blue},
-		{fmt.Sprintf("pass@%d (bootstrap over bugs)", r.Settings.K), func(e evalResult) interval { return e.PassAtK }, orange},
+		{"success@1 (Wilson)", func(e evalResult) rewards.Interval { return e.SuccessAt1 }, blue},
+		{fmt.Sprintf("pass@%d (bootstrap over bugs)", r.Settings.K), func(e evalResult) rewards.Interval { return e.PassAtK }, orange},
 	} {
 		pts := make(plotter.XYs, 2)
 		errs := make(plotter.YErrors, 2)

@@ -15,30 +15,43 @@ import (
 	"github.com/selfplay-swe/ssr/arena/store"
 	"github.com/selfplay-swe/ssr/patches"
 	"github.com/selfplay-swe/ssr/policy"
+	"github.com/selfplay-swe/ssr/rewards"
 )
 
-// interval and evalResult are the parts of `ssr policy eval --json` the report reads.
-type interval struct {
-	Estimate float64 `json:"estimate"`
-	Lo       float64 `json:"lo"`
-	Hi       float64 `json:"hi"`
-}
+// evalResult is the part of `ssr policy eval --json` the report reads.
 
 type evalResult struct {
-	Policy         string   `json:"policy"`
-	Checkpoint     string   `json:"checkpoint"`
-	Version        int64    `json:"version"`
-	Bugs           int      `json:"bugs"`
-	AttemptsPerBug int      `json:"attempts_per_bug"`
-	Attempts       int      `json:"attempts"`
-	Solved         int      `json:"solved"`
-	Errors         int      `json:"errors"`
-	SuccessAt1     interval `json:"success_at_1"`
-	K              int      `json:"k"`
-	PassAtK        interval `json:"pass_at_k"`
-	FixProb        interval `json:"fix_prob"`
-	FixChoices     int      `json:"fix_choices"`
-	Seconds        float64  `json:"seconds"`
+	Policy         string           `json:"policy"`
+	Checkpoint     string           `json:"checkpoint"`
+	Version        int64            `json:"version"`
+	Bugs           int              `json:"bugs"`
+	AttemptsPerBug int              `json:"attempts_per_bug"`
+	Attempts       int              `json:"attempts"`
+	Solved         int              `json:"solved"`
+	Errors         int              `json:"errors"`
+	SuccessAt1     rewards.Interval `json:"success_at_1"`
+	K              int              `json:"k"`
+	PassAtK        rewards.Interval `json:"pass_at_k"`
+	FixProb        rewards.Interval `json:"fix_prob"`
+	FixChoices     int              `json:"fix_choices"`
+	Seconds        float64          `json:"seconds"`
+	PerBug         []struct {
+		ID       string `json:"id"`
+		Attempts int    `json:"attempts"`
+		Solved   int    `json:"solved"`
+	} `json:"per_bug"`
+}
+
+// without is success@1 over the bugs not in skip (Wilson interval).
+func (e evalResult) without(skip map[string]bool) rewards.Interval {
+	solved, attempts := 0, 0
+	for _, b := range e.PerBug {
+		if !skip[b.ID] {
+			solved += b.Solved
+			attempts += b.Attempts
+		}
+	}
+	return rewards.Wilson(solved, attempts, rewards.Z95)
 }
 
 // window is one slice of the learning run.
@@ -71,8 +84,10 @@ type report struct {
 	Elapsed     time.Duration
 	// Solve rates of the learning job's finished first-order bugs, in its first and second half.
 	EarlyRates, LateRates []float64
-	Overlap               int    // held-out bugs whose bug diff the learning job's injector made too
-	Version               string // `ssr --version` of the ssr that ran the evaluations
+	Overlap               int // held-out bugs whose bug diff the learning job's injector made too
+	// success@1 of both evaluations over the held-out bugs the learning job did not make again
+	UniformUnseen, FinalUnseen rewards.Interval
+	Version                    string // `ssr --version` of the ssr that ran the evaluations
 }
 
 func mean(xs []float64) float64 {
@@ -97,6 +112,7 @@ func gather(ctx context.Context, s settings, db string, stt state, setPath, unif
 	}
 	var set struct {
 		Bugs []struct {
+			ID       string          `json:"id"`
 			Repo     string          `json:"repo"`
 			Artifact json.RawMessage `json:"artifact"`
 		} `json:"bugs"`
@@ -109,13 +125,13 @@ func gather(ctx context.Context, s settings, db string, stt state, setPath, unif
 		return nil, fmt.Errorf("%s: %w", setPath, err)
 	}
 	r.SetBugs = len(set.Bugs)
-	heldout := map[string]bool{} // repo + bug diff
+	heldout := map[string]string{} // repo + bug diff → the held-out bug's id
 	for _, b := range set.Bugs {
 		a, err := artifact.UnmarshalJSON("held-out bug", b.Artifact)
 		if err != nil {
 			return nil, err
 		}
-		heldout[b.Repo+"\x00"+a.BugDiff] = true
+		heldout[b.Repo+"\x00"+a.BugDiff] = b.ID
 		if p, err := patches.ParseBytes([]byte(a.BugDiff)); err == nil && changedLines(p) == 1 {
 			r.SingleSite++
 		}
@@ -184,6 +200,7 @@ func gather(ctx context.Context, s settings, db string, stt state, setPath, unif
 		return nil, err
 	}
 	half := t0.Add(span / 2)
+	remade := map[string]bool{} // held-out bug ids
 	for _, b := range bugs {
 		atts, err := st.Attempts(ctx, b.Bug.ID)
 		if err != nil {
@@ -199,8 +216,8 @@ func gather(ctx context.Context, s settings, db string, stt state, setPath, unif
 		if b.Bug.Order != 1 {
 			continue
 		}
-		if pa, err := artifact.UnmarshalJSON("bug", b.Artifact.Parts); err == nil && heldout[b.Bug.Repo+"\x00"+pa.BugDiff] {
-			r.Overlap++
+		if pa, err := artifact.UnmarshalJSON("bug", b.Artifact.Parts); err == nil && heldout[b.Bug.Repo+"\x00"+pa.BugDiff] != "" {
+			remade[heldout[b.Bug.Repo+"\x00"+pa.BugDiff]] = true // a held-out bug made again twice counts once
 		}
 		if b.Bug.SolveRate == nil {
 			continue
@@ -211,6 +228,8 @@ func gather(ctx context.Context, s settings, db string, stt state, setPath, unif
 			r.LateRates = append(r.LateRates, *b.Bug.SolveRate)
 		}
 	}
+	r.Overlap = len(remade)
+	r.UniformUnseen, r.FinalUnseen = r.Uniform.without(remade), r.Final.without(remade)
 	for i := range r.Windows {
 		w := &r.Windows[i]
 		w.validShare, w.solve = ratio(w.Valid, w.Artifacts), ratio(w.Solved, w.Attempts)
@@ -341,7 +360,12 @@ func (r *report) markdown() string {
 		p("%d versions, %.4f in the last %d.\n", k, mean(r.FixProb[n-k:]), k)
 	}
 	p("%d of the held-out bugs were made again by this job's injector (same repository, same bug diff): the mutation\n", r.Overlap)
-	p("space of two small examples is small, so \"held out\" means held out from training as instances, not as kinds.\n\n")
+	p("space of two small examples is small, so \"held out\" means held out from training as instances, not as kinds.\n")
+	if r.Overlap > 0 {
+		p("On the %d held-out bugs it did not make, success@1 went from %.3f [%.3f, %.3f] (uniform) to %.3f [%.3f, %.3f].\n",
+			r.SetBugs-r.Overlap, r.UniformUnseen.Estimate, r.UniformUnseen.Lo, r.UniformUnseen.Hi, r.FinalUnseen.Estimate, r.FinalUnseen.Lo, r.FinalUnseen.Hi)
+	}
+	p("\n")
 	p("| window | first-order artifacts | valid share | solver attempts | solve rate | newest version acting |\n| --- | --- | --- | --- | --- | --- |\n")
 	for _, w := range r.Windows {
 		p("| %s–%s | %d | %.2f | %d | %.2f | %d |\n", w.From.Round(time.Second), w.To.Round(time.Second), w.Artifacts, w.validShare, w.Attempts, w.solve, w.Version)

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/selfplay-swe/ssr/rewards"
 )
 
 func TestHistogramBins(t *testing.T) {
@@ -33,8 +35,8 @@ func TestReadSettings(t *testing.T) {
 // The verdict line says whether the intervals overlap.
 func TestMarkdownVerdict(t *testing.T) {
 	r := &report{Settings: settings{K: 1, Attempts: 1, Duration: time.Hour}, Windows: make([]window, 2)}
-	r.Uniform.SuccessAt1 = interval{Estimate: 0.2, Lo: 0.1, Hi: 0.3}
-	r.Final.SuccessAt1 = interval{Estimate: 0.5, Lo: 0.35, Hi: 0.65}
+	r.Uniform.SuccessAt1 = rewards.Interval{Estimate: 0.2, Lo: 0.1, Hi: 0.3}
+	r.Final.SuccessAt1 = rewards.Interval{Estimate: 0.5, Lo: 0.35, Hi: 0.65}
 	if md := r.markdown(); !strings.Contains(md, "Difference in success@1: +0.300; the intervals do not overlap") {
 		t.Errorf("markdown verdict for separated intervals:\n%s", md)
 	}
