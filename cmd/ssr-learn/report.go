@@ -333,8 +333,8 @@ func (r *report) markdown() string {
 	p("`ssr policy eval` with %d attempt(s) per bug. success@1: Wilson 95%% interval over attempts; pass@%d: unbiased\n", s.Attempts, s.K)
 	p("estimator, percentile bootstrap over bugs (95%%). p(fix): the probability the policy gave, at an attempt's first\n")
 	p("choice, the edits that would have fixed the bug (found in hindsight), over the attempts whose first choice had one\n")
-	p("among its rows (their number in brackets), with a percentile bootstrap interval: it moves with learning long before\n")
-	p("success@1 does.\n\n")
+	p("among its rows (their number in brackets), with a percentile bootstrap interval: how the policy ranks the fix\n")
+	p("itself, apart from the luck of the hill climb that follows.\n\n")
 	p("| policy | solved | success@1 [95%% CI] | pass@%d [95%% CI] | p(fix) [95%% CI] (attempts) | errors | eval time |\n| --- | --- | --- | --- | --- | --- | --- |\n", s.K)
 	p("%s\n%s\n\n", ev(r.Uniform), ev(r.Final))
 	d := r.Final.SuccessAt1.Estimate - r.Uniform.SuccessAt1.Estimate

@@ -107,8 +107,8 @@ type evalResult struct {
 	PassAtKBugs    int              `json:"pass_at_k_bugs"` // bugs with at least k evaluated attempts
 	// FixProb is the mean probability the policy gave, at an attempt's first choice, the edits that would
 	// have fixed the bug (agent.Decision.Fixes), over the FixChoices attempts whose first choice had one
-	// among its rows; percentile bootstrap interval over those attempts. It moves with learning long before
-	// success@1 does, and with much less noise.
+	// among its rows; percentile bootstrap interval over those attempts. It measures how the policy ranks the
+	// fix itself, apart from the luck of the hill climb that follows.
 	FixProb    rewards.Interval `json:"fix_prob"`
 	FixChoices int              `json:"fix_choices"`
 	Resamples  int              `json:"bootstrap_resamples"`
