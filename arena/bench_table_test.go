@@ -47,6 +47,7 @@ type benchRow struct {
 	calls          int    // engine calls
 	engine         string // engine calls by operation
 	engineTime     string // time until the engine answered, by operation
+	sandboxTime    string // time the arena waited in sandbox operations, by role and operation
 }
 
 // TestBenchTable runs a self-play job on each built-in example and on numlab, a Python repository that
@@ -93,8 +94,8 @@ func TestBenchTable(t *testing.T) {
 	for _, tg := range targets {
 		for _, mode := range []string{modeWhole, modeSelect} {
 			row := benchJob(t, f, tg, mode)
-			t.Logf("%s, %s: %d runs, test %s, wall %s, %d bugs, %d attempts; engine: %s; time in engine calls: %s", row.repo, row.mode,
-				row.runs, row.test.Round(time.Second), row.wall.Round(time.Second), row.bugs, row.attempts, row.engine, row.engineTime)
+			t.Logf("%s, %s: %d runs, test %s, wall %s, %d bugs, %d attempts; engine: %s; time in engine calls: %s; the arena waited in: %s", row.repo, row.mode,
+				row.runs, row.test.Round(time.Second), row.wall.Round(time.Second), row.bugs, row.attempts, row.engine, row.engineTime, row.sandboxTime)
 			rows = append(rows, row)
 		}
 	}
@@ -119,7 +120,8 @@ func benchJob(t *testing.T, f fixture, tg benchTarget, mode string) benchRow {
 		t.Fatal(err)
 	}
 	st := openStore(t, filepath.Join(t.TempDir(), "jobs.db"), f.job, cfg)
-	a := New(provider, f.job, cfg.Arena, nil)
+	timer := newSandboxTimer(provider)
+	a := New(timer, f.job, cfg.Arena, nil)
 	r := newRunner(a, st, map[string]*Repo{tg.repo.Name: tg.repo}, cfg)
 	start := time.Now()
 	err = r.Run(ctx)
@@ -139,7 +141,7 @@ func benchJob(t *testing.T, f fixture, tg benchTarget, mode string) benchRow {
 	_, total := calls.snapshot()
 	row := benchRow{repo: tg.repo.Name, mode: mode, cut: cut, runs: a.Metrics().TestRuns(),
 		test: a.Metrics().TestTime(), wall: wall, bugs: c.Bugs, attempts: c.Attempts, calls: total,
-		engine: calls.String(), engineTime: calls.timings()}
+		engine: calls.String(), engineTime: calls.timings(), sandboxTime: timer.String()}
 	if b := tg.repo.Baseline; b != nil {
 		row.tests = len(b.Tests)
 		for _, run := range b.Runs {

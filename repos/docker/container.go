@@ -22,6 +22,10 @@ type container_ struct {
 	closed  bool
 	oomSeen int64      // the cgroup's oom_kill counter as last read
 	own     *fileOwner // the numeric ids of spec.User, once known
+	// deferred: files WriteFiles keeps for the next exec (see deferred.go), absolute paths; noCarry: the
+	// sandbox's user could not unpack them once, so every write goes through the engine.
+	deferred []sandbox.File
+	noCarry  bool
 }
 
 var _ sandbox.Sandbox = (*container_)(nil)
@@ -47,11 +51,13 @@ func (s *container_) Close(ctx context.Context) error {
 		return nil
 	}
 	s.closed = true
+	s.deferred = nil
 	s.mu.Unlock()
-	defer s.p.budget.Release()
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), closeTimeout)
 	defer cancel()
-	return s.p.removeContainer(rctx, s.id)
+	err := s.p.removeContainer(rctx, s.id)
+	s.p.release()
+	return err
 }
 
 // Commit saves the container's filesystem as an image. The image is marked ssr.kind=commit and the
@@ -60,6 +66,9 @@ func (s *container_) Close(ctx context.Context) error {
 func (s *container_) Commit(ctx context.Context, ref string, changes ...string) (string, error) {
 	if s.isClosed() {
 		return "", s.errClosed("commit")
+	}
+	if err := s.flush(ctx); err != nil {
+		return "", err
 	}
 	resp, err := s.p.cli.ContainerCommit(ctx, s.id, container.CommitOptions{
 		Reference: ref,

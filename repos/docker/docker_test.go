@@ -440,8 +440,8 @@ func TestWarmPool(t *testing.T) {
 
 	first := startSandbox(t, p, spec)
 	pooled := waitPooled(1, first)[0]
-	if pooled.Role != "pooled" || pooled.Job != job {
-		t.Errorf("pooled container labelled job %q role %q, want %q %q", pooled.Job, pooled.Role, job, "pooled")
+	if pooled.Role != docker.RoleWarm || pooled.Job != job {
+		t.Errorf("pooled container labelled job %q role %q, want %q %q", pooled.Job, pooled.Role, job, docker.RoleWarm)
 	}
 	if _, err := docker.ParseOwner(pooled.Owner); err != nil {
 		t.Errorf("pooled container's owner label %q: %v", pooled.Owner, err)
@@ -472,7 +472,7 @@ func TestWarmPool(t *testing.T) {
 		t.Errorf("pooled sandbox: /tmp, its exec registry, $POOL and CapEff are %q, want only this exec's registry line, a and no capabilities", got)
 	}
 	// A spec that differs in anything (here the environment) never gets that pool's container.
-	waitPooled(1, second)
+	pooledA := waitPooled(1, second)[0]
 	other := startSandbox(t, p, sandbox.Spec{Image: image, Job: job, Role: "pooled", Env: []string{"POOL=b"}})
 	if got := mustExec(other, "echo $POOL"); got != "b" {
 		t.Errorf("sandbox of another spec sees POOL=%q, want b", got)
@@ -481,9 +481,15 @@ func TestWarmPool(t *testing.T) {
 	if ids[other.ID()] {
 		t.Errorf("sandbox of another spec got container %.12s, already handed out", other.ID())
 	}
-	// Many Starts in a row: every container is handed out once.
-	for range 4 {
-		sb := startSandbox(t, p, spec)
+	// Many Starts in a row, of roles that differ: every container is handed out once, and the pool
+	// serves every role (its containers are made for any).
+	for i := range 4 {
+		s := spec
+		s.Role = fmt.Sprintf("role%d", i)
+		sb := startSandbox(t, p, s)
+		if i == 0 && sb.ID() != pooledA.ID {
+			t.Errorf("a Start of role %s got container %.12s, want the one pooled for its configuration, %.12s", s.Role, sb.ID(), pooledA.ID)
+		}
 		if ids[sb.ID()] {
 			t.Fatalf("container %.12s handed out twice", sb.ID())
 		}
@@ -543,5 +549,59 @@ func TestWarmPoolSkipsDead(t *testing.T) {
 	}
 	if res, err := sb.Exec(ctx, sandbox.ExecRequest{Cmd: []string{"true"}}); err != nil || res.ExitCode != 0 {
 		t.Fatalf("exec true: %v, exit %d", err, res.ExitCode)
+	}
+}
+
+// A Start that takes the pool's container while the budget is full gets no replacement at once; the pool
+// makes it when a sandbox gives its slot back, and the next Start, of another role, is handed that one.
+func TestWarmPoolRefillsWhenASlotFrees(t *testing.T) {
+	cli := dockertest.Client(t)
+	image := dockertest.BaseImage(t)
+	job := dockertest.Job(t)
+	ctx := context.Background()
+	p := newProvider(t, docker.WithWarmPool(1), docker.WithBudget(docker.NewBudget(2)))
+	t.Cleanup(func() { p.Close(ctx) })
+	spec := sandbox.Spec{Image: image, Job: job, Role: "solver"}
+	// idle waits for one running container of the job that is none of busy, and returns its id.
+	idle := func(busy ...sandbox.Sandbox) string {
+		t.Helper()
+		for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+			infos, err := docker.List(ctx, cli, job)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, info := range infos {
+				used := false
+				for _, sb := range busy {
+					used = used || sb.ID() == info.ID
+				}
+				if !used && info.State == "running" && info.Role == docker.RoleWarm {
+					return info.ID
+				}
+			}
+		}
+		t.Fatalf("no pooled container of job %s appeared", job)
+		return ""
+	}
+	a := startSandbox(t, p, spec)
+	warm := idle(a)
+	spec.Role = "test"
+	b := startSandbox(t, p, spec)
+	if b.ID() != warm {
+		t.Fatalf("second Start got %.12s, want the pooled %.12s", b.ID(), warm)
+	}
+	// The budget (2) is full: a and b. Nothing is being made; closing a frees a slot for the pool.
+	time.Sleep(300 * time.Millisecond)
+	if infos, err := docker.List(ctx, cli, job); err != nil || len(infos) != 2 {
+		t.Fatalf("with the budget full, job %s has %d containers (err %v), want 2", job, len(infos), err)
+	}
+	if err := a.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	refill := idle(b)
+	spec.Role = "injector"
+	c := startSandbox(t, p, spec)
+	if c.ID() != refill {
+		t.Errorf("Start after the refill got %.12s, want the pooled %.12s", c.ID(), refill)
 	}
 }

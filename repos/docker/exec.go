@@ -86,7 +86,27 @@ func (s *container_) Exec(ctx context.Context, req sandbox.ExecRequest) (sandbox
 	return s.exec(ctx, req, execOpts{wrap: true, checkOOM: true})
 }
 
+// exec runs req after the writes WriteFiles deferred: they travel with req when it can carry them (see
+// carry), else they go through the engine first.
 func (s *container_) exec(ctx context.Context, req sandbox.ExecRequest, o execOpts) (sandbox.ExecResult, error) {
+	if !s.hasDeferred() {
+		return s.execNow(ctx, req, o)
+	}
+	if err := req.Validate(); err != nil {
+		return sandbox.ExecResult{}, err
+	}
+	if !o.wrap || req.Setup != "" || req.Stdin != nil || (req.User != "" && req.User != s.spec.User) {
+		if err := s.flush(ctx); err != nil {
+			return sandbox.ExecResult{}, err
+		}
+		return s.execNow(ctx, req, o)
+	}
+	return s.carry(ctx, req, o)
+}
+
+// execNow runs req as it is: deferred writes stay deferred. Only execs that do not look at the tree (the
+// owner's ids, the tree killer, the OOM counter) call it directly.
+func (s *container_) execNow(ctx context.Context, req sandbox.ExecRequest, o execOpts) (sandbox.ExecResult, error) {
 	if err := req.Validate(); err != nil {
 		return sandbox.ExecResult{}, err
 	}
@@ -246,7 +266,7 @@ func (s *container_) kill(ctx context.Context, id, user string) {
 	defer cancel()
 	// The killer needs no budget for output; retry a few times in case the pids limit refuses its start.
 	for try := 0; try < 3; try++ {
-		res, err := s.exec(kctx, sandbox.ExecRequest{
+		res, err := s.execNow(kctx, sandbox.ExecRequest{
 			Cmd: []string{"/bin/sh", "-c", killerScript, "sh", id}, User: user,
 			Timeout: killTimeout, MaxOutput: 4096,
 		}, execOpts{})
@@ -263,7 +283,7 @@ func (s *container_) kill(ctx context.Context, id, user string) {
 // oomSince reports whether the sandbox's memory cgroup counted an OOM kill since it was last read, reading
 // the count with an exec of its own (for a command that printed no trailer).
 func (s *container_) oomSince(ctx context.Context) bool {
-	res, err := s.exec(ctx, sandbox.ExecRequest{
+	res, err := s.execNow(ctx, sandbox.ExecRequest{
 		Cmd:       []string{"cat", "/sys/fs/cgroup/memory.events", "/sys/fs/cgroup/memory/memory.oom_control"},
 		User:      "0",
 		Timeout:   killTimeout,

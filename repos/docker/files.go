@@ -20,17 +20,43 @@ import (
 // maxReadFile bounds ReadFile, so that a hostile sandbox cannot exhaust host memory.
 const maxReadFile = 256 << 20
 
-// WriteFiles sends the files in one tar stream through the engine's archive API (binary-safe, no exec).
-// A file under the workdir, and every directory below the workdir on its way, belongs to the sandbox's
-// user, who works on the tree; a file elsewhere (ssr's own, such as a test script) belongs to root, so the
-// user can read and run it but not change it. Files on the tmpfs mounts are written by the sandbox's user.
+// WriteFiles writes files into the sandbox. A file under the workdir, and every directory below the
+// workdir on its way, belongs to the sandbox's user, who works on the tree; such writes are deferred to the
+// next exec, which carries them (deferred.go). A file elsewhere (ssr's own, such as a test script) belongs
+// to root, so the user can read and run it but not change it: it goes at once through the engine's archive
+// API (the deferred files are all under the workdir, so the order of the two does not matter). Files on the
+// tmpfs mounts are written by the sandbox's user.
 func (s *container_) WriteFiles(ctx context.Context, files ...sandbox.File) error {
 	if s.isClosed() {
 		return s.errClosed("write files")
 	}
-	if len(files) == 0 {
-		return nil
+	var later, now []sandbox.File
+	for _, f := range files {
+		p, err := s.abs(f.Path)
+		if err != nil {
+			return err
+		}
+		f.Path = p
+		s.mu.Lock()
+		ok := s.deferrable(p)
+		s.mu.Unlock()
+		if ok {
+			later = append(later, f)
+		} else {
+			now = append(now, f)
+		}
 	}
+	if len(now) > 0 {
+		if err := s.writeNow(ctx, now...); err != nil {
+			return err
+		}
+	}
+	s.deferWrite(later)
+	return nil
+}
+
+// writeNow sends the files in one tar stream through the engine's archive API (binary-safe, no exec).
+func (s *container_) writeNow(ctx context.Context, files ...sandbox.File) error {
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
 	now := time.Now()
@@ -109,6 +135,12 @@ func (s *container_) ReadFile(ctx context.Context, p string) ([]byte, error) {
 	}
 	abs, err := s.abs(p)
 	if err != nil {
+		return nil, err
+	}
+	if data, ok := s.deferredFile(abs); ok {
+		return data, nil
+	}
+	if err := s.flush(ctx); err != nil {
 		return nil, err
 	}
 	if onTmpfs(abs) {

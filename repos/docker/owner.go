@@ -15,9 +15,13 @@ import (
 const (
 	LabelOwner = "ssr.owner" // "<pid>@<host>@<process start time>", see Owner
 	LabelJob   = "ssr.job"   // the job that started it
-	LabelRole  = "ssr.role"  // injector, solver, eval, shell, ...
+	LabelRole  = "ssr.role"  // injector, solver, test, shell, ..., or RoleWarm
 	LabelKind  = "ssr.kind"  // on images: base, repo, commit
 )
+
+// RoleWarm is the role label of a warm-pool container (WithWarmPool): it was made before anyone asked for
+// it, and serves the first Start of any role whose configuration is otherwise the same.
+const RoleWarm = "warm"
 
 // Owner identifies a process across pid reuse: its pid, its host and its start time (in clock ticks since
 // boot, field 22 of /proc/<pid>/stat).

@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -15,7 +17,8 @@ import (
 )
 
 // WithWarmPool keeps up to n started, never-used containers ready per container configuration (spec,
-// limits and labels included), so that Start hands one out at once instead of creating and starting one
+// limits and labels included, but for the role: a pooled container is labelled RoleWarm and serves any
+// role), so that Start hands one out at once instead of creating and starting one
 // (which costs the engine 300 ms or more). Taking one from the pool starts the making of its replacement in
 // the background. A pooled container is created exactly as Start would create it (same hardening, same
 // labels, so the reaper treats it like any other) and is handed out at most once; one that idled longer
@@ -31,7 +34,8 @@ func WithWarmPool(n int) Option {
 			p.pool = nil
 			return
 		}
-		p.pool = &warmPool{perSpec: n, maxIdle: poolMaxIdle, idle: map[string][]pooled{}, pending: map[string]int{}, images: map[string]string{}}
+		p.pool = &warmPool{perSpec: n, maxIdle: poolMaxIdle, idle: map[string][]pooled{}, pending: map[string]int{}, images: map[string]string{},
+			wants: map[string]poolWant{}}
 	}
 }
 
@@ -53,6 +57,7 @@ type warmPool struct {
 	idle    map[string][]pooled // by key, oldest first
 	pending map[string]int      // containers being made, by key
 	images  map[string]string   // the image of each key
+	wants   map[string]poolWant // the configurations Starts asked for, at most poolSpecs: what topUp makes
 	closed  bool
 	wg      conc.WaitGroup // makers and removers
 }
@@ -60,6 +65,13 @@ type warmPool struct {
 type pooled struct {
 	id   string
 	made time.Time
+}
+
+// poolWant is a configuration the pool keeps containers of, and when a Start last asked for it.
+type poolWant struct {
+	cfg  *container.Config
+	host *container.HostConfig
+	at   time.Time
 }
 
 // poolKey identifies a container configuration: two Starts may share a pooled container only when the
@@ -140,13 +152,47 @@ func (w *warmPool) fill(p *Provider, key string, cfg *container.Config, host *co
 	if _, known := w.idle[key]; !known && w.pending[key] == 0 {
 		w.evictLocked(p, key)
 	}
-	w.images[key] = cfg.Image
+	w.wants[key] = poolWant{cfg: cfg, host: host, at: time.Now()}
+	for len(w.wants) > poolSpecs {
+		oldest, at := "", time.Time{}
+		for k, want := range w.wants {
+			if oldest == "" || want.at.Before(at) {
+				oldest, at = k, want.at
+			}
+		}
+		delete(w.wants, oldest)
+	}
+	w.fillLocked(p, key)
+}
+
+// fillLocked makes containers for key until the pool holds perSpec of them or the budget has no free slot.
+// It reports whether the budget had room for all.
+func (w *warmPool) fillLocked(p *Provider, key string) bool {
+	want := w.wants[key]
+	w.images[key] = want.cfg.Image
 	for n := len(w.idle[key]) + w.pending[key]; n < w.perSpec; n++ {
 		if !p.budget.TryAcquire() {
-			break // the budget is in use: no warm container now
+			return false // the budget is in use: no warm container now (topUp tries again when a slot frees)
 		}
 		w.pending[key]++
-		w.wg.Go(func() { w.make(p, key, cfg, host) })
+		w.wg.Go(func() { w.make(p, key, want.cfg, want.host) })
+	}
+	return true
+}
+
+// topUp refills the pool after a sandbox gave its budget slot back, the configurations asked for last
+// first: a Start that took a pooled container while the budget was full got no replacement then.
+func (w *warmPool) topUp(p *Provider) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return
+	}
+	keys := slices.SortedFunc(maps.Keys(w.wants), func(a, b string) int { return w.wants[b].at.Compare(w.wants[a].at) })
+	for _, k := range keys {
+		if !w.fillLocked(p, k) {
+			return
+		}
 	}
 }
 
@@ -179,6 +225,7 @@ func (w *warmPool) evictLocked(p *Provider, key string) {
 	}
 	delete(w.idle, oldest)
 	delete(w.images, oldest)
+	delete(w.wants, oldest)
 }
 
 // make creates and starts one pooled container. A failure is dropped: the next Start makes its own
@@ -225,6 +272,13 @@ func (p *Provider) removePooled(ctx context.Context, id string) error {
 	return p.removeContainer(ctx, id)
 }
 
+// making reports whether a container for key is being made.
+func (w *warmPool) making(key string) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return key != "" && w.pending[key] > 0
+}
+
 // evictOne removes the oldest idle pooled container, in the foreground, so that its budget slot is free
 // when it returns. It reports whether there was one.
 func (w *warmPool) evictOne(ctx context.Context, p *Provider) bool {
@@ -260,6 +314,11 @@ func (w *warmPool) drop(ctx context.Context, p *Provider, image string) error {
 		w.mu.Lock()
 		var ids []string
 		busy := false
+		for k, want := range w.wants {
+			if image == "" || want.cfg.Image == image {
+				delete(w.wants, k) // topUp must not make containers of an image being removed
+			}
+		}
 		for k, img := range w.images {
 			if image != "" && img != image {
 				continue

@@ -78,14 +78,24 @@ func (p *Provider) Start(ctx context.Context, spec sandbox.Spec) (sandbox.Sandbo
 	}
 	spec = spec.WithDefaults()
 	cfg, host := ContainerConfig(spec, p.owner)
+	var pcfg *container.Config
+	var phost *container.HostConfig
 	if p.pool != nil {
-		key := poolKey(cfg, host)
-		if id := p.pool.take(ctx, p, key); id != "" { // the pooled container's budget slot passes to the sandbox
-			p.pool.fill(p, key, cfg, host)
+		// A pooled container is made for any role (labelled RoleWarm): a job's roles differ in nothing
+		// else, so one pool serves the injector, the solver and the test runs alike.
+		pspec := spec
+		pspec.Role = RoleWarm
+		pcfg, phost = ContainerConfig(pspec, p.owner)
+		key := poolKey(pcfg, phost)
+		id, err := p.acquire(ctx, key)
+		if err != nil {
+			return nil, fmt.Errorf("start sandbox from %s: %w", spec.Image, err)
+		}
+		if id != "" { // the pooled container's budget slot passes to the sandbox
+			p.pool.fill(p, key, pcfg, phost)
 			return &container_{p: p, id: id, spec: spec}, nil
 		}
-	}
-	if err := p.acquire(ctx); err != nil {
+	} else if _, err := p.acquire(ctx, ""); err != nil {
 		return nil, fmt.Errorf("start sandbox from %s: %w", spec.Image, err)
 	}
 	// Create and start are not cut short by ctx: a request cancelled half-way can leave a container the
@@ -110,31 +120,48 @@ func (p *Provider) Start(ctx context.Context, spec sandbox.Spec) (sandbox.Sandbo
 		return nil, fmt.Errorf("start sandbox from %s: %w", spec.Image, err)
 	}
 	if p.pool != nil {
-		p.pool.fill(p, poolKey(cfg, host), cfg, host)
+		p.pool.fill(p, poolKey(pcfg, phost), pcfg, phost)
 	}
 	return s, nil
 }
 
-// acquire takes a budget slot for a new container: a free one, else one an idle pooled container gives up
-// (it is removed first), else the first to come free. A slot that pooled containers being made hold comes
-// free when they are idle, so the wait looks again now and then.
-func (p *Provider) acquire(ctx context.Context) error {
+// acquire gets a Start its container's budget slot. With a warm pool and a key, it hands out a pooled
+// container of that configuration whenever one is idle (its id; the slot comes with it), looking again
+// while it waits: one being made for the key is worth waiting for. Otherwise it takes a free slot, else one
+// an idle pooled container of another configuration gives up (it is removed first), else the first to
+// come free; the id is then "". A slot that pooled containers being made hold comes free when they are
+// idle, so the wait looks again now and then.
+func (p *Provider) acquire(ctx context.Context, key string) (string, error) {
 	for {
-		if p.budget.TryAcquire() {
-			return nil
+		if p.pool != nil && key != "" {
+			if id := p.pool.take(ctx, p, key); id != "" {
+				return id, nil
+			}
 		}
-		if p.pool != nil && p.pool.evictOne(ctx, p) {
-			continue
+		if p.budget.TryAcquire() {
+			return "", nil
 		}
 		if p.pool == nil {
-			return p.budget.Acquire(ctx)
+			return "", p.budget.Acquire(ctx)
+		}
+		if !p.pool.making(key) && p.pool.evictOne(ctx, p) {
+			continue
 		}
 		wctx, cancel := context.WithTimeout(ctx, acquirePoll)
 		err := p.budget.Acquire(wctx)
 		cancel()
 		if err == nil || ctx.Err() != nil {
-			return err
+			return "", err
 		}
+	}
+}
+
+// release gives a container's budget slot back, and lets the warm pool make up for what it handed out
+// while the budget was full.
+func (p *Provider) release() {
+	p.budget.Release()
+	if p.pool != nil {
+		p.pool.topUp(p)
 	}
 }
 

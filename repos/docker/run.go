@@ -56,10 +56,10 @@ func (p *Provider) Run(ctx context.Context, spec sandbox.Spec, req sandbox.ExecR
 	maxOut := cmp(req.MaxOutput, spec.Limits.MaxOutput)
 	what := "run " + quoteArgv(req.Cmd) + " in " + spec.Image
 
-	if err := p.acquire(ctx); err != nil {
+	if _, err := p.acquire(ctx, ""); err != nil {
 		return sandbox.ExecResult{}, fmt.Errorf("%s: %w", what, err)
 	}
-	defer p.budget.Release()
+	defer p.release()
 	// As in Start, the engine calls that make the container are not cut short by ctx; it is checked after.
 	mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), startTimeout)
 	defer cancel()

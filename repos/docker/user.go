@@ -27,7 +27,7 @@ func (s *container_) owner(ctx context.Context) (fileOwner, error) {
 	}
 	own, ok := parseNumericUser(s.spec.User)
 	if !ok {
-		res, err := s.exec(ctx, sandbox.ExecRequest{Cmd: []string{"sh", "-c", "id -u && id -g"}, Timeout: time.Minute, MaxOutput: 4096}, execOpts{})
+		res, err := s.execNow(ctx, sandbox.ExecRequest{Cmd: []string{"sh", "-c", "id -u && id -g"}, Timeout: time.Minute, MaxOutput: 4096}, execOpts{})
 		if err != nil {
 			return fileOwner{}, err
 		}
