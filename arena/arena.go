@@ -35,7 +35,7 @@ type Config struct {
 	// InjectorTurns is the native agent's changes tried per injector episode.
 	InjectorTurns int     `yaml:"injector_turns" json:"injector_turns"`
 	Order2Share   float64 `yaml:"order2_share" json:"order2_share"` // share of solver work on order-2 bugs
-	WarmPool      int     `yaml:"warm_pool" json:"warm_pool"`       // pre-started containers per sandbox kind; 0: none
+	WarmPool      int     `yaml:"warm_pool" json:"warm_pool"`       // pre-started containers per image, for any role; 0: none
 	// Hide is how many F2P tests the weakening must hide: all or some (at least one, the paper's looser check).
 	Hide string `yaml:"hide" json:"hide"`
 	// AllowBuildErrors accepts bugs whose run does not build or collect (off by default: the paper's prompts

@@ -16,6 +16,8 @@ type Sandbox interface {
 	// not an error; the error is for a sandbox or engine failure, or ctx ending (the command is killed then).
 	Exec(ctx context.Context, req ExecRequest) (ExecResult, error)
 	// WriteFiles creates or replaces files (parents are created); relative paths are under the workdir.
+	// Every later call on the sandbox sees them; a backend may put off the writing until the next call
+	// (the Docker backend's next exec carries the tree's files), which then reports a failure to write.
 	WriteFiles(ctx context.Context, files ...File) error
 	// ReadFile returns a regular file's content; a missing file is an error wrapping ErrNotExist.
 	ReadFile(ctx context.Context, path string) ([]byte, error)
