@@ -32,12 +32,12 @@ type Attempt struct {
 
 // Solve runs one solver episode of ag on bug and evaluates its prediction.
 func (a *Arena) Solve(ctx context.Context, repo *Repo, bug *Bug, ag agent.Agent, index int) (*Attempt, error) {
-	return a.attempt(ctx, repo, bug, index, func(ctx context.Context, sb sandbox.Sandbox, att *Attempt) error {
+	inner, ids := a.specTests(ctx, repo, bug)
+	return a.attemptWith(ctx, repo, bug, index, inner, func(ctx context.Context, sb sandbox.Sandbox, att *Attempt) error {
 		st, err := bug.state(repo)
 		if err != nil {
 			return err
 		}
-		inner, ids := a.specTests(ctx, repo, bug)
 		e := &episode{
 			id: newID("ep"), ag: ag, sb: sb, rules: &solverRules{a: a, repo: repo, bug: bug, cache: siteCache{}, inner: inner, ids: ids, cover: indexCoverage(repo.Coverage),
 				goal: hostBase(repo, nil)},
@@ -60,12 +60,10 @@ type solverRules struct {
 	repo  *Repo
 	bug   *Bug
 	cache siteCache
-	inner *artifact.Artifact // what run_tests runs: the spec's tests, or the bug's whole script
+	inner *artifact.Artifact // what run_tests runs (the sandbox's test script): the spec's tests, or the bug's whole script
 	ids   []string           // the tests run_tests counts: those of inner that are the bug's F2P and P2P tests
-	// installed is set once inner's script replaced the bug's in the sandbox.
-	installed bool
-	cover     lineIndex // the repository's coverage by file; nil without coverage
-	first     *spectrum // the episode's first run_tests, for the ochiai feature
+	cover lineIndex          // the repository's coverage by file; nil without coverage
+	first *spectrum          // the episode's first run_tests, for the ochiai feature
 	// goal is a file's content in the repository, before the bug: what the solver's edits are checked
 	// against in hindsight (fixes).
 	goal func(path string) ([]byte, bool, error)
@@ -85,12 +83,6 @@ func (r *solverRules) runTests(ctx context.Context, e *episode) (agent.Result, e
 	inner, ids := r.inner, r.ids
 	if inner == nil {
 		inner, ids = r.bug.Artifact, slices.Concat(r.bug.F2P, r.bug.P2P)
-	}
-	if inner != r.bug.Artifact && !r.installed {
-		if err := installScript(ctx, e.sb, inner); err != nil {
-			return agent.Result{}, err
-		}
-		r.installed = true
 	}
 	run, err := r.a.runScriptFor(ctx, e.sb, r.repo, "solver", inner, r.a.timeoutFor(r.repo, r.bug.Artifact))
 	if err != nil {
@@ -177,6 +169,12 @@ type actor func(ctx context.Context, sb sandbox.Sandbox, att *Attempt) error
 // prediction applied, history replaced by one fresh commit), lets act work in it within the attempt's time
 // budget, takes the work tree's diff as the prediction and evaluates it in a fresh sandbox.
 func (a *Arena) attempt(ctx context.Context, repo *Repo, bug *Bug, index int, act actor) (*Attempt, error) {
+	return a.attemptWith(ctx, repo, bug, index, bug.Artifact, act)
+}
+
+// attemptWith is attempt with script's test script installed in the solver's sandbox instead of the bug's
+// (the spec's tests: see specTests), in the same transfer as the bug's files.
+func (a *Arena) attemptWith(ctx context.Context, repo *Repo, bug *Bug, index int, script *artifact.Artifact, act actor) (*Attempt, error) {
 	att := &Attempt{Index: index, Started: time.Now()}
 	sb, err := a.sandboxes.Start(ctx, repo.spec(a.job, "solver"))
 	if err != nil {
@@ -192,7 +190,7 @@ func (a *Arena) attempt(ctx context.Context, repo *Repo, bug *Bug, index int, ac
 	if err != nil {
 		return nil, fmt.Errorf("solver attempt %d: bug state: %w", index, err)
 	}
-	if err := st.applyTo(ctx, sb, scriptFile(bug.Artifact)); err != nil {
+	if err := st.applyTo(ctx, sb, scriptFile(script)); err != nil {
 		return nil, err
 	}
 	if res, err := sb.Exec(ctx, sandbox.ExecRequest{Cmd: []string{"sh", "-c", gitFresh}, Dir: sandbox.DefaultWorkdir}); err != nil {
