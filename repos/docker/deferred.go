@@ -38,11 +38,16 @@ func (s *container_) deferWrite(files []sandbox.File) {
 	defer s.mu.Unlock()
 	for _, f := range files {
 		f.Data = bytes.Clone(f.Data)
-		if i := slices.IndexFunc(s.deferred, func(d sandbox.File) bool { return d.Path == f.Path }); i >= 0 {
-			s.deferred[i] = f
-		} else {
-			s.deferred = append(s.deferred, f)
-		}
+		s.putDeferredLocked(f)
+	}
+}
+
+// putDeferredLocked adds f to the deferred files, in place of an older write of its path.
+func (s *container_) putDeferredLocked(f sandbox.File) {
+	if i := slices.IndexFunc(s.deferred, func(d sandbox.File) bool { return d.Path == f.Path }); i >= 0 {
+		s.deferred[i] = f
+	} else {
+		s.deferred = append(s.deferred, f)
 	}
 }
 
@@ -68,11 +73,7 @@ func (s *container_) requeue(files []sandbox.File) {
 	newer := s.deferred
 	s.deferred = nil
 	for _, f := range slices.Concat(files, newer) {
-		if i := slices.IndexFunc(s.deferred, func(d sandbox.File) bool { return d.Path == f.Path }); i >= 0 {
-			s.deferred[i] = f
-		} else {
-			s.deferred = append(s.deferred, f)
-		}
+		s.putDeferredLocked(f)
 	}
 }
 

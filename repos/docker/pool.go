@@ -20,7 +20,8 @@ import (
 // limits and labels included, but for the role: a pooled container is labelled RoleWarm and serves any
 // role), so that Start hands one out at once instead of creating and starting one
 // (which costs the engine 300 ms or more). Taking one from the pool starts the making of its replacement in
-// the background. A pooled container is created exactly as Start would create it (same hardening, same
+// the background; one that finds the budget full is made when a sandbox gives its slot back (topUp), and a
+// Start that finds its configuration's next container being made waits for it. A pooled container is created exactly as Start would create it (same hardening, same
 // labels, so the reaper treats it like any other) and is handed out at most once; one that idled longer
 // than the pool's age limit, or that no longer runs, is removed instead of handed out. The pool keeps
 // containers of at most poolSpecs configurations, evicting the oldest. Its containers count against the
