@@ -26,9 +26,11 @@ func newSandboxTimer(p sandbox.Provider) *sandboxTimer {
 	return &sandboxTimer{Provider: p, took: map[string]time.Duration{}, n: map[string]int{}}
 }
 
-func (t *sandboxTimer) add(op string, start time.Time) {
+func (t *sandboxTimer) add(op string, start time.Time) { t.addDuration(op, time.Since(start)) }
+
+func (t *sandboxTimer) addDuration(op string, d time.Duration) {
 	t.mu.Lock()
-	t.took[op] += time.Since(start)
+	t.took[op] += d
 	t.n[op]++
 	t.mu.Unlock()
 }
@@ -66,11 +68,9 @@ func (s *timedSandbox) Exec(ctx context.Context, req sandbox.ExecRequest) (sandb
 	if len(req.Cmd) > 1 && req.Cmd[1] == runScriptPath {
 		what = s.role + " test-run"
 	}
-	s.t.add(what, start)
-	s.t.mu.Lock()
-	s.t.took[what+" (beyond Duration)"] += time.Since(start) - res.Duration
-	s.t.n[what+" (beyond Duration)"]++
-	s.t.mu.Unlock()
+	took := time.Since(start)
+	s.t.addDuration(what, took)
+	s.t.addDuration(what+" (beyond Duration)", took-res.Duration)
 	return res, err
 }
 

@@ -19,7 +19,6 @@ import (
 )
 
 // evalResult is the part of `ssr policy eval --json` the report reads.
-
 type evalResult struct {
 	Policy         string           `json:"policy"`
 	Checkpoint     string           `json:"checkpoint"`
@@ -53,6 +52,9 @@ func (e evalResult) without(skip map[string]bool) rewards.Interval {
 	}
 	return rewards.Wilson(solved, attempts, rewards.Z95)
 }
+
+// overlap reports whether two intervals share a point.
+func overlap(a, b rewards.Interval) bool { return a.Lo <= b.Hi && b.Lo <= a.Hi }
 
 // window is one slice of the learning run.
 type window struct {
@@ -216,8 +218,10 @@ func gather(ctx context.Context, s settings, db string, stt state, setPath, unif
 		if b.Bug.Order != 1 {
 			continue
 		}
-		if pa, err := artifact.UnmarshalJSON("bug", b.Artifact.Parts); err == nil && heldout[b.Bug.Repo+"\x00"+pa.BugDiff] != "" {
-			remade[heldout[b.Bug.Repo+"\x00"+pa.BugDiff]] = true // a held-out bug made again twice counts once
+		if pa, err := artifact.UnmarshalJSON("bug", b.Artifact.Parts); err == nil {
+			if id := heldout[b.Bug.Repo+"\x00"+pa.BugDiff]; id != "" {
+				remade[id] = true // a held-out bug made again twice counts once
+			}
 		}
 		if b.Bug.SolveRate == nil {
 			continue
@@ -338,13 +342,13 @@ func (r *report) markdown() string {
 	p("| policy | solved | success@1 [95%% CI] | pass@%d [95%% CI] | p(fix) [95%% CI] (attempts) | errors | eval time |\n| --- | --- | --- | --- | --- | --- | --- |\n", s.K)
 	p("%s\n%s\n\n", ev(r.Uniform), ev(r.Final))
 	d := r.Final.SuccessAt1.Estimate - r.Uniform.SuccessAt1.Estimate
-	overlapCI := r.Final.SuccessAt1.Lo <= r.Uniform.SuccessAt1.Hi && r.Uniform.SuccessAt1.Lo <= r.Final.SuccessAt1.Hi
+	overlapCI := overlap(r.Final.SuccessAt1, r.Uniform.SuccessAt1)
 	verdict := "the intervals do not overlap"
 	if overlapCI {
 		verdict = "the intervals overlap: this run does not show a difference"
 	}
 	p("Difference in success@1: %+.3f; %s.\n", d, verdict)
-	fixOverlap := r.Final.FixProb.Lo <= r.Uniform.FixProb.Hi && r.Uniform.FixProb.Lo <= r.Final.FixProb.Hi
+	fixOverlap := overlap(r.Final.FixProb, r.Uniform.FixProb)
 	p("p(fix) went from %.4f to %.4f (%.1f×); the intervals %s.\n\n", r.Uniform.FixProb.Estimate, r.Final.FixProb.Estimate,
 		r.Final.FixProb.Estimate/max(r.Uniform.FixProb.Estimate, 1e-12), map[bool]string{true: "overlap", false: "do not overlap"}[fixOverlap])
 	p("## Self-play run\n\n")

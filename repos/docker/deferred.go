@@ -26,9 +26,10 @@ import (
 // carrySetup unpacks the deferred files that travel on an exec's standard input, with their modes.
 const carrySetup = "tar -x -p -m -f - -C /\n"
 
-// deferrable reports whether a write of the file at abs (resolved by abs) can wait for the next exec.
-func (s *container_) deferrable(abs string) bool {
-	return strings.HasPrefix(abs, s.spec.Workdir+"/") && !onTmpfs(abs) && !s.noCarry
+// inTree reports whether the file at abs (resolved by abs) is the tree's, which a write can leave to the
+// next exec (unless the sandbox's user could not unpack files once: noCarry).
+func (s *container_) inTree(abs string) bool {
+	return strings.HasPrefix(abs, s.spec.Workdir+"/") && !onTmpfs(abs)
 }
 
 // deferWrite keeps files (paths resolved, data copied) for the next exec, the newest content of a path

@@ -30,6 +30,9 @@ func (s *container_) WriteFiles(ctx context.Context, files ...sandbox.File) erro
 	if s.isClosed() {
 		return s.errClosed("write files")
 	}
+	s.mu.Lock()
+	carry := !s.noCarry
+	s.mu.Unlock()
 	var later, now []sandbox.File
 	for _, f := range files {
 		p, err := s.abs(f.Path)
@@ -37,10 +40,7 @@ func (s *container_) WriteFiles(ctx context.Context, files ...sandbox.File) erro
 			return err
 		}
 		f.Path = p
-		s.mu.Lock()
-		ok := s.deferrable(p)
-		s.mu.Unlock()
-		if ok {
+		if carry && s.inTree(p) {
 			later = append(later, f)
 		} else {
 			now = append(now, f)
