@@ -134,7 +134,8 @@ func (a *Arena) Inject(ctx context.Context, repo *Repo, plan InjectPlan, ag agen
 }
 
 // startInjector starts the injector's sandbox: the repository at its commit with no later history, the
-// full suite's script installed, the artifact directory made.
+// full suite's script installed where it does not travel in the command (scriptFiles), the artifact
+// directory made.
 func (a *Arena) startInjector(ctx context.Context, repo *Repo, full *artifact.Artifact) (sandbox.Sandbox, error) {
 	sb, err := a.sandboxes.Start(ctx, repo.spec(a.job, "injector"))
 	if err != nil {

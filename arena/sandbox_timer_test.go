@@ -65,7 +65,7 @@ func (s *timedSandbox) Exec(ctx context.Context, req sandbox.ExecRequest) (sandb
 	start := time.Now()
 	res, err := s.Sandbox.Exec(ctx, req)
 	what := s.role + " exec " + path.Base(req.Cmd[0])
-	if len(req.Cmd) > 1 && req.Cmd[1] == runScriptPath {
+	if isTestRun(req.Cmd) {
 		what = s.role + " test-run"
 	}
 	took := time.Since(start)

@@ -156,9 +156,13 @@ func (r *solverRules) submit(context.Context, *episode) (agent.Result, error) {
 }
 
 // gitFresh replaces the sandbox repository's history by one fresh commit: history would leak the answer.
+// The new repository is the layout git init makes, less its samples, written by the shell: git init itself
+// (templates, file-system probes) costs as much as the add and the commit together.
 const gitFresh = `set -e
 rm -rf .git
-git init -q
+mkdir -p .git/objects .git/refs/heads .git/refs/tags
+echo 'ref: refs/heads/master' > .git/HEAD
+printf '[core]\n\trepositoryformatversion = 0\n\tfilemode = true\n\tbare = false\n\tlogallrefupdates = true\n' > .git/config
 git add -A
 git -c user.name=ssr -c user.email=ssr@localhost -c commit.gpgsign=false commit -q --no-verify -m task`
 
@@ -172,8 +176,9 @@ func (a *Arena) attempt(ctx context.Context, repo *Repo, bug *Bug, index int, ac
 	return a.attemptWith(ctx, repo, bug, index, bug.Artifact, act)
 }
 
-// attemptWith is attempt with script's test script installed in the solver's sandbox instead of the bug's
-// (the spec's tests: see specTests), in the same transfer as the bug's files.
+// attemptWith is attempt with script's test script run in the solver's sandbox instead of the bug's (the
+// spec's tests: see specTests); when it must be installed (scriptFiles), in the same transfer as the bug's
+// files.
 func (a *Arena) attemptWith(ctx context.Context, repo *Repo, bug *Bug, index int, script *artifact.Artifact, act actor) (*Attempt, error) {
 	att := &Attempt{Index: index, Started: time.Now()}
 	sb, err := a.sandboxes.Start(ctx, repo.spec(a.job, "solver"))
@@ -190,7 +195,7 @@ func (a *Arena) attemptWith(ctx context.Context, repo *Repo, bug *Bug, index int
 	if err != nil {
 		return nil, fmt.Errorf("solver attempt %d: bug state: %w", index, err)
 	}
-	if err := st.applyTo(ctx, sb, scriptFile(script)); err != nil {
+	if err := st.applyTo(ctx, sb, scriptFiles(script)...); err != nil {
 		return nil, err
 	}
 	if res, err := sb.Exec(ctx, sandbox.ExecRequest{Cmd: []string{"sh", "-c", gitFresh}, Dir: sandbox.DefaultWorkdir}); err != nil {

@@ -21,10 +21,12 @@ import (
 
 // testBox is a sandbox started from a repo image that serves test runs one after another, each on the tree
 // at the repository's commit with one overlay applied. Everything a run needs travels with the exec that
-// runs it: a tar on its standard input holds the overlay and, once per content, the test script and
-// parser, and the exec's Setup resets the tree (from the second run on), unpacks the tar and removes the
+// runs it: the test script in its command (scriptCommand), a tar on its standard input with the overlay,
+// and the exec's Setup, which resets the tree (from the second run on), unpacks the tar and removes the
 // overlay's deleted files before the script starts. A run is then one exec: no file transfer through the
-// engine's archive API (which costs as much as an exec) and no second exec to delete files.
+// engine's archive API (which costs as much as an exec) and no second exec to delete files. Only what must
+// be root's file is written through the engine, once per content: a script parser, and a test script too
+// large for the command.
 //
 // A reset puts the box back as it started, as far as a test run can tell: tracked files as at the commit,
 // untracked and ignored files that the image did not have removed (those it had, such as build outputs,
@@ -100,7 +102,7 @@ func (a *Arena) runIn(ctx context.Context, box *testBox, repo *Repo, kind string
 		return nil, fmt.Errorf("%s run: %w", kind, err)
 	}
 	setup := box.setup(ov, payload != nil)
-	req := sandbox.ExecRequest{Cmd: []string{"bash", runScriptPath}, Dir: sandbox.DefaultWorkdir, Timeout: timeout}
+	req := sandbox.ExecRequest{Cmd: scriptCommand(art), Dir: sandbox.DefaultWorkdir, Timeout: timeout}
 	var res sandbox.ExecResult
 	for {
 		if box.prepUser != "" {
@@ -136,9 +138,10 @@ func (a *Arena) runIn(ctx context.Context, box *testBox, repo *Repo, kind string
 	return a.parseRun(ctx, box.sb, box, repo, kind, art, res, timeout)
 }
 
-// runFiles are the files a run of art needs under runDir: the test script, and a script parser.
+// runFiles are the files a run of art in a test box needs under runDir: the test script when it does not
+// travel in the command (scriptFiles), and a script parser.
 func runFiles(art *artifact.Artifact) []sandbox.File {
-	files := []sandbox.File{scriptFile(art)}
+	files := scriptFiles(art)
 	if art.Parser.IsScript() {
 		files = append(files, parserFile(art.Parser))
 	}

@@ -19,6 +19,7 @@ import (
 // boxProbeScript prints what a run can see of the state that earlier runs in its sandbox left, then leaves
 // some of its own: a file in the tree, a directory, a file in /tmp and a process that outlives the script.
 const boxProbeScript = `cd /repo
+echo "script $0"
 echo "money $(sha256sum ledger/money.py | cut -c1-16)"
 echo "textfmt $(test -e ledger/textfmt.py && echo present || echo absent)"
 echo "untracked $(git -c safe.directory='*' ls-files -o --directory | tr '\n' ' ')"
@@ -70,7 +71,7 @@ func TestBoxRunsFromACleanTree(t *testing.T) {
 	}
 
 	_, out := run(&overlay{write: map[string][]byte{moneyPy: sameSize("-")}, remove: []string{textfmtPy}}, time.Minute)
-	for _, want := range []string{"money " + sum(sameSize("-")), "textfmt absent", "untracked build/ \n", "tmp \n", "sleepers 0"} {
+	for _, want := range []string{"script " + runScriptPath + "\n", "money " + sum(sameSize("-")), "textfmt absent", "untracked build/ \n", "tmp \n", "sleepers 0"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("first run: output lacks %q:\n%s", want, out)
 		}
@@ -113,6 +114,28 @@ func TestBoxRunsFromACleanTree(t *testing.T) {
 			t.Errorf("run after a timeout: output lacks %q:\n%s", want, out)
 		}
 	}
+
+	// A script too large for one argument is installed as root's file, once, and run from it; $0 is the
+	// same for both.
+	big := *art
+	big.TestScript = strings.Repeat("# padding to pass the limit of a script in the command\n", maxInlineScript/50) + `echo "big from $0"` + "\n"
+	if inlineScript(&big) || !inlineScript(art) {
+		t.Fatalf("inlineScript: %d bytes inline %v, %d bytes inline %v", len(big.TestScript), inlineScript(&big), len(art.TestScript), inlineScript(art))
+	}
+	for i := range 2 {
+		before, _ := calls.snapshot()
+		r, err := a.runIn(ctx, box, repo, "probe", nil, &big, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		after, _ := calls.snapshot()
+		if want := "big from " + runScriptPath; !strings.Contains(string(r.Output), want) {
+			t.Errorf("large script, run %d: output lacks %q:\n%s", i, want, r.Output)
+		}
+		if n, want := after["CopyToContainer"]-before["CopyToContainer"], 1-i; n != want {
+			t.Errorf("large script, run %d: %d file transfers, want %d", i, n, want)
+		}
+	}
 }
 
 // TestValidateEngineCalls: a validation with one container runs the original, bug and weakening runs of a
@@ -135,9 +158,9 @@ func TestValidateEngineCalls(t *testing.T) {
 	if n["ContainerCreate"] != 1 || n["ContainerRemove"] != 1 {
 		t.Errorf("%d containers created and %d removed, want 1 and 1", n["ContainerCreate"], n["ContainerRemove"])
 	}
-	// The test script goes in once, through the engine (root's: the code under test cannot change it).
-	if n["ContainerExecCreate"] != runs || n["CopyToContainer"] != 1 {
-		t.Errorf("%d execs and %d file transfers for %d runs, want one exec a run and one transfer", n["ContainerExecCreate"], n["CopyToContainer"], runs)
+	// The test script travels in each run's command (boxCommand): nothing goes through the archive API.
+	if n["ContainerExecCreate"] != runs || n["CopyToContainer"] != 0 {
+		t.Errorf("%d execs and %d file transfers for %d runs, want one exec a run and none", n["ContainerExecCreate"], n["CopyToContainer"], runs)
 	}
 }
 

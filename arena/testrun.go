@@ -112,15 +112,55 @@ func scriptFile(art *artifact.Artifact) sandbox.File {
 	return sandbox.File{Path: runScriptPath, Data: []byte(art.TestScript), Mode: 0o755}
 }
 
+// maxInlineScript bounds a test script that travels in the command that runs it, as bash's -c argument:
+// Linux takes at most 128 KiB in one argument.
+const maxInlineScript = 64 << 10
+
+// inlineScript reports whether art's test script travels in its command (scriptCommand) instead of a file.
+func inlineScript(art *artifact.Artifact) bool {
+	return len(art.TestScript) <= maxInlineScript && !strings.ContainsRune(art.TestScript, 0)
+}
+
+// scriptCommand is the command of a run of art's test script. The script travels in it, as bash's -c
+// argument with runScriptPath as $0, so that no transfer through the engine installs it, and the code under
+// test can no more change it than it could root's file; a script too large for an argument is run from
+// that file (scriptFiles).
+func scriptCommand(art *artifact.Artifact) []string {
+	if inlineScript(art) {
+		return []string{"bash", "-c", art.TestScript, runScriptPath}
+	}
+	return []string{"bash", runScriptPath}
+}
+
+// isTestRun reports whether cmd is a scriptCommand.
+func isTestRun(cmd []string) bool {
+	return len(cmd) >= 2 && cmd[0] == "bash" && (cmd[1] == runScriptPath || cmd[1] == "-c" && len(cmd) == 4 && cmd[3] == runScriptPath)
+}
+
+// scriptFiles are the files a sandbox needs before it runs art's test script: the script's file when it
+// does not travel in the command; none otherwise. A script parser is installed when it is used
+// (parseInSandbox).
+func scriptFiles(art *artifact.Artifact) []sandbox.File {
+	if inlineScript(art) {
+		return nil
+	}
+	return []sandbox.File{scriptFile(art)}
+}
+
 // parserFile is a script parser as it is installed in a sandbox, outside /repo.
 func parserFile(p artifact.Parser) sandbox.File {
 	name := cmp.Or(p.ScriptName, artifact.ScriptParserPrefix)
 	return sandbox.File{Path: path.Join(runDir, path.Base(name)), Data: []byte(p.Script), Mode: 0o755}
 }
 
-// installScript writes the artifact's test script into a sandbox that runs it several times.
+// installScript writes the artifact's test script into a sandbox that runs it several times, when it does
+// not travel in the command (scriptFiles).
 func installScript(ctx context.Context, sb sandbox.Sandbox, art *artifact.Artifact) error {
-	if err := sb.WriteFiles(ctx, scriptFile(art)); err != nil {
+	files := scriptFiles(art)
+	if len(files) == 0 {
+		return nil
+	}
+	if err := sb.WriteFiles(ctx, files...); err != nil {
 		return fmt.Errorf("write test script: %w", err)
 	}
 	return nil
@@ -134,7 +174,7 @@ func (a *Arena) runScript(ctx context.Context, sb sandbox.Sandbox, repo *Repo, k
 // runScriptFor is runScript with an explicit time limit.
 func (a *Arena) runScriptFor(ctx context.Context, sb sandbox.Sandbox, repo *Repo, kind string, art *artifact.Artifact, timeout time.Duration) (*TestRun, error) {
 	res, err := sb.Exec(ctx, sandbox.ExecRequest{
-		Cmd:     []string{"bash", runScriptPath},
+		Cmd:     scriptCommand(art),
 		Dir:     sandbox.DefaultWorkdir,
 		Timeout: timeout,
 	})
