@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing/object"
@@ -121,17 +122,22 @@ git reflog expire --expire=now --expire-unreachable=now --all
 rm -rf .git/logs
 if [ "$pruned" = 1 ]; then git gc -q --prune=now; fi`
 
-// pruneHistory applies pruneScript in a sandbox's repository.
-func pruneHistory(ctx context.Context, sb sandbox.Sandbox, commit string) error {
+// writableMark is what pruneHistory's exec prints when the directory it checks is the user's to write.
+const writableMark = "ssr: writable"
+
+// pruneHistory applies pruneScript in a sandbox's repository and, in the same exec, reports whether dir
+// (when not "") is a directory the sandbox's user can write.
+func pruneHistory(ctx context.Context, sb sandbox.Sandbox, commit, dir string) (writable bool, err error) {
 	if commit == "" {
 		commit = "HEAD"
 	}
-	res, err := sb.Exec(ctx, sandbox.ExecRequest{Cmd: []string{"sh", "-c", pruneScript, "prune", commit}, Dir: sandbox.DefaultWorkdir})
+	script := pruneScript + "\nif [ -n \"$2\" ] && [ -d \"$2\" ] && [ -w \"$2\" ]; then echo '" + writableMark + "'; fi"
+	res, err := sb.Exec(ctx, sandbox.ExecRequest{Cmd: []string{"sh", "-c", script, "prune", commit, dir}, Dir: sandbox.DefaultWorkdir})
 	if err != nil {
-		return fmt.Errorf("history up to %s: %w", commit, err)
+		return false, fmt.Errorf("history up to %s: %w", commit, err)
 	}
 	if !res.OK() {
-		return fmt.Errorf("history up to %s: exit %d: %s", commit, res.ExitCode, tail(res.Stderr, 300))
+		return false, fmt.Errorf("history up to %s: exit %d: %s", commit, res.ExitCode, tail(res.Stderr, 300))
 	}
-	return nil
+	return strings.TrimSpace(string(res.Stdout)) == writableMark, nil
 }

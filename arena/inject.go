@@ -13,6 +13,7 @@ import (
 	"github.com/selfplay-swe/ssr/agent"
 	"github.com/selfplay-swe/ssr/arena/artifact"
 	"github.com/selfplay-swe/ssr/patches"
+	"github.com/selfplay-swe/ssr/repos"
 	"github.com/selfplay-swe/ssr/repos/plugin"
 	"github.com/selfplay-swe/ssr/repos/sandbox"
 )
@@ -55,9 +56,8 @@ type Injection struct {
 	Finished  time.Time
 }
 
-// artifactDir is where a code-writing injector writes the five parts: outside /repo, so that they are not
-// part of the repository's diff.
-const artifactDir = "/ssr/artifact"
+// artifactDir is where a code-writing injector writes the five parts (repos.ArtifactDir).
+const artifactDir = repos.ArtifactDir
 
 // Inject runs one injector episode on repo. The sandbox holds the repository's history up to its commit and
 // nothing later. On submit, a structured agent's change becomes an artifact the way the native injector
@@ -141,7 +141,8 @@ func (a *Arena) startInjector(ctx context.Context, repo *Repo, full *artifact.Ar
 	if err != nil {
 		return nil, fmt.Errorf("injector: %w", err)
 	}
-	if err := pruneHistory(ctx, sb, repo.Commit); err != nil {
+	ready, err := pruneHistory(ctx, sb, repo.Commit, artifactDir)
+	if err != nil {
 		a.release(sb)
 		return nil, fmt.Errorf("injector: %w", err)
 	}
@@ -149,8 +150,12 @@ func (a *Arena) startInjector(ctx context.Context, repo *Repo, full *artifact.Ar
 		a.release(sb)
 		return nil, err
 	}
-	// The agent's user writes the artifact there, but only root may make a directory at the root, and root
-	// in a sandbox has no capability to give it away: it is open to all (a sandbox has one user).
+	if ready {
+		return sb, nil
+	}
+	// An image ssr did not build lacks it. The agent's user writes the artifact there, but only root may
+	// make a directory at the root, and root in a sandbox has no capability to give it away: it is open to
+	// all (a sandbox has one user).
 	if res, err := sb.Exec(ctx, sandbox.ExecRequest{Cmd: []string{"mkdir", "-p", "-m", "0777", artifactDir}, User: "0"}); err != nil || !res.OK() {
 		a.release(sb)
 		return nil, fmt.Errorf("injector: make %s: %v %s", artifactDir, err, tail(res.Stderr, 200))

@@ -10,6 +10,7 @@ import (
 	"github.com/selfplay-swe/ssr/agent"
 	"github.com/selfplay-swe/ssr/agent/native"
 	"github.com/selfplay-swe/ssr/arena/artifact"
+	"github.com/selfplay-swe/ssr/repos"
 	"github.com/selfplay-swe/ssr/repos/sandbox"
 )
 
@@ -109,8 +110,13 @@ func TestHistoryRules(t *testing.T) {
 git -c user.name=t -c user.email=t@t -c commit.gpgsign=false commit -q --allow-empty -m "the fix"
 git branch future && git tag v9 && git rev-parse HEAD
 git checkout -q --detach HEAD~1`)
-	if err := pruneHistory(ctx, sb, repo.Commit); err != nil {
+	if writable, err := pruneHistory(ctx, sb, repo.Commit, repos.ArtifactDir); err != nil {
 		t.Fatal(err)
+	} else if !writable {
+		t.Errorf("pruneHistory: the image's %s is not writable by the sandbox's user", repos.ArtifactDir)
+	}
+	if writable, err := pruneHistory(ctx, sb, repo.Commit, "/etc"); err != nil || writable {
+		t.Errorf("pruneHistory: /etc writable %v (%v), want false", writable, err)
 	}
 	if got := sh(sb, "git log --all --format=%H"); got != want {
 		t.Errorf("git log --all after pruning:\n%s\nwant the history up to %s:\n%s", got, repo.Commit, want)
@@ -153,6 +159,24 @@ git checkout -q --detach HEAD~1`)
 	}
 	if lines := strings.Split(solverLog, "\n"); len(lines) != 1 || !strings.HasSuffix(lines[0], "\ttask") {
 		t.Errorf("solver sandbox: git log --all:\n%s\nwant one commit named task", solverLog)
+	}
+	// The fresh history travels with the agent's first exec (above); when the first call is not an exec it
+	// is made first all the same: a diff then shows nothing (the bug is in the task commit), a read of the
+	// git directory sees the new history only.
+	var firstDiff []byte
+	var head []byte
+	if _, err := ar.attempt(ctx, repo, bug, 1, func(ctx context.Context, sb sandbox.Sandbox, _ *Attempt) error {
+		var err error
+		if firstDiff, err = sb.Diff(ctx); err != nil {
+			return err
+		}
+		head, err = sb.ReadFile(ctx, ".git/HEAD")
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(firstDiff) != 0 || string(head) != "ref: refs/heads/master\n" {
+		t.Errorf("solver sandbox, diff as the first call: %q, .git/HEAD %q; want no diff and the new repository's HEAD", firstDiff, head)
 	}
 }
 

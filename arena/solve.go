@@ -166,6 +166,95 @@ printf '[core]\n\trepositoryformatversion = 0\n\tfilemode = true\n\tbare = false
 git add -A
 git -c user.name=ssr -c user.email=ssr@localhost -c commit.gpgsign=false commit -q --no-verify -m task`
 
+// freshHistory is a solver's sandbox whose history gitFresh has yet to replace. The first exec that can
+// take it runs gitFresh as its Setup, so that the new history costs no round trip of its own (the first
+// exec of an episode is nearly always the agent's); any other call (a write, which must not go into the
+// task commit, a read, a diff, an exec with a Setup or input of its own or as another user) runs gitFresh
+// on its own first. One episode uses it at a time.
+type freshHistory struct {
+	sandbox.Sandbox
+	pending bool
+}
+
+// fresh runs gitFresh on its own, once.
+func (s *freshHistory) fresh(ctx context.Context) error {
+	if !s.pending {
+		return nil
+	}
+	res, err := s.Sandbox.Exec(ctx, sandbox.ExecRequest{Cmd: []string{"sh", "-c", gitFresh}, Dir: sandbox.DefaultWorkdir})
+	if err == nil && !res.OK() {
+		return s.failed(res)
+	}
+	if err != nil {
+		return fmt.Errorf("fresh history in sandbox %s: %w", s.ID(), err)
+	}
+	s.pending = false
+	return nil
+}
+
+// failed is the error of a gitFresh that ran and failed.
+func (s *freshHistory) failed(res sandbox.ExecResult) error {
+	return fmt.Errorf("fresh history in sandbox %s: exit %d (timed out: %v): %s", s.ID(), res.ExitCode, res.TimedOut, tail(res.Stderr, 300))
+}
+
+func (s *freshHistory) Exec(ctx context.Context, req sandbox.ExecRequest) (sandbox.ExecResult, error) {
+	if !s.pending {
+		return s.Sandbox.Exec(ctx, req)
+	}
+	if req.Setup != "" || req.Stdin != nil || req.User != "" {
+		if err := s.fresh(ctx); err != nil {
+			return sandbox.ExecResult{}, err
+		}
+		return s.Sandbox.Exec(ctx, req)
+	}
+	r := req
+	r.Setup = "cd " + sandbox.DefaultWorkdir + "\n" + gitFresh
+	res, err := s.Sandbox.Exec(ctx, r)
+	if err != nil {
+		return res, err // whether it ran is unknown: the next call runs it (it can run twice)
+	}
+	if res.SetupFailed {
+		return sandbox.ExecResult{}, s.failed(res)
+	}
+	s.pending = false
+	return res, nil
+}
+
+func (s *freshHistory) WriteFiles(ctx context.Context, files ...sandbox.File) error {
+	if err := s.fresh(ctx); err != nil {
+		return err
+	}
+	return s.Sandbox.WriteFiles(ctx, files...)
+}
+
+func (s *freshHistory) ReadFile(ctx context.Context, path string) ([]byte, error) {
+	if err := s.fresh(ctx); err != nil {
+		return nil, err
+	}
+	return s.Sandbox.ReadFile(ctx, path)
+}
+
+func (s *freshHistory) Diff(ctx context.Context) ([]byte, error) {
+	if err := s.fresh(ctx); err != nil {
+		return nil, err
+	}
+	return s.Sandbox.Diff(ctx)
+}
+
+func (s *freshHistory) Reset(ctx context.Context) error {
+	if err := s.fresh(ctx); err != nil {
+		return err
+	}
+	return s.Sandbox.Reset(ctx)
+}
+
+func (s *freshHistory) Commit(ctx context.Context, ref string, changes ...string) (string, error) {
+	if err := s.fresh(ctx); err != nil {
+		return "", err
+	}
+	return s.Sandbox.Commit(ctx, ref, changes...)
+}
+
 // actor is what acts in a prepared solver sandbox: an agent's episode, or a scripted solver in tests.
 type actor func(ctx context.Context, sb sandbox.Sandbox, att *Attempt) error
 
@@ -198,14 +287,10 @@ func (a *Arena) attemptWith(ctx context.Context, repo *Repo, bug *Bug, index int
 	if err := st.applyTo(ctx, sb, scriptFiles(script)...); err != nil {
 		return nil, err
 	}
-	if res, err := sb.Exec(ctx, sandbox.ExecRequest{Cmd: []string{"sh", "-c", gitFresh}, Dir: sandbox.DefaultWorkdir}); err != nil {
-		return nil, fmt.Errorf("solver attempt %d: fresh history: %w", index, err)
-	} else if !res.OK() {
-		return nil, fmt.Errorf("solver attempt %d: fresh history: exit %d: %s", index, res.ExitCode, tail(res.Stderr, 300))
-	}
+	fresh := &freshHistory{Sandbox: sb, pending: true}
 
 	budget, cancel := context.WithTimeout(ctx, a.cfg.SolverTime)
-	err = act(budget, sb, att)
+	err = act(budget, fresh, att)
 	outOfTime := budget.Err() != nil // read before cancel, which sets it
 	cancel()
 	switch {
@@ -217,7 +302,7 @@ func (a *Arena) attemptWith(ctx context.Context, repo *Repo, bug *Bug, index int
 		return nil, err
 	}
 	// The prediction is whatever the work tree holds now, even when the budget ran out mid-way.
-	raw, err := sb.Diff(ctx)
+	raw, err := fresh.Diff(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("solver attempt %d: diff: %w", index, err)
 	}

@@ -46,7 +46,7 @@ const (
 const ImageRepository = "ssr-repo"
 
 // imageFormat is bumped when the way images are made changes, so that old images are rebuilt.
-const imageFormat = "3" // 2: the sandbox user (see user.go); 3: packStep
+const imageFormat = "3" // 2: the sandbox user (see user.go); 3: packStep, artifactStep
 
 // packStep packs the loose objects of the copied history (go-git writes one file per object): a solver's
 // sandbox removes the history before it starts, and on the image's overlay every file removed is a
@@ -356,7 +356,7 @@ func (b *Builder) Build(ctx context.Context, repo Repo) (*Image, error) {
 	unlock()
 	unlock = nil
 	// The index came from go-git on the host: refresh its stat data so that git status is fast and exact.
-	steps := slices.Concat([]string{"git -c safe.directory='*' update-index -q --refresh; git -c safe.directory='*' status --porcelain --untracked-files=no | head -20", packStep, userSetup}, p.setup)
+	steps := slices.Concat([]string{"git -c safe.directory='*' update-index -q --refresh; git -c safe.directory='*' status --porcelain --untracked-files=no | head -20", packStep, userSetup, artifactStep}, p.setup)
 	if !repo.RunAsRoot {
 		steps = append(steps, ownerStep(p.workdir))
 	}

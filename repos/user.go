@@ -44,6 +44,15 @@ getent group %[2]d >/dev/null || groupadd --gid %[2]d %[3]s
 getent passwd %[1]d >/dev/null || useradd --uid %[1]d --gid %[2]d --no-create-home --home-dir %[4]s --shell /bin/bash %[3]s
 mkdir -p %[4]s`, SandboxUID, SandboxGID, SandboxUserName, plugin.SandboxHome)
 
+// ArtifactDir is where a code-writing injector writes its artifact: outside the workdir, so that the parts
+// are not in the repository's diff. Every image ssr builds has it, open to all (artifactStep): only root
+// may make a directory at /, and root in a sandbox has no capability to give one away; the arena makes it
+// in a sandbox of an image that lacks it.
+const ArtifactDir = "/ssr/artifact"
+
+// artifactStep is the build step that makes ArtifactDir.
+var artifactStep = "mkdir -p -m 0777 " + ArtifactDir
+
 // ownerStep is the last build step for a repo that runs as the sandbox user: the workdir and the home
 // become the user's.
 func ownerStep(workdir string) string {

@@ -6,14 +6,16 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/selfplay-swe/ssr/repos/sandbox"
 )
 
 // Writes to the tree are deferred: WriteFiles keeps the files it would give to the sandbox's user (those
-// under the workdir) and the next exec that can carry them (one with no Setup and no Stdin of its own, run
-// as the sandbox's user) unpacks them from its standard input in a Setup before its command starts. A
+// under the workdir) and the next exec that can carry them (one with no Stdin of its own, run as the
+// sandbox's user) unpacks them from its standard input in a Setup before its command starts (and before
+// its own Setup, when it has one). A
 // transfer through the engine's archive API costs as much as an exec on the engines ssr runs on, and an
 // episode writes before nearly every exec (an edit, then its tests), so a write and the exec that follows
 // take one round trip instead of two. Every other way to look at the sandbox sees the files first: an exec
@@ -23,8 +25,13 @@ import (
 // Setup fails before its command ran: the files then go through the engine, the command runs as asked, and
 // the sandbox writes through the engine from then on.
 
-// carrySetup unpacks the deferred files that travel on an exec's standard input, with their modes.
-const carrySetup = "tar -x -p -m -f - -C /\n"
+// carrySetup unpacks the deferred files that travel on an exec's standard input, with their modes; when
+// it cannot, the Setup ends with exitNoCarry (so that a failure of the exec's own Setup, which follows it,
+// is told apart).
+var carrySetup = "tar -x -p -m -f - -C / || exit " + strconv.Itoa(exitNoCarry) + "\n"
+
+// exitNoCarry is carrySetup's exit status when the files could not be unpacked.
+const exitNoCarry = 91
 
 // inTree reports whether the file at abs (resolved by abs) is the tree's, which a write can leave to the
 // next exec (unless the sandbox's user could not unpack files once: noCarry).
@@ -103,7 +110,7 @@ func (s *container_) flush(ctx context.Context) error {
 	return nil
 }
 
-// carry runs req with the deferred files unpacked by its Setup.
+// carry runs req with the deferred files unpacked by its Setup, before the request's own.
 func (s *container_) carry(ctx context.Context, req sandbox.ExecRequest, o execOpts) (sandbox.ExecResult, error) {
 	files := s.takeDeferred()
 	payload, err := deferredTar(files)
@@ -112,13 +119,15 @@ func (s *container_) carry(ctx context.Context, req sandbox.ExecRequest, o execO
 		return sandbox.ExecResult{}, fmt.Errorf("write %d file(s) (first %s) in sandbox %.12s: %w", len(files), files[0].Path, s.id, err)
 	}
 	r := req
-	r.Setup, r.Stdin = carrySetup, payload
+	r.Setup, r.Stdin = carrySetup+req.Setup, payload
 	res, err := s.execNow(ctx, r, o)
 	if err != nil {
 		s.requeue(files) // written or not: writing them again is harmless
 		return res, err
 	}
-	if !res.SetupFailed {
+	// Without a Setup of its own, any failure of the Setup is the carrying's; with one, only exitNoCarry
+	// is (and the request's Setup did not run).
+	if !res.SetupFailed || req.Setup != "" && (res.ExitCode != exitNoCarry || res.TimedOut) {
 		return res, nil
 	}
 	s.mu.Lock()

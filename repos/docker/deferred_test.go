@@ -77,6 +77,25 @@ func TestWritesTravelWithTheNextExec(t *testing.T) {
 		t.Errorf("the files of a mixed write read %q, want xd", res.Stdout)
 	}
 
+	// An exec with a Setup of its own carries them too, and its Setup sees them; when its Setup fails, that
+	// is its result (no second run), and the files are in.
+	write(sandbox.File{Path: "e.txt", Data: []byte("e")})
+	res, err = sb.Exec(ctx, sandbox.ExecRequest{Cmd: []string{"cat", "f.txt"}, Setup: "cp e.txt f.txt"})
+	if err != nil || string(res.Stdout) != "e" || res.SetupFailed {
+		t.Errorf("exec with a Setup after a write: %q, setup failed %v, %v; want e", res.Stdout, res.SetupFailed, err)
+	}
+	write(sandbox.File{Path: "g.txt", Data: []byte("g")})
+	res, err = sb.Exec(ctx, sandbox.ExecRequest{Cmd: []string{"sh", "-c", "echo ran >> /tmp/setup-failed"}, Setup: "echo no >&2; exit 3"})
+	if err != nil || !res.SetupFailed || res.ExitCode != 3 || !strings.Contains(string(res.Stderr), "no") {
+		t.Errorf("a failing Setup after a write: setup failed %v, exit %d, stderr %q, %v; want its own failure", res.SetupFailed, res.ExitCode, res.Stderr, err)
+	}
+	if res := run("cat g.txt; cat /tmp/setup-failed 2>/dev/null"); string(res.Stdout) != "g" {
+		t.Errorf("after a failing Setup: %q, want the file written and the command not run", res.Stdout)
+	}
+	if n := cli.copies.Load(); n != 1 {
+		t.Errorf("%d archive transfers after execs with a Setup, want still 1", n)
+	}
+
 	// A directory the user cannot write: the exec's unpacking fails, the engine writes the file, and the
 	// command runs once.
 	run("mkdir -p ro && chmod 555 ro")

@@ -95,7 +95,7 @@ func (s *container_) exec(ctx context.Context, req sandbox.ExecRequest, o execOp
 	if err := req.Validate(); err != nil {
 		return sandbox.ExecResult{}, err
 	}
-	if !o.wrap || req.Setup != "" || req.Stdin != nil || (req.User != "" && req.User != s.spec.User) {
+	if !o.wrap || req.Stdin != nil || (req.User != "" && req.User != s.spec.User) {
 		if err := s.flush(ctx); err != nil {
 			return sandbox.ExecResult{}, err
 		}
