@@ -201,7 +201,8 @@ LC_ALL=C sort -z -o ` + boxPristine + ` ` + boxPristine + `
 // there at first, empties the temporary directories (but for the sandbox backend's own dot files) and
 // kills what earlier execs left running: processes marked with another exec's id. Every step is a command
 // of its own, so that set -e stops at the first that fails.
-const resetTreeScript = `git ` + boxGitFlags + ` reset -q --hard "$(cat ` + boxHead + `)"
+const resetTreeScript = `read -r head < ` + boxHead + `
+git ` + boxGitFlags + ` reset -q --hard "$head"
 git ` + boxGitFlags + ` ls-files -z -o --directory > ` + boxState + `/now
 LC_ALL=C sort -z -o ` + boxState + `/now ` + boxState + `/now
 LC_ALL=C comm -z -13 ` + boxPristine + ` ` + boxState + `/now > ` + boxState + `/new

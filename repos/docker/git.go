@@ -18,10 +18,12 @@ const gitFlags = `-c core.quotepath=off -c color.ui=never -c core.autocrlf=false
 // work tree's own index is left as it was, and prints the binary diff against $1. The throwaway index is read
 // from $1's tree and so carries no stat data: git add must hash every file. A copy of the work tree's index
 // would trust its stat data, and a same-size edit written in the same second as the last commit (file
-// transfers set whole-second times) would look unchanged.
+// transfers set whole-second times) would look unchanged. The index's name is the shell's pid (two
+// diffs in one sandbox at once have two): a process less than mktemp, and a file left by a killed diff is
+// removed first.
 const diffScript = `set -e
-idx=$(mktemp /tmp/.ssr-index.XXXXXX); trap 'rm -f "$idx"' EXIT
-rm -f "$idx"
+idx=/tmp/.ssr-index.$$; trap 'rm -f "$idx"' EXIT
+[ ! -e "$idx" ] || rm -f "$idx"
 export GIT_INDEX_FILE="$idx"
 git ` + gitFlags + ` read-tree "$1"
 git ` + gitFlags + ` add -A
