@@ -157,14 +157,16 @@ func (r *solverRules) submit(context.Context, *episode) (agent.Result, error) {
 
 // gitFresh replaces the sandbox repository's history by one fresh commit: history would leak the answer.
 // The new repository is the layout git init makes, less its samples, written by the shell: git init itself
-// (templates, file-system probes) costs as much as the add and the commit together.
+// (templates, file-system probes) costs as much as the add and the commit together. The commit starts no
+// maintenance (a detached process that would run beside the episode) and, like the add, syncs nothing: a
+// sandbox does not outlive a crash.
 const gitFresh = `set -e
 rm -rf .git
 mkdir -p .git/objects .git/refs/heads .git/refs/tags
 echo 'ref: refs/heads/master' > .git/HEAD
 printf '[core]\n\trepositoryformatversion = 0\n\tfilemode = true\n\tbare = false\n\tlogallrefupdates = true\n' > .git/config
-git add -A
-git -c user.name=ssr -c user.email=ssr@localhost -c commit.gpgsign=false commit -q --no-verify -m task`
+git -c core.fsync=none add -A
+git -c core.fsync=none -c maintenance.auto=false -c gc.auto=0 -c user.name=ssr -c user.email=ssr@localhost -c commit.gpgsign=false commit -q --no-verify -m task`
 
 // freshHistory is a solver's sandbox whose history gitFresh has yet to replace. The first exec that can
 // take it runs gitFresh as its Setup, so that the new history costs no round trip of its own (the first
