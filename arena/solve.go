@@ -210,7 +210,7 @@ func (s *freshHistory) Exec(ctx context.Context, req sandbox.ExecRequest) (sandb
 		return s.Sandbox.Exec(ctx, req)
 	}
 	r := req
-	r.Setup = "cd " + sandbox.DefaultWorkdir + "\n" + gitFresh
+	r.Setup = "set -e\ncd " + sandbox.DefaultWorkdir + "\n" + gitFresh
 	res, err := s.Sandbox.Exec(ctx, r)
 	if err != nil {
 		return res, err // whether it ran is unknown: the next call runs it (it can run twice)

@@ -158,7 +158,7 @@ func TestValidateEngineCalls(t *testing.T) {
 	if n["ContainerCreate"] != 1 || n["ContainerRemove"] != 1 {
 		t.Errorf("%d containers created and %d removed, want 1 and 1", n["ContainerCreate"], n["ContainerRemove"])
 	}
-	// The test script travels in each run's command (boxCommand): nothing goes through the archive API.
+	// The test script travels in each run's command (scriptCommand): nothing goes through the archive API.
 	if n["ContainerExecCreate"] != runs || n["CopyToContainer"] != 0 {
 		t.Errorf("%d execs and %d file transfers for %d runs, want one exec a run and none", n["ContainerExecCreate"], n["CopyToContainer"], runs)
 	}

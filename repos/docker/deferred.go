@@ -15,10 +15,9 @@ import (
 // Writes to the tree are deferred: WriteFiles keeps the files it would give to the sandbox's user (those
 // under the workdir) and the next exec that can carry them (one with no Stdin of its own, run as the
 // sandbox's user) unpacks them from its standard input in a Setup before its command starts (and before
-// its own Setup, when it has one). A
-// transfer through the engine's archive API costs as much as an exec on the engines ssr runs on, and an
-// episode writes before nearly every exec (an edit, then its tests), so a write and the exec that follows
-// take one round trip instead of two. Every other way to look at the sandbox sees the files first: an exec
+// its own Setup, when it has one). A transfer through the engine's archive API costs as much as an exec on
+// the engines ssr runs on, and an episode writes before nearly every exec (an edit, then its tests), so a
+// write and the exec that follows take one round trip instead of two. Every other way to look at the sandbox sees the files first: an exec
 // that cannot carry them, ReadFile and Commit write them through the engine; Diff and Reset are execs that
 // carry them. The files go exactly where WriteFiles would put them, owned by the sandbox's user (who runs
 // the unpacking). Where that user cannot write them (a tree owned by another user), the carrying exec's
