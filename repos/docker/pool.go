@@ -16,19 +16,18 @@ import (
 	"github.com/sourcegraph/conc"
 )
 
-// WithWarmPool keeps up to n started, never-used containers ready per container configuration (spec,
-// limits and labels included, but for the role: a pooled container is labelled RoleWarm and serves any
-// role), so that Start hands one out at once instead of creating and starting one
-// (which costs the engine 300 ms or more). Taking one from the pool starts the making of its replacement in
-// the background; one that finds the budget full is made when a sandbox gives its slot back (topUp), and a
-// Start that finds its configuration's next container being made waits for it. A pooled container is created exactly as Start would create it (same hardening, same
-// labels, so the reaper treats it like any other) and is handed out at most once; one that idled longer
-// than the pool's age limit, or that no longer runs, is removed instead of handed out. The pool keeps
-// containers of at most poolSpecs configurations, evicting the oldest. Its containers count against the
+// WithWarmPool keeps up to n started, never-used containers ready per container configuration (spec, limits
+// and labels included, but for the role: a pooled container is labelled RoleWarm and serves any role), so that
+// Start hands one out at once instead of creating and starting one (which costs the engine 300 ms or more).
+// Taking one from the pool starts the making of its replacement in the background; one that finds the budget
+// full is made when a sandbox gives its slot back (topUp), and a Start that finds its configuration's next
+// container being made waits for it. A pooled container is created exactly as Start would create it (same
+// hardening, same labels, so the reaper treats it like any other) and is handed out at most once; one that
+// idled longer than the pool's age limit, or that no longer runs, is removed instead of handed out. The pool
+// keeps containers of at most poolSpecs configurations, evicting the oldest. Its containers count against the
 // budget (WithBudget): one is made only when a slot is free, and a Start that finds no free slot removes an
-// idle pooled container to take its slot, so the budget caps every container alive. n < 1 turns the pool
-// off, which is the default. Call Provider.Close to remove the pooled
-// containers.
+// idle pooled container to take its slot, so the budget caps every container alive. n < 1 turns the pool off,
+// which is the default. Call Provider.Close to remove the pooled containers.
 func WithWarmPool(n int) Option {
 	return func(p *Provider) {
 		if n < 1 {
