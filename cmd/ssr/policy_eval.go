@@ -233,7 +233,11 @@ func evalPolicy(ctx context.Context, progress io.Writer, spec string, o evalOpti
 				if ctx.Err() != nil {
 					return ctx.Err()
 				}
-				fp, fixable, fpErr := firstFixProb(ctx, sc, att)
+				var turns []agent.Turn
+				if att != nil {
+					turns = att.Turns
+				}
+				fp, fixable, fpErr := firstFixProb(ctx, sc, turns)
 				mu.Lock()
 				defer mu.Unlock()
 				done++
@@ -272,33 +276,24 @@ func evalPolicy(ctx context.Context, progress io.Writer, spec string, o evalOpti
 	return res, nil
 }
 
-// firstFixProb is the probability sc gives the fixes of att's first choice among two or more rows, and
-// whether that choice had any.
-func firstFixProb(ctx context.Context, sc native.Scorer, att *arena.Attempt) (float64, bool, error) {
-	if att == nil {
+// firstFixProb is the probability sc gives the fixes of the first choice among two or more rows in turns
+// (an attempt's), and whether that choice had any.
+func firstFixProb(ctx context.Context, sc native.Scorer, turns []agent.Turn) (float64, bool, error) {
+	d, err := firstDecision(turns)
+	if err != nil || len(d.Fixes) == 0 {
 		return 0, false, nil
 	}
-	for _, t := range att.Turns {
-		d := t.Action.Decision
-		if d == nil || len(d.Rows) < 2 {
-			continue
-		}
-		if len(d.Fixes) == 0 {
-			return 0, false, nil
-		}
-		probs, err := native.Probabilities(ctx, sc, agent.Solver, d.Rows)
-		if err != nil {
-			return 0, false, err
-		}
-		p := 0.0
-		for _, f := range d.Fixes {
-			if f >= 0 && f < len(probs) {
-				p += probs[f]
-			}
-		}
-		return p, true, nil
+	probs, err := native.Probabilities(ctx, sc, agent.Solver, d.Rows)
+	if err != nil {
+		return 0, false, err
 	}
-	return 0, false, nil
+	p := 0.0
+	for _, f := range d.Fixes {
+		if f >= 0 && f < len(probs) {
+			p += probs[f]
+		}
+	}
+	return p, true, nil
 }
 
 // summarise computes the totals and intervals from the per-bug counts.
