@@ -149,6 +149,25 @@ func (a *Arena) timeoutFor(repo *Repo, art *artifact.Artifact) time.Duration {
 	return derivedTimeout(slowest, limit)
 }
 
+// injectorTimeout is the time limit of the injector's own test runs. They run the baseline's script or ssr's
+// selection of its tests (injectorRules.script), and neither takes longer than the whole suite; yet they
+// come before validation has run the script's original state, so timeoutFor knows nothing of a selection
+// and would give a bug that makes a test hang the repository's whole limit. Until the script's original runs
+// are known, the baseline's slowest run stands in for them.
+func (a *Arena) injectorTimeout(repo *Repo, art *artifact.Artifact) time.Duration {
+	a.mu.Lock()
+	_, ok := a.slowest[repo.ImageID+"\x00"+art.TestScript]
+	a.mu.Unlock()
+	if ok || repo.Baseline == nil || len(repo.Baseline.Runs) == 0 {
+		return a.timeoutFor(repo, art)
+	}
+	var slowest time.Duration
+	for _, r := range repo.Baseline.Runs {
+		slowest = max(slowest, r.Duration)
+	}
+	return derivedTimeout(slowest, a.originalTimeout(repo))
+}
+
 // learnDuration makes timeoutFor(repo, art) what it was in the process that validated art: a process that
 // resumes a job (Runner.loadBug) has not run art's original state, and without its duration every
 // run of the bug (the solver's, the evaluation) would get the repository's whole limit. It runs the original

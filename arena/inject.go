@@ -240,7 +240,7 @@ func (r *injectorRules) runTests(ctx context.Context, e *episode) (agent.Result,
 		}
 		r.installed = script
 	}
-	run, err := r.a.runScript(ctx, e.sb, r.repo, "injector", script)
+	run, err := r.a.runScriptFor(ctx, e.sb, r.repo, "injector", script, r.a.injectorTimeout(r.repo, script))
 	if err != nil {
 		return agent.Result{}, err
 	}

@@ -166,12 +166,8 @@ func installScript(ctx context.Context, sb sandbox.Sandbox, art *artifact.Artifa
 	return nil
 }
 
-// runScript runs the installed test script in a sandbox that is in the state to test, and parses its output.
-func (a *Arena) runScript(ctx context.Context, sb sandbox.Sandbox, repo *Repo, kind string, art *artifact.Artifact) (*TestRun, error) {
-	return a.runScriptFor(ctx, sb, repo, kind, art, a.timeoutFor(repo, art))
-}
-
-// runScriptFor is runScript with an explicit time limit.
+// runScriptFor runs the installed test script in a sandbox that is in the state to test, under timeout, and
+// parses its output.
 func (a *Arena) runScriptFor(ctx context.Context, sb sandbox.Sandbox, repo *Repo, kind string, art *artifact.Artifact, timeout time.Duration) (*TestRun, error) {
 	res, err := sb.Exec(ctx, sandbox.ExecRequest{
 		Cmd:     scriptCommand(art),
