@@ -51,7 +51,7 @@ type testBox struct {
 // test script or the parser.
 const (
 	boxState    = sandbox.DefaultWorkdir + "/.git/ssr-box"
-	boxPristine = boxState + "/pristine" // the image's untracked and ignored paths, NUL-separated, sorted
+	boxPristine = boxState + "/pristine" // the image's untracked and ignored paths, as git clean's exclude patterns
 	boxHead     = boxState + "/head"     // the commit the tree is reset to
 )
 
@@ -129,7 +129,7 @@ func (a *Arena) runIn(ctx context.Context, box *testBox, repo *Repo, kind string
 		break
 	}
 	if res.SetupFailed {
-		return nil, fmt.Errorf("%s run: prepare the tree in sandbox %s: the setup %s: %s (it needs sh, tar and, to reuse a sandbox, git and GNU coreutils)",
+		return nil, fmt.Errorf("%s run: prepare the tree in sandbox %s: the setup %s: %s (it needs sh, tar and, to reuse a sandbox, git, GNU sed and GNU coreutils)",
 			kind, box.sb.ID(), execEnding(res, timeout), tail(res.Stderr, 600))
 	}
 	for _, f := range install {
@@ -191,26 +191,37 @@ func (b *testBox) setup(ov *overlay, payload bool) string {
 }
 
 // recordTreeScript remembers the commit and the paths that the image left untracked (ignored ones
-// included; a wholly untracked directory as one entry), before the first run changes anything.
+// included; a wholly untracked directory as one entry), before the first run changes anything: as git
+// clean's exclude patterns, one a line, anchored at the tree's root, with every character that a pattern
+// reads specially escaped (a newline, which a line cannot hold, becomes ?, which matches it).
 const recordTreeScript = `git ` + boxGitFlags + ` rev-parse HEAD > ` + boxHead + `
-git ` + boxGitFlags + ` ls-files -z -o --directory > ` + boxPristine + `
-LC_ALL=C sort -z -o ` + boxPristine + ` ` + boxPristine + `
+git ` + boxGitFlags + ` ls-files -z -o --directory > ` + boxPristine + `.z
+sed -z -e 's/[][*?\\!# ]/\\&/g' -e 's/\n/?/g' -e 's|^|/|' ` + boxPristine + `.z | tr '\0' '\n' > ` + boxPristine + `
 `
 
-// resetTreeScript puts the tree back to the recorded commit, removes the untracked paths that were not
-// there at first, empties the temporary directories (but for the sandbox backend's own dot files) and
-// kills what earlier execs left running: processes marked with another exec's id. Every step is a command
-// of its own, so that set -e stops at the first that fails.
+// resetTreeScript puts the tree back to the recorded commit, removes every untracked path but those the
+// image had (git clean, with the recorded patterns as excludes), empties the temporary directories (but for
+// the sandbox backend's own dot files) and kills what earlier execs left running: processes marked with
+// another exec's id. It starts as few processes as it can (each costs milliseconds in a sandbox): the
+// temporary directories are listed by the shell, and rm runs only when they hold something. Every step is
+// a command of its own, so that set -e stops at the first that fails.
 const resetTreeScript = `read -r head < ` + boxHead + `
 git ` + boxGitFlags + ` reset -q --hard "$head"
-git ` + boxGitFlags + ` ls-files -z -o --directory > ` + boxState + `/now
-LC_ALL=C sort -z -o ` + boxState + `/now ` + boxState + `/now
-LC_ALL=C comm -z -13 ` + boxPristine + ` ` + boxState + `/now > ` + boxState + `/new
-xargs -0r rm -rf -- < ` + boxState + `/new
-find /tmp /var/tmp -mindepth 1 -maxdepth 1 ! -name '.ssr-*' -exec rm -rf -- {} +
-for f in $(grep -lz '^SSR_EXEC_ID=' /proc/[0-9]*/environ 2>/dev/null | xargs -r grep -Lzx "SSR_EXEC_ID=$SSR_EXEC_ID" 2>/dev/null); do
-  p=${f#/proc/}; kill -KILL "${p%/environ}" 2>/dev/null || true
+set --
+while IFS= read -r p; do set -- "$@" -e "$p"; done < ` + boxPristine + `
+git ` + boxGitFlags + ` clean -q -ffdx "$@"
+set --
+for f in /tmp/* /tmp/.[!.]* /tmp/..?* /var/tmp/* /var/tmp/.[!.]* /var/tmp/..?*; do
+  case ${f##*/} in .ssr-*) continue;; esac
+  if [ -e "$f" ] || [ -L "$f" ]; then set -- "$@" "$f"; fi
 done
+[ $# -eq 0 ] || rm -rf -- "$@"
+l=$(grep -lz '^SSR_EXEC_ID=' /proc/[0-9]*/environ 2>/dev/null || true)
+if [ -n "$l" ]; then
+  for f in $(grep -Lzx "SSR_EXEC_ID=$SSR_EXEC_ID" $l 2>/dev/null); do
+    p=${f#/proc/}; kill -KILL "${p%/environ}" 2>/dev/null || true
+  done
+fi
 `
 
 // boxGitFlags keep git away from any configuration in the image.

@@ -25,7 +25,7 @@ echo "textfmt $(test -e ledger/textfmt.py && echo present || echo absent)"
 echo "untracked $(git -c safe.directory='*' ls-files -o --directory | tr '\n' ' ')"
 echo "tmp $(ls -A /tmp | grep -v '^.ssr-' | tr '\n' ' ')"
 n=0; for d in /proc/[0-9]*; do case "$(tr '\0' ' ' < $d/cmdline 2>/dev/null)" in "sleep 1004"*) n=$((n+1));; esac; done; echo "sleepers $n"
-touch left-behind.txt; mkdir -p ledger/newdir && touch ledger/newdir/x; echo junk > /tmp/junk
+touch left-behind.txt 'keep a-x.txt'; mkdir -p ledger/newdir && touch ledger/newdir/x; echo junk > /tmp/junk; touch /tmp/.hidden
 setsid sleep 1004 >/dev/null 2>&1 < /dev/null &
 `
 
@@ -44,8 +44,11 @@ func TestBoxRunsFromACleanTree(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { a.release(box.sb) })
-	// What an image's setup could leave untracked in the tree (build outputs): a reset keeps it.
-	if err := box.sb.WriteFiles(ctx, sandbox.File{Path: "build/ext.so", Data: []byte("built")}); err != nil {
+	// What an image's setup could leave untracked in the tree (build outputs): a reset keeps it, even under
+	// a name that would be a pattern (a reset removes "keep a-x.txt", which the run made and "keep [ab]*.txt"
+	// would match as a glob).
+	if err := box.sb.WriteFiles(ctx, sandbox.File{Path: "build/ext.so", Data: []byte("built")},
+		sandbox.File{Path: "keep [ab]*.txt", Data: []byte("built")}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -71,7 +74,7 @@ func TestBoxRunsFromACleanTree(t *testing.T) {
 	}
 
 	_, out := run(&overlay{write: map[string][]byte{moneyPy: sameSize("-")}, remove: []string{textfmtPy}}, time.Minute)
-	for _, want := range []string{"script " + runScriptPath + "\n", "money " + sum(sameSize("-")), "textfmt absent", "untracked build/ \n", "tmp \n", "sleepers 0"} {
+	for _, want := range []string{"script " + runScriptPath + "\n", "money " + sum(sameSize("-")), "textfmt absent", "untracked build/ keep [ab]*.txt \n", "tmp \n", "sleepers 0"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("first run: output lacks %q:\n%s", want, out)
 		}
@@ -79,7 +82,7 @@ func TestBoxRunsFromACleanTree(t *testing.T) {
 
 	before, total := calls.snapshot()
 	r, out := run(&overlay{write: map[string][]byte{moneyPy: sameSize("*")}}, time.Minute)
-	for _, want := range []string{"money " + sum(sameSize("*")), "textfmt present", "untracked build/ \n", "tmp \n", "sleepers 0"} {
+	for _, want := range []string{"money " + sum(sameSize("*")), "textfmt present", "untracked build/ keep [ab]*.txt \n", "tmp \n", "sleepers 0"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("second run: output lacks %q (the reset left something behind):\n%s", want, out)
 		}
@@ -109,7 +112,7 @@ func TestBoxRunsFromACleanTree(t *testing.T) {
 		t.Errorf("slow run: timed out %v, end %s after %v: want a timeout at the 2s limit", r.TimedOut, r.End, r.Duration)
 	}
 	_, out = run(nil, time.Minute)
-	for _, want := range []string{"money " + sum(orig[moneyPy]), "textfmt present", "untracked build/ \n", "tmp \n", "sleepers 0"} {
+	for _, want := range []string{"money " + sum(orig[moneyPy]), "textfmt present", "untracked build/ keep [ab]*.txt \n", "tmp \n", "sleepers 0"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("run after a timeout: output lacks %q:\n%s", want, out)
 		}
