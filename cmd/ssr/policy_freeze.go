@@ -17,11 +17,11 @@ import (
 	"github.com/selfplay-swe/ssr/repos"
 )
 
-// policyCmd groups the commands about the shared policy's versions: freezing a held-out bug set and
-// measuring a version on it.
+// policyCmd groups the commands about the shared policy's versions: freezing a held-out bug set, measuring a
+// version on it, and measuring offline how training carries over to unseen bugs.
 var policyCmd = &cobra.Command{
 	Use:   "policy",
-	Short: "Freeze a held-out bug set (freeze) and measure a policy version's solve rate on it (eval)",
+	Short: "Freeze a held-out bug set (freeze), measure a policy version's solve rate on it (eval), check transfer offline (transfer)",
 }
 
 func init() {
