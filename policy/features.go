@@ -19,7 +19,7 @@ type Schema struct {
 }
 
 // CurrentSchema is the schema this code writes rows in. Change Version whenever featurise changes.
-var CurrentSchema = Schema{Version: 2, HashBuckets: 512, NumBuckets: 64}
+var CurrentSchema = Schema{Version: 3, HashBuckets: 512, NumBuckets: 64}
 
 // Width is the number of columns of a row: the role (two columns), then the hash buckets, then the numeric
 // buckets.
@@ -32,12 +32,16 @@ func (s Schema) Width() int { return 2 + s.HashBuckets + s.NumBuckets }
 // with each operator symbol of that code (what an edit there would undo), and the operator and kind crossed
 // with the role, so one network serves both roles); every Candidate.Features entry hashed by name into a numeric
 // bucket with value sign(v)·log(1+|v|), so features added later by the arena need no schema change, only
-// training. Token weights are 1 for the categorical tokens and 1/√n for the n tokens of a path or function,
+// training; and, for each feature whose value varies over the list (a missing one is 0), an indicator
+// "top=NAME" on the rows that hold its largest value. The indicator is what carries over from one list to
+// another: the spectrum's suspiciousness of the fix is the list's highest on most bugs, but that highest is
+// 1 on one list and 0.87 on the next, which a weight on the value alone tells apart only weakly. Token weights are 1 for the categorical tokens and 1/√n for the n tokens of a path or function,
 // so long names do not dominate.
 func (s Schema) Featurise(x []float64, role agent.Role, cands []agent.Candidate) {
 	w := s.Width()
 	x = x[:len(cands)*w]
 	clear(x)
+	top := featureTops(cands)
 	for i, c := range cands {
 		row := x[i*w : (i+1)*w]
 		if role == agent.Injector {
@@ -68,7 +72,38 @@ func (s Schema) Featurise(x []float64, role agent.Role, cands []agent.Candidate)
 			}
 			num[bucket("num="+k, s.NumBuckets)] += math.Copysign(math.Log1p(math.Abs(v)), v)
 		}
+		for k, hi := range top {
+			if c.Features[k] == hi {
+				num[bucket("top="+k, s.NumBuckets)] += 1
+			}
+		}
 	}
+}
+
+// featureTops maps each feature whose value varies over cands (a row without it, or with a value that is not
+// a number, counts as 0) to its largest value.
+func featureTops(cands []agent.Candidate) map[string]float64 {
+	keys := map[string]bool{}
+	for _, c := range cands {
+		for k := range c.Features {
+			keys[k] = true
+		}
+	}
+	hi := map[string]float64{}
+	for k := range keys {
+		lo, top := math.Inf(1), math.Inf(-1)
+		for _, c := range cands {
+			v := c.Features[k]
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				v = 0
+			}
+			lo, top = min(lo, v), max(top, v)
+		}
+		if top > lo {
+			hi[k] = top
+		}
+	}
+	return hi
 }
 
 func addTokens(hashed []float64, prefix string, toks []string) {

@@ -43,3 +43,41 @@ func TestCodeIsAFeature(t *testing.T) {
 		t.Errorf("the operator × symbol token is %v in the row of %q, want at least 1", got, lt.Code)
 	}
 }
+
+// TestTopIndicators: a feature that varies over the list marks the rows holding its largest value, a
+// missing value counting as 0; one that does not vary marks nothing.
+func TestTopIndicators(t *testing.T) {
+	s := CurrentSchema
+	w := s.Width()
+	c := agent.Candidate{Kind: "edit", File: "a.py", Line: 1, Operator: "boundary_shift", Node: "comparison_operator"}
+	rows := make([]agent.Candidate, 4)
+	for i, f := range []map[string]float64{
+		{"ochiai": 0.87, "same": 1, "delta": -1},
+		{"ochiai": 0.5, "same": 1, "delta": -2},
+		{"ochiai": 0.87, "same": 1},
+		{"same": 1, "delta": -1},
+	} {
+		rows[i] = c
+		rows[i].Features = f
+	}
+	x := make([]float64, len(rows)*w)
+	s.Featurise(x, agent.Solver, rows)
+	col := func(name string) int { return 2 + s.HashBuckets + bucket(name, s.NumBuckets) }
+	for i, want := range []bool{true, false, true, false} {
+		if got := x[i*w+col("top=ochiai")] >= 1; got != want {
+			t.Errorf("row %d: top=ochiai %v, want %v", i, got, want)
+		}
+	}
+	for i, want := range []bool{false, false, true, false} { // delta: the row without it holds the top, 0
+		if got := x[i*w+col("top=delta")] >= 1; got != want {
+			t.Errorf("row %d: top=delta %v, want %v", i, got, want)
+		}
+	}
+	if b := bucket("top=same", s.NumBuckets); b != bucket("top=ochiai", s.NumBuckets) && b != bucket("top=delta", s.NumBuckets) {
+		for i := range rows {
+			if x[i*w+col("top=same")] != 0 {
+				t.Errorf("row %d: top=same is set, but every row has the same value", i)
+			}
+		}
+	}
+}
