@@ -69,13 +69,7 @@ table, or with --json one JSON document, to stdout.`,
 			if err != nil {
 				return err
 			}
-			if o.json {
-				enc := json.NewEncoder(cmd.OutOrStdout())
-				enc.SetIndent("", "  ")
-				return enc.Encode(res)
-			}
-			res.table(cmd.OutOrStdout())
-			return nil
+			return printResult(cmd.OutOrStdout(), o.json, res, res.table)
 		},
 	}
 	f := cmd.Flags()
@@ -294,6 +288,17 @@ func firstFixProb(ctx context.Context, sc native.Scorer, turns []agent.Turn) (fl
 		}
 	}
 	return p, true, nil
+}
+
+// printResult writes res for a person (table) or, with asJSON, as one indented JSON document.
+func printResult(out io.Writer, asJSON bool, res any, table func(io.Writer)) error {
+	if asJSON {
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(res)
+	}
+	table(out)
+	return nil
 }
 
 // summarise computes the totals and intervals from the per-bug counts.

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -71,13 +70,7 @@ stored rows are scored again, whatever policy chose among them.`,
 			if err != nil {
 				return err
 			}
-			if o.json {
-				enc := json.NewEncoder(cmd.OutOrStdout())
-				enc.SetIndent("", "  ")
-				return enc.Encode(res)
-			}
-			res.table(cmd.OutOrStdout())
-			return nil
+			return printResult(cmd.OutOrStdout(), o.json, res, res.table)
 		},
 	}
 	f := cmd.Flags()

@@ -10,12 +10,11 @@ import (
 	"testing"
 
 	"github.com/selfplay-swe/ssr/agent"
-	"github.com/selfplay-swe/ssr/arena/artifact"
 	"github.com/selfplay-swe/ssr/arena/store"
 )
 
-// seedFixBug records bug-N of job: a valid pyledger bug in function fn with two failed solver attempts, each
-// with one choice among rows whose fix the arena found in hindsight is row fix.
+// seedFixBug records bug-N of job: a valid bug with two failed solver attempts, each with one choice among
+// rows, of which the arena found in hindsight that row fix would have fixed the bug.
 func seedFixBug(t *testing.T, db, job string, n int, rows []agent.Candidate, fix int) {
 	t.Helper()
 	ctx := context.Background()
@@ -24,20 +23,7 @@ func seedFixBug(t *testing.T, db, job string, n int, rows []agent.Candidate, fix
 		t.Fatal(err)
 	}
 	defer st.Close()
-	art, bug := fmt.Sprintf("art-%d", n), fmt.Sprintf("bug-%d", n)
-	parts, err := (&artifact.Artifact{TestScript: "pytest -q", TestFiles: []string{"tests/test_a.py"}, Parser: artifact.Parser{Builtin: "pytest"},
-		BugDiff: "--- a/ledger/money.py\n+++ b/ledger/money.py\n@@ -1 +1 @@\n-a\n+b\n"}).MarshalRecord()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := st.ProposeArtifact(ctx, store.Artifact{ID: art, Job: job, Repo: "pyledger", Strategy: "mutation", Order: 1, Agent: "native", Parts: parts},
-		&store.Episode{ID: "ep-inj-" + art, Agent: "native", Repo: "pyledger", Turns: json.RawMessage(`[]`)}); err != nil {
-		t.Fatal(err)
-	}
-	if err := st.RecordValidation(ctx, store.Validation{ArtifactID: art, Valid: true, Step: "inverse", F2P: []string{"t::a"}},
-		&store.Bug{ID: bug}, nil); err != nil {
-		t.Fatal(err)
-	}
+	bug := seedValidBug(t, st, job, n)
 	for i := range 2 {
 		r := -1.0
 		chosen := (fix + 1 + i) % len(rows)

@@ -49,20 +49,7 @@ func seedBug(t *testing.T, db, job string, n int) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	art, bug := fmt.Sprintf("art-%d", n), fmt.Sprintf("bug-%d", n)
-	parts, err := (&artifact.Artifact{TestScript: "pytest -q", TestFiles: []string{"tests/test_a.py"}, Parser: artifact.Parser{Builtin: "pytest"},
-		BugDiff: "--- a/ledger/money.py\n+++ b/ledger/money.py\n@@ -1 +1 @@\n-a\n+b\n"}).MarshalRecord()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := st.ProposeArtifact(ctx, store.Artifact{ID: art, Job: job, Repo: "pyledger", Strategy: "mutation", Order: 1, Agent: "native", Parts: parts},
-		&store.Episode{ID: "ep-inj-" + art, Agent: "native", Repo: "pyledger", Turns: json.RawMessage(`[]`)}); err != nil {
-		t.Fatal(err)
-	}
-	if err := st.RecordValidation(ctx, store.Validation{ArtifactID: art, Valid: true, Step: "inverse", F2P: []string{"t::a"}},
-		&store.Bug{ID: bug}, nil); err != nil {
-		t.Fatal(err)
-	}
+	bug := seedValidBug(t, st, job, n)
 	rows := []agent.Candidate{
 		{Kind: "edit", File: "ledger.py", Line: 3, Operator: "boundary", Node: "comparison", Function: "balance"},
 		{Kind: "edit", File: "ledger.py", Line: 9, Operator: "arithmetic_swap", Node: "binary_operator", Function: "total"},
@@ -81,6 +68,28 @@ func seedBug(t *testing.T, db, job string, n int) {
 	if err := st.FinishBug(ctx, bug, 0.1, 0.5); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// seedValidBug records bug-N of job, a valid pyledger bug (a stand-in artifact) with no attempt yet, and
+// returns its id.
+func seedValidBug(t *testing.T, st *store.Store, job string, n int) string {
+	t.Helper()
+	ctx := context.Background()
+	art, bug := fmt.Sprintf("art-%d", n), fmt.Sprintf("bug-%d", n)
+	parts, err := (&artifact.Artifact{TestScript: "pytest -q", TestFiles: []string{"tests/test_a.py"}, Parser: artifact.Parser{Builtin: "pytest"},
+		BugDiff: "--- a/ledger/money.py\n+++ b/ledger/money.py\n@@ -1 +1 @@\n-a\n+b\n"}).MarshalRecord()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.ProposeArtifact(ctx, store.Artifact{ID: art, Job: job, Repo: "pyledger", Strategy: "mutation", Order: 1, Agent: "native", Parts: parts},
+		&store.Episode{ID: "ep-inj-" + art, Agent: "native", Repo: "pyledger", Turns: json.RawMessage(`[]`)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.RecordValidation(ctx, store.Validation{ArtifactID: art, Valid: true, Step: "inverse", F2P: []string{"t::a"}},
+		&store.Bug{ID: bug}, nil); err != nil {
+		t.Fatal(err)
+	}
+	return bug
 }
 
 func TestTrainCommandPublishesAndResumes(t *testing.T) {
