@@ -264,20 +264,56 @@ func (s *container_) exitCode(ctx context.Context, execID string, killed bool) (
 func (s *container_) kill(ctx context.Context, id, user string) {
 	kctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), killTimeout)
 	defer cancel()
-	// The killer needs no budget for output; retry a few times in case the pids limit refuses its start.
-	for try := 0; try < 3; try++ {
-		res, err := s.execNow(kctx, sandbox.ExecRequest{
+	// The killer needs no budget for output; retry for a while in case the pids limit refuses its start.
+	deadline := time.Now().Add(killerPatience)
+	for time.Now().Before(deadline) {
+		tctx, tcancel := context.WithDeadline(kctx, deadline)
+		res, err := s.execNow(tctx, sandbox.ExecRequest{
 			Cmd: []string{"/bin/sh", "-c", killerScript, "sh", id}, User: user,
-			Timeout: killTimeout, MaxOutput: 4096,
+			Timeout: killerPatience, MaxOutput: 4096,
 		}, execOpts{})
+		tcancel()
 		if err == nil && res.ExitCode == 0 {
 			return
 		}
 		if kctx.Err() != nil {
-			return
+			break
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+	s.restart(kctx)
+}
+
+// killerPatience is how long the killer may take to start and finish before the sandbox is restarted.
+const killerPatience = 2 * time.Second
+
+// restartEngine is what the killer's last resort needs of the engine beyond Engine.
+type restartEngine interface {
+	ContainerKill(ctx context.Context, id, signal string) error
+	ContainerWait(ctx context.Context, id string, cond container.WaitCondition) (<-chan container.WaitResponse, <-chan error)
+}
+
+// restart is the killer's last resort, when it could not run in the sandbox (a fork bomb that holds every
+// pid can keep any new process from starting, on a machine whose process starts are slow every time): the
+// engine kills the container's init, which takes every process of its pid namespace with it, and starts the
+// container again. Its file system stays, the tree included; its tmpfs mounts (/tmp, /var/tmp) start empty.
+func (s *container_) restart(ctx context.Context) {
+	eng, ok := s.p.cli.(restartEngine)
+	if !ok {
+		return
+	}
+	wait, werr := eng.ContainerWait(ctx, s.id, container.WaitConditionNotRunning)
+	if err := eng.ContainerKill(ctx, s.id, "KILL"); err != nil {
+		return
+	}
+	select {
+	case <-wait:
+	case <-werr:
+		return
+	case <-ctx.Done():
+		return
+	}
+	_ = s.p.cli.ContainerStart(ctx, s.id, container.StartOptions{})
 }
 
 // oomSince reports whether the sandbox's memory cgroup counted an OOM kill since it was last read, reading
