@@ -34,9 +34,10 @@ func (s Schema) Width() int { return 2 + s.HashBuckets + s.NumBuckets }
 // bucket with value sign(v)·log(1+|v|), so features added later by the arena need no schema change, only
 // training; and, for each feature whose value varies over the list (a missing one is 0), an indicator
 // "top=NAME" on the rows that hold its largest value. The indicator is what carries over from one list to
-// another: the spectrum's suspiciousness of the fix is the list's highest on most bugs, but that highest is
-// 1 on one list and 0.87 on the next, which a weight on the value alone tells apart only weakly. Token weights are 1 for the categorical tokens and 1/√n for the n tokens of a path or function,
-// so long names do not dominate.
+// another: the spectrum's suspiciousness of the fix was the list's highest on the bugs inspected, but that
+// highest is 1 on one list and 0.87 on the next, which a weight on the value alone tells apart only weakly.
+// Token weights are 1 for the categorical tokens and 1/√n for the n tokens of a path or function, so long
+// names do not dominate.
 func (s Schema) Featurise(x []float64, role agent.Role, cands []agent.Candidate) {
 	w := s.Width()
 	x = x[:len(cands)*w]
