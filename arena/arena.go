@@ -131,17 +131,28 @@ func (a *Arena) noteDuration(repo *Repo, art *artifact.Artifact, runs []*TestRun
 	for _, r := range runs {
 		slowest = max(slowest, r.Duration)
 	}
-	key := repo.ImageID + "\x00" + art.TestScript
+	key := slowestKey(repo, art)
 	a.mu.Lock()
 	a.slowest[key] = max(a.slowest[key], slowest)
 	a.mu.Unlock()
 }
 
+// slowestKey keys Arena.slowest: one script on one image.
+func slowestKey(repo *Repo, art *artifact.Artifact) string {
+	return repo.ImageID + "\x00" + art.TestScript
+}
+
+// slowestRun is the slowest original run of art's script on repo, and whether one is known.
+func (a *Arena) slowestRun(repo *Repo, art *artifact.Artifact) (time.Duration, bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	d, ok := a.slowest[slowestKey(repo, art)]
+	return d, ok
+}
+
 // timeoutFor is the time limit of one run of art's test script on repo.
 func (a *Arena) timeoutFor(repo *Repo, art *artifact.Artifact) time.Duration {
-	a.mu.Lock()
-	slowest, ok := a.slowest[repo.ImageID+"\x00"+art.TestScript]
-	a.mu.Unlock()
+	slowest, ok := a.slowestRun(repo, art)
 	limit := a.originalTimeout(repo)
 	if !ok {
 		return limit
@@ -155,10 +166,7 @@ func (a *Arena) timeoutFor(repo *Repo, art *artifact.Artifact) time.Duration {
 // and would give a bug that makes a test hang the repository's whole limit. Until the script's original runs
 // are known, the baseline's slowest run stands in for them.
 func (a *Arena) injectorTimeout(repo *Repo, art *artifact.Artifact) time.Duration {
-	a.mu.Lock()
-	_, ok := a.slowest[repo.ImageID+"\x00"+art.TestScript]
-	a.mu.Unlock()
-	if ok || repo.Baseline == nil || len(repo.Baseline.Runs) == 0 {
+	if _, ok := a.slowestRun(repo, art); ok || repo.Baseline == nil || len(repo.Baseline.Runs) == 0 {
 		return a.timeoutFor(repo, art)
 	}
 	var slowest time.Duration
@@ -173,10 +181,7 @@ func (a *Arena) injectorTimeout(repo *Repo, art *artifact.Artifact) time.Duratio
 // run of the bug (the solver's, the evaluation) would get the repository's whole limit. It runs the original
 // state once (original: cached for the process) when the duration is not known yet.
 func (a *Arena) learnDuration(ctx context.Context, repo *Repo, art *artifact.Artifact) error {
-	a.mu.Lock()
-	_, ok := a.slowest[repo.ImageID+"\x00"+art.TestScript]
-	a.mu.Unlock()
-	if ok {
+	if _, ok := a.slowestRun(repo, art); ok {
 		return nil
 	}
 	_, err := a.original(ctx, repo, art)

@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/signal"
+	"slices"
 	"sync"
 	"syscall"
 	"text/tabwriter"
@@ -273,21 +274,38 @@ func evalPolicy(ctx context.Context, progress io.Writer, spec string, o evalOpti
 // firstFixProb is the probability sc gives the fixes of the first choice among two or more rows in turns
 // (an attempt's), and whether that choice had any.
 func firstFixProb(ctx context.Context, sc native.Scorer, turns []agent.Turn) (float64, bool, error) {
-	d, err := firstDecision(turns)
-	if err != nil || len(d.Fixes) == 0 {
-		return 0, false, nil
+	p, _, ok, err := firstFixScore(ctx, sc, turns)
+	return p, ok, err
+}
+
+// firstFixScore is firstFixProb, and whether one of those fixes got the highest probability.
+func firstFixScore(ctx context.Context, sc native.Scorer, turns []agent.Turn) (p float64, top, ok bool, err error) {
+	d := firstDecision(turns)
+	if d == nil || len(d.Fixes) == 0 {
+		return 0, false, false, nil
 	}
 	probs, err := native.Probabilities(ctx, sc, agent.Solver, d.Rows)
 	if err != nil {
-		return 0, false, err
+		return 0, false, false, err
 	}
-	p := 0.0
+	best := slices.Max(probs)
 	for _, f := range d.Fixes {
 		if f >= 0 && f < len(probs) {
 			p += probs[f]
+			top = top || probs[f] == best
 		}
 	}
-	return p, true, nil
+	return p, top, true, nil
+}
+
+// firstDecision is the first choice among two or more rows in turns; nil when there is none.
+func firstDecision(turns []agent.Turn) *agent.Decision {
+	for _, t := range turns {
+		if d := t.Action.Decision; d != nil && len(d.Rows) >= 2 {
+			return d
+		}
+	}
+	return nil
 }
 
 // printResult writes res for a person (table) or, with asJSON, as one indented JSON document.

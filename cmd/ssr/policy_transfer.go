@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"hash/fnv"
 	"io"
@@ -187,31 +186,28 @@ func transfer(ctx context.Context, progress io.Writer, st *store.Store, job stri
 				if err != nil {
 					return nil, err
 				}
-				pu, ok, err := firstFixProb(ctx, native.Uniform{}, turns)
-				if err != nil {
-					return nil, err
-				}
-				if !ok {
-					res.Skipped++
-					continue
-				}
-				pt, _, err := firstFixProb(ctx, tr.Model(), turns)
-				if err != nil {
-					return nil, err
-				}
-				uni, trained, gain = append(uni, pu), append(trained, pt), append(gain, pt-pu)
-				res.Pairs = append(res.Pairs, [2]float64{pu, pt})
-				if pt > pu {
-					res.Better++
-				}
+				var ps [2]float64
+				held := true
 				for i, sc := range []native.Scorer{native.Uniform{}, tr.Model()} {
-					top, err := fixOnTop(ctx, sc, turns)
+					p, top, ok, err := firstFixScore(ctx, sc, turns)
 					if err != nil {
 						return nil, err
 					}
+					held = ok
+					ps[i] = p
 					if top {
 						res.Top1[i]++
 					}
+				}
+				if !held {
+					res.Skipped++
+					continue
+				}
+				pu, pt := ps[0], ps[1]
+				uni, trained, gain = append(uni, pu), append(trained, pt), append(gain, pt-pu)
+				res.Pairs = append(res.Pairs, ps)
+				if pt > pu {
+					res.Better++
 				}
 				pf.Attempts++
 				fu += pu
@@ -330,36 +326,4 @@ func (s foldSource) Groups(ctx context.Context) ([]policy.Group, error) {
 
 func (s foldSource) Turns(ctx context.Context, episode string) ([]agent.Turn, error) {
 	return s.src.Turns(ctx, episode)
-}
-
-// errNoDecision is firstDecision's answer for turns that made no choice among two or more rows.
-var errNoDecision = errors.New("no choice among two or more rows")
-
-// firstDecision is the first choice among two or more rows in turns.
-func firstDecision(turns []agent.Turn) (*agent.Decision, error) {
-	for _, t := range turns {
-		if d := t.Action.Decision; d != nil && len(d.Rows) >= 2 {
-			return d, nil
-		}
-	}
-	return nil, errNoDecision
-}
-
-// fixOnTop says whether sc gives one of the fixes of the first choice in turns the highest probability.
-func fixOnTop(ctx context.Context, sc native.Scorer, turns []agent.Turn) (bool, error) {
-	d, err := firstDecision(turns)
-	if err != nil || len(d.Fixes) == 0 {
-		return false, nil
-	}
-	probs, err := native.Probabilities(ctx, sc, agent.Solver, d.Rows)
-	if err != nil {
-		return false, err
-	}
-	best := slices.Max(probs)
-	for _, f := range d.Fixes {
-		if f >= 0 && f < len(probs) && probs[f] == best {
-			return true, nil
-		}
-	}
-	return false, nil
 }
