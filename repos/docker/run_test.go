@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/docker/docker/api/types/container"
 
 	"github.com/selfplay-swe/ssr/repos/docker"
 	"github.com/selfplay-swe/ssr/repos/docker/dockertest"
@@ -46,29 +49,34 @@ func TestRun(t *testing.T) {
 	})
 
 	t.Run("labelled and hardened like a sandbox", func(t *testing.T) {
-		// The earlier subtests' containers may still be on their way out: only a new one is this command's.
-		earlier := map[string]bool{}
-		listed, _ := docker.List(ctx, cli, job)
-		for _, c := range listed {
-			earlier[c.ID] = true
-		}
+		// The job's list may still show earlier subtests' containers, even after they were removed (the
+		// engine can list a container for a moment after its removal), so this command's container is the
+		// one that carries its own mark in its environment.
+		mark := fmt.Sprintf("SSR_TEST_MARK=%d", time.Now().UnixNano())
 		done := make(chan sandbox.ExecResult)
 		go func() {
-			res, _ := p.Run(ctx, spec, sandbox.ExecRequest{Cmd: []string{"sh", "-c", "ls /sys/class/net; sleep 3"}})
+			res, err := p.Run(ctx, spec, sandbox.ExecRequest{Cmd: []string{"sh", "-c", "ls /sys/class/net; sleep 3"}, Env: []string{mark}})
+			if err != nil {
+				t.Errorf("Run: %v", err)
+			}
 			done <- res
 		}()
-		var info []docker.Info
-		for try := 0; try < 50 && len(info) == 0; try++ {
+		var ins container.InspectResponse
+		var seen []docker.Info
+		for try := 0; try < 50 && ins.ContainerJSONBase == nil; try++ {
 			time.Sleep(50 * time.Millisecond)
-			listed, _ = docker.List(ctx, cli, job)
-			info = slices.DeleteFunc(listed, func(c docker.Info) bool { return earlier[c.ID] })
+			seen, _ = docker.List(ctx, cli, job)
+			for _, c := range seen {
+				if got, err := cli.ContainerInspect(ctx, c.ID); err == nil && slices.Contains(got.Config.Env, mark) {
+					if c.Role != "exec" {
+						t.Errorf("the command's container has role %q, want exec", c.Role)
+					}
+					ins = got
+				}
+			}
 		}
-		if len(info) != 1 || info[0].Role != "exec" {
-			t.Fatalf("containers of the job while the command runs: %+v, want one with role exec", info)
-		}
-		ins, err := cli.ContainerInspect(ctx, info[0].ID)
-		if err != nil {
-			t.Fatal(err)
+		if ins.ContainerJSONBase == nil {
+			t.Fatalf("containers of the job while the command runs: %+v, none carries %s", seen, mark)
 		}
 		hc := ins.HostConfig
 		if hc.NetworkMode != "none" || hc.PidsLimit == nil || *hc.PidsLimit != sandbox.DefaultPids || hc.Memory != sandbox.DefaultMemory ||
@@ -120,9 +128,7 @@ func TestRun(t *testing.T) {
 		if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 5*time.Second {
 			t.Errorf("Run after its ctx ended: %v after %v, want DeadlineExceeded soon after 1s", err, time.Since(start))
 		}
-		if left, _ := docker.List(ctx, cli, job); len(left) != 0 {
-			t.Errorf("containers left after cancel: %+v", left)
-		}
+		dockertest.CheckNoContainers(t, cli, job)
 	})
 
 	t.Run("refused", func(t *testing.T) {
