@@ -17,6 +17,7 @@ import (
 	"github.com/selfplay-swe/ssr/agent/native"
 	"github.com/selfplay-swe/ssr/arena/store"
 	"github.com/selfplay-swe/ssr/repos/docker"
+	"github.com/selfplay-swe/ssr/repos/docker/dockertest"
 	"github.com/selfplay-swe/ssr/repos/plugin"
 )
 
@@ -243,7 +244,7 @@ func TestJobCrashResume(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("after SIGKILL: %+v; reaped %d container(s)", before, n)
-	left, err := docker.List(ctx, f.cli, f.job)
+	left, err := dockertest.Left(ctx, f.cli, f.job)
 	if err != nil || len(left) != 0 {
 		t.Fatalf("containers left after reap: %v %v", left, err)
 	}

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/selfplay-swe/ssr/arena/store"
-	"github.com/selfplay-swe/ssr/repos/docker"
 	"github.com/selfplay-swe/ssr/repos/docker/dockertest"
 )
 
@@ -231,7 +230,7 @@ func TestRunKilledAtBugLimitResumesOnce(t *testing.T) {
 	if _, err := st.GetLease(ctx, job); err == nil {
 		t.Errorf("the lease on %s is still held after the job ended", job)
 	}
-	if left, err := docker.List(ctx, cli, job); err != nil || len(left) != 0 {
+	if left, err := dockertest.Left(ctx, cli, job); err != nil || len(left) != 0 {
 		t.Errorf("containers of job %s left: %v %v", job, left, err)
 	}
 }

@@ -11,7 +11,6 @@ import (
 	"testing"
 
 	"github.com/selfplay-swe/ssr/arena/store"
-	"github.com/selfplay-swe/ssr/repos/docker"
 	"github.com/selfplay-swe/ssr/repos/docker/dockertest"
 )
 
@@ -52,7 +51,7 @@ func TestRunStopsCleanlyAndResumes(t *testing.T) {
 		t.Fatalf("no resume hint after SIGTERM; output:\n%s", transcript.String())
 	}
 	ctx := context.Background()
-	left, err := docker.List(ctx, cli, job)
+	left, err := dockertest.Left(ctx, cli, job)
 	if err != nil || len(left) != 0 {
 		t.Fatalf("containers of job %s left after a clean stop: %v %v", job, left, err)
 	}

@@ -195,7 +195,7 @@ func TestReapZombieOwner(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	infos, err := docker.List(ctx, cli, job)
+	infos, err := dockertest.Left(ctx, cli, job)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -262,7 +262,7 @@ func TestReapReusedPID(t *testing.T) {
 	if _, err := docker.Reap(context.Background(), cli); err != nil {
 		t.Fatal(err)
 	}
-	infos, _ := docker.List(context.Background(), cli, job)
+	infos, _ := dockertest.Left(context.Background(), cli, job)
 	if len(infos) != 0 {
 		t.Errorf("the container of a reused pid survived Reap: %+v", infos)
 	}
@@ -503,13 +503,13 @@ func TestWarmPool(t *testing.T) {
 	if err := p.Close(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if infos, err := docker.List(ctx, cli, job); err != nil || len(infos) != 0 {
+	if infos, err := dockertest.Left(ctx, cli, job); err != nil || len(infos) != 0 {
 		t.Errorf("after Provider.Close, job %s has containers %+v (err %v), want none", job, infos, err)
 	}
 	// Start still works after Close, without the pool.
 	after := startSandbox(t, p, spec)
 	after.Close(ctx)
-	if infos, err := docker.List(ctx, cli, job); err != nil || len(infos) != 0 {
+	if infos, err := dockertest.Left(ctx, cli, job); err != nil || len(infos) != 0 {
 		t.Errorf("a Start after Provider.Close left containers %+v (err %v), want none", infos, err)
 	}
 }

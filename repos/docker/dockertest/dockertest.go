@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -96,6 +97,23 @@ func Job(t testing.TB) string {
 	job := "test-" + name + "-" + hex.EncodeToString(b[:])
 	t.Cleanup(func() { CheckNoContainers(t, cli, job) })
 	return job
+}
+
+// Left lists the containers labelled with job that still exist. The engine can list a container for a
+// moment after its removal (its exit and its removal race in the engine's own view), so a listed container
+// that the engine no longer knows is not counted.
+func Left(ctx context.Context, cli interface {
+	docker.ListEngine
+	ContainerInspect(ctx context.Context, id string) (container.InspectResponse, error)
+}, job string) ([]docker.Info, error) {
+	listed, err := docker.List(ctx, cli, job)
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(listed, func(c docker.Info) bool {
+		_, err := cli.ContainerInspect(ctx, c.ID)
+		return errdefs.IsNotFound(err)
+	}), nil
 }
 
 // CheckNoContainers fails t if containers labelled with job exist, and removes them.
