@@ -36,7 +36,7 @@ var rootCmd = &cobra.Command{
 
 func init() {
 	rootCmd.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
-		return usageError{fmt.Errorf("%w (see 'ssr %s --help')", err, cmd.Name())}
+		return usageError{fmt.Errorf("%w (see '%s --help')", err, cmd.CommandPath())}
 	})
 }
 
