@@ -99,9 +99,9 @@ func Job(t testing.TB) string {
 	return job
 }
 
-// Left lists the containers labelled with job that still exist. The engine can list a container for a
-// moment after its removal (its exit and its removal race in the engine's own view), so a listed container
-// that the engine no longer knows is not counted.
+// Left lists the containers labelled with job that still exist. The engine has listed a container that an
+// inspect right after did not know (CI, 2026-12-03), so a listed container that the engine no longer knows
+// is not counted.
 func Left(ctx context.Context, cli interface {
 	docker.ListEngine
 	ContainerInspect(ctx context.Context, id string) (container.InspectResponse, error)
