@@ -49,9 +49,8 @@ func TestRun(t *testing.T) {
 	})
 
 	t.Run("labelled and hardened like a sandbox", func(t *testing.T) {
-		// The job's list may still show earlier subtests' containers, even after they were removed (the
-		// engine can list a container for a moment after its removal), so this command's container is the
-		// one that carries its own mark in its environment.
+		// The job's list may still show earlier subtests' containers, even ones the engine no longer knows
+		// (dockertest.Left), so this command's container is the one that carries its mark in its environment.
 		mark := fmt.Sprintf("SSR_TEST_MARK=%d", time.Now().UnixNano())
 		done := make(chan sandbox.ExecResult)
 		go func() {

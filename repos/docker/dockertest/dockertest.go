@@ -99,13 +99,16 @@ func Job(t testing.TB) string {
 	return job
 }
 
+// LeftEngine is what Left and CheckNoContainers need of the engine.
+type LeftEngine interface {
+	docker.ListEngine
+	ContainerInspect(ctx context.Context, id string) (container.InspectResponse, error)
+}
+
 // Left lists the containers labelled with job that still exist. The engine has listed a container that an
 // inspect right after did not know (CI, 2026-12-03), so a listed container that the engine no longer knows
 // is not counted.
-func Left(ctx context.Context, cli interface {
-	docker.ListEngine
-	ContainerInspect(ctx context.Context, id string) (container.InspectResponse, error)
-}, job string) ([]docker.Info, error) {
+func Left(ctx context.Context, cli LeftEngine, job string) ([]docker.Info, error) {
 	listed, err := docker.List(ctx, cli, job)
 	if err != nil {
 		return nil, err
@@ -116,22 +119,18 @@ func Left(ctx context.Context, cli interface {
 	}), nil
 }
 
-// CheckNoContainers fails t if containers labelled with job exist, and removes them.
-func CheckNoContainers(t testing.TB, cli docker.ListEngine, job string) {
+// CheckNoContainers fails t if containers labelled with job exist (Left), and removes them.
+func CheckNoContainers(t testing.TB, cli LeftEngine, job string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	left, err := docker.List(ctx, cli, job)
+	left, err := Left(ctx, cli, job)
 	if err != nil {
 		t.Errorf("dockertest: list containers of job %s: %v", job, err)
 		return
 	}
 	for _, c := range left {
-		// The engine can list a container for a moment after it was removed: only one that is still
-		// there to remove was left behind.
-		if err := cli.ContainerRemove(ctx, c.ID, container.RemoveOptions{Force: true}); errdefs.IsNotFound(err) {
-			continue
-		}
 		t.Errorf("dockertest: container %.12s (job %s, role %s, %s) left behind", c.ID, c.Job, c.Role, c.State)
+		cli.ContainerRemove(ctx, c.ID, container.RemoveOptions{Force: true})
 	}
 }
