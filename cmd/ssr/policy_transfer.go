@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"hash/fnv"
@@ -23,6 +24,7 @@ import (
 type transferOptions struct {
 	folds     int
 	by        string
+	on        string // score this job's first choices with a policy trained on all of JOB, instead of folds
 	resamples int
 	json      bool
 	mc        policy.Config
@@ -45,10 +47,15 @@ the held-out fold's recorded choices: p(fix) is the probability the policy gives
 the edits the arena found in hindsight would have fixed the bug (as 'ssr policy eval' reports it), beside the
 probability version 0 gave the same rows. It runs no container and takes seconds to minutes: a quick check of
 trainer settings and features before a live 'make learn'. A job played by a trained policy works too: its
-stored rows are scored again, whatever policy chose among them.`,
+stored rows are scored again, whatever policy chose among them.
+
+With --on OTHER, there are no folds: one policy is trained on all of JOB and scores OTHER's recorded first
+choices (a job on the same repositories, such as the one a frozen set came from). That measures offline what
+'ssr policy eval' measures on the set, in seconds: the first choice's rows depend on the bug, not on the policy
+that played it.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if o.folds < 2 {
+			if o.folds < 2 && o.on == "" {
 				return usageError{fmt.Errorf("--folds %d: give at least 2 folds", o.folds)}
 			}
 			if !slices.Contains(transferUnits, o.by) {
@@ -75,6 +82,7 @@ stored rows are scored again, whatever policy chose among them.`,
 	f := cmd.Flags()
 	f.StringVar(&dbPath, "db", "", "the job database (default: jobs.db in ssr's cache directory)")
 	f.IntVar(&o.folds, "folds", o.folds, "how many folds the bugs are split into")
+	f.StringVar(&o.on, "on", "", "score this job's first choices with one policy trained on all of JOB (no folds)")
 	f.StringVar(&o.by, "by", o.by, "what keeps bugs together in one fold: bug, site (file and line of the fix), function or file")
 	f.IntVar(&o.resamples, "resamples", o.resamples, "bootstrap resamples of the intervals")
 	f.BoolVar(&o.json, "json", false, "print one JSON document instead of the table")
@@ -91,6 +99,7 @@ stored rows are scored again, whatever policy chose among them.`,
 // transferResult is what `ssr policy transfer` measured.
 type transferResult struct {
 	Job       string             `json:"job"`
+	On        string             `json:"on,omitempty"` // the job whose first choices were scored, when not JOB's folds
 	By        string             `json:"by"`
 	Folds     int                `json:"folds"`
 	Train     policy.TrainConfig `json:"train"`
@@ -133,19 +142,33 @@ func transfer(ctx context.Context, progress io.Writer, st *store.Store, job stri
 	if err != nil {
 		return nil, err
 	}
-	res := &transferResult{Job: job, By: o.by, Folds: o.folds, Train: o.tc, Model: o.mc, Resamples: o.resamples,
-		Schema: policy.CurrentSchema, PerFold: make([]transferFold, o.folds)}
+	res := &transferResult{Job: job, On: o.on, By: o.by, Folds: o.folds, Train: o.tc, Model: o.mc, Resamples: o.resamples,
+		Schema: policy.CurrentSchema}
+	// target holds the solver groups whose first choices are scored: JOB's own, fold by fold, or all of --on's
+	// with one policy trained on the whole of JOB.
+	target, scored := src, groups
+	if o.on != "" {
+		if _, err := st.GetJob(ctx, o.on); err != nil {
+			return nil, err
+		}
+		target = &cachedSource{src: storeSource{st: st, job: o.on}, turns: map[string][]agent.Turn{}}
+		if scored, err = target.Groups(ctx); err != nil {
+			return nil, err
+		}
+		res.Folds = 1
+	}
+	res.PerFold = make([]transferFold, res.Folds)
 	fold := map[string]int{} // solver group key → fold
 	units := map[string]bool{}
-	for _, g := range groups {
+	for _, g := range scored {
 		if g.Role != agent.Solver {
 			continue
 		}
-		unit, err := src.unit(ctx, g, o.by)
+		unit, err := target.unit(ctx, g, o.by)
 		if err != nil {
 			return nil, err
 		}
-		k := foldOf(unit, o.folds)
+		k := foldOf(unit, res.Folds)
 		fold[g.Key] = k
 		res.Groups++
 		res.PerFold[k].Groups++
@@ -156,10 +179,10 @@ func transfer(ctx context.Context, progress io.Writer, st *store.Store, job stri
 	}
 	res.Units = len(units)
 	if res.Groups == 0 {
-		return nil, fmt.Errorf("transfer: job %s has no rewarded solver attempts yet: run it longer, or pick a job with solver episodes", job)
+		return nil, fmt.Errorf("transfer: job %s has no rewarded solver attempts yet: run it longer, or pick a job with solver episodes", cmp.Or(o.on, job))
 	}
 	var uni, trained, gain []float64
-	for k := range o.folds {
+	for k := range res.Folds {
 		m, err := policy.New(o.mc, o.tc.Seed)
 		if err != nil {
 			return nil, err
@@ -168,7 +191,10 @@ func transfer(ctx context.Context, progress io.Writer, st *store.Store, job stri
 		if err != nil {
 			return nil, err
 		}
-		train := foldSource{src: src, fold: fold, out: k}
+		var train policy.Source = foldSource{src: src, fold: fold, out: k}
+		if o.on != "" {
+			train = src
+		}
 		rep, err := tr.Round(ctx, train)
 		if err != nil {
 			return nil, fmt.Errorf("transfer: fold %d: %w", k+1, err)
@@ -177,12 +203,12 @@ func transfer(ctx context.Context, progress io.Writer, st *store.Store, job stri
 		pf := &res.PerFold[k]
 		pf.Decisions = rep.Decisions
 		var fu, ft float64
-		for _, g := range groups {
+		for _, g := range scored {
 			if g.Role != agent.Solver || fold[g.Key] != k {
 				continue
 			}
 			for _, mem := range g.Members {
-				turns, err := src.Turns(ctx, mem.Episode)
+				turns, err := target.Turns(ctx, mem.Episode)
 				if err != nil {
 					return nil, err
 				}
@@ -218,7 +244,7 @@ func transfer(ctx context.Context, progress io.Writer, st *store.Store, job stri
 			pf.Uniform, pf.Trained = fu/float64(pf.Attempts), ft/float64(pf.Attempts)
 		}
 		fmt.Fprintf(progress, "fold %d of %d: trained on %d decisions, %d held-out attempts, p(fix) %.4f → %.4f\n",
-			k+1, o.folds, rep.Decisions, pf.Attempts, pf.Uniform, pf.Trained)
+			k+1, res.Folds, rep.Decisions, pf.Attempts, pf.Uniform, pf.Trained)
 	}
 	res.Attempts = len(gain)
 	rng := rand.New(rand.NewPCG(o.tc.Seed, o.tc.Seed^0x7a5f))
@@ -241,8 +267,13 @@ func foldOf(unit string, folds int) int {
 
 // table prints the result for a person.
 func (r *transferResult) table(out io.Writer) {
-	fmt.Fprintf(out, "job %s: %d solver groups, %d distinct by %s, %d folds; %d held-out attempts with a fix at their first choice (%d without), %.0fs\n",
-		r.Job, r.Groups, r.Units, r.By, r.Folds, r.Attempts, r.Skipped, r.Seconds)
+	if r.On != "" {
+		fmt.Fprintf(out, "trained on all of job %s; scored job %s: %d solver groups, %d distinct by %s; %d attempts with a fix at their first choice (%d without), %.0fs\n",
+			r.Job, r.On, r.Groups, r.Units, r.By, r.Attempts, r.Skipped, r.Seconds)
+	} else {
+		fmt.Fprintf(out, "job %s: %d solver groups, %d distinct by %s, %d folds; %d held-out attempts with a fix at their first choice (%d without), %.0fs\n",
+			r.Job, r.Groups, r.Units, r.By, r.Folds, r.Attempts, r.Skipped, r.Seconds)
+	}
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "fold\tunits\tgroups\ttrained on (decisions)\theld-out attempts\tp(fix) uniform\tp(fix) trained")
 	for i, f := range r.PerFold {

@@ -109,3 +109,40 @@ func TestPolicyTransferLearnsWhatCarriesOver(t *testing.T) {
 		t.Errorf("--folds 1: exit %d, want 2 (a usage error)", code)
 	}
 }
+
+func TestPolicyTransferOnAnotherJob(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "jobs.db")
+	seedJob(t, db, "job-train", "agent: native\n")
+	seedJob(t, db, "job-set", "agent: native\n")
+	for n := range 6 {
+		seedFixBug(t, db, "job-train", n, transferRows(fmt.Sprintf("fn%d", n), n%3), n%3)
+	}
+	for n := 100; n < 103; n++ { // other functions, as a frozen set's bugs are
+		seedFixBug(t, db, "job-set", n, transferRows(fmt.Sprintf("other%d", n), n%3), n%3)
+	}
+	var out bytes.Buffer
+	rootCmd.SetOut(&out)
+	defer rootCmd.SetOut(nil)
+	if code := run([]string{"policy", "transfer", "job-train", "--on", "job-set", "--db", db, "--json", "--epochs", "20", "--lr", "0.05"}); code != 0 {
+		t.Fatalf("ssr policy transfer --on: exit %d", code)
+	}
+	var res transferResult
+	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
+		t.Fatalf("%v: %s", err, out.String())
+	}
+	// One policy, trained on all six of job-train's bugs (two decisions each), scores job-set's three bugs.
+	if res.On != "job-set" || res.Folds != 1 || len(res.PerFold) != 1 || res.PerFold[0].Decisions != 12 {
+		t.Fatalf("on %q, %d folds %+v: want one policy trained on job-train's 12 decisions", res.On, res.Folds, res.PerFold)
+	}
+	if res.Groups != 3 || res.Attempts != 6 {
+		t.Fatalf("groups %d, attempts %d: want job-set's 3 bugs and their 6 attempts scored", res.Groups, res.Attempts)
+	}
+	if res.Gain.Lo <= 0 || res.Better != res.Attempts {
+		t.Errorf("gain %+v, better on %d of %d: boundary fixes learnt on job-train should carry over", res.Gain, res.Better, res.Attempts)
+	}
+
+	out.Reset()
+	if code := run([]string{"policy", "transfer", "job-train", "--on", "job-nope", "--db", db}); code == 0 {
+		t.Errorf("--on a job that does not exist: exit 0, want an error")
+	}
+}
