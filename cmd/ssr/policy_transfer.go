@@ -58,6 +58,9 @@ that played it.`,
 			if o.folds < 2 && o.on == "" {
 				return usageError{fmt.Errorf("--folds %d: give at least 2 folds", o.folds)}
 			}
+			if o.on == args[0] {
+				return usageError{fmt.Errorf("--on %s: that is JOB itself, whose bugs the policy trains on; give another job, or drop --on to hold bugs out by folds", o.on)}
+			}
 			if !slices.Contains(transferUnits, o.by) {
 				return usageError{fmt.Errorf("--by %q: give one of %v", o.by, transferUnits)}
 			}

@@ -145,4 +145,7 @@ func TestPolicyTransferOnAnotherJob(t *testing.T) {
 	if code := run([]string{"policy", "transfer", "job-train", "--on", "job-nope", "--db", db}); code == 0 {
 		t.Errorf("--on a job that does not exist: exit 0, want an error")
 	}
+	if code := run([]string{"policy", "transfer", "job-train", "--on", "job-train", "--db", db}); code != 2 {
+		t.Errorf("--on JOB itself: exit %d, want 2 (a usage error: it would score what it trained on)", code)
+	}
 }
