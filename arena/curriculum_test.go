@@ -80,8 +80,8 @@ func (f fakeRates) RecentSolves(context.Context, string, int) (int, int, error) 
 	return f.attempts, f.solved, f.err
 }
 
-// TestPlanStage: the plan gets the stage's operators and 1..MaxSites sites, and the job's generator is
-// drawn from the same number of times at every stage.
+// TestPlanStage: the plan gets its stage's operators and 1..MaxSites sites, or the first stage's when its
+// seed keeps it there; and the job's generator is drawn from the same number of times at every stage.
 func TestPlanStage(t *testing.T) {
 	tests := map[string]struct {
 		rates     fakeRates
@@ -93,12 +93,14 @@ func TestPlanStage(t *testing.T) {
 		"all":         {fakeRates{50, 40, nil}, "all", []int{1, 2, 3}},
 		"store error": {fakeRates{err: errors.New("database is locked")}, "", nil},
 	}
+	const plans = 90
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			gen, ref := newJobGen(1), newJobGen(1)
+			gen, ref, seeds := newJobGen(1), newJobGen(1), newJobGen(2)
 			seen := map[int]bool{}
-			for range 60 {
-				plan := InjectPlan{Strategy: StrategyMutation}
+			kept := 0
+			for range plans {
+				plan := InjectPlan{Strategy: StrategyMutation, Seed: seeds.Uint64()}
 				err := planStage(context.Background(), tc.rates, "job", gen, &plan)
 				if tc.rates.err != nil {
 					if err == nil {
@@ -110,22 +112,59 @@ func TestPlanStage(t *testing.T) {
 					t.Fatal(err)
 				}
 				ref.IntN(maxInjectSites)
-				if plan.Stage != tc.stage || !slices.Equal(plan.operators(), stageFor(tc.rates.attempts, tc.rates.solved).Operators) {
-					t.Fatalf("plan stage %s operators %v, want stage %s", plan.Stage, plan.Operators, tc.stage)
+				want := stageFor(tc.rates.attempts, tc.rates.solved)
+				if keepsFirstStage(plan.Seed) {
+					want = curriculum[0]
+					kept++
+				}
+				if plan.Stage != want.Name || !slices.Equal(plan.operators(), want.Operators) {
+					t.Fatalf("plan stage %s operators %v, want stage %s", plan.Stage, plan.Operators, want.Name)
+				}
+				if plan.Sites > want.MaxSites {
+					t.Fatalf("stage %s plan changes %d sites, more than %d", plan.Stage, plan.Sites, want.MaxSites)
 				}
 				seen[plan.Sites] = true
 			}
 			for _, n := range tc.wantSites {
 				if !seen[n] {
-					t.Errorf("never %d sites in 60 plans: %v", n, seen)
+					t.Errorf("never %d sites in %d plans: %v", n, plans, seen)
 				}
 			}
 			if len(seen) != len(tc.wantSites) {
 				t.Errorf("sites drawn %v, want %v", seen, tc.wantSites)
 			}
+			// Binomial(90, 1/3): mean 30, standard deviation 4.5; [12, 48] is four of them either side.
+			if kept < 12 || kept > 48 {
+				t.Errorf("%d of %d plans kept the first stage, want about a third", kept, plans)
+			}
 			if gen.Uint64() != ref.Uint64() {
 				t.Errorf("the generator drifted: the stage changed how often it is drawn from")
 			}
 		})
+	}
+}
+
+// TestKeepsFirstStage: firstStageShare of uniform seeds keep the first stage, and the choice is the seed's:
+// the same seed always gives the same answer.
+func TestKeepsFirstStage(t *testing.T) {
+	gen := newJobGen(7)
+	const n = 30000
+	kept := 0
+	for range n {
+		seed := gen.Uint64()
+		k := keepsFirstStage(seed)
+		if k != keepsFirstStage(seed) {
+			t.Fatalf("seed %d: two answers", seed)
+		}
+		if k {
+			kept++
+		}
+	}
+	// Standard deviation of the share: sqrt(p(1-p)/n) ≈ 0.0027; 0.012 is over four of them.
+	if share := float64(kept) / n; share < firstStageShare-0.012 || share > firstStageShare+0.012 {
+		t.Errorf("share of seeds keeping the first stage = %.4f, want %.4f", share, firstStageShare)
+	}
+	if !keepsFirstStage(0) || keepsFirstStage(^uint64(0)) {
+		t.Error("the lowest seed must keep the first stage and the highest must not")
 	}
 }

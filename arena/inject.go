@@ -34,6 +34,9 @@ type InjectPlan struct {
 	// Operators are the mutation operators offered (the curriculum's stage); the strategy's all when empty.
 	Operators []string
 	Stage     string // the curriculum stage that chose Sites and Operators, for the record
+	// Crowded counts the repository's recent bugs by site (store.SiteKey): the spread prior of the injector's
+	// candidates (spread.go). Nil for none.
+	Crowded map[string]int
 }
 
 // operators are the mutation operators the plan offers.
@@ -103,7 +106,7 @@ func (a *Arena) Inject(ctx context.Context, repo *Repo, plan InjectPlan, ag agen
 	}
 
 	rules := &injectorRules{a: a, repo: repo, full: full, installed: full, cover: indexCoverage(repo.Coverage), passing: orig.passing, known: orig.runs[0].Files,
-		strategy: plan.Strategy, ops: plan.operators(), rng: rand.New(rand.NewPCG(plan.Seed, plan.Seed^0x5851f42d4c957f2d)), cache: siteCache{}}
+		strategy: plan.Strategy, ops: plan.operators(), crowded: plan.Crowded, rng: rand.New(rand.NewPCG(plan.Seed, plan.Seed^0x5851f42d4c957f2d)), cache: siteCache{}}
 	e := &episode{
 		id: newID("ep"), ag: ag, sb: sb, rules: rules, ws: newWorkspace(sb, hostBase(repo, nil)),
 		maxTurns: a.injectorTurns(ag), deadline: time.Now().Add(a.cfg.InjectorTime), tools: defaultToolLimits,
@@ -196,7 +199,8 @@ type injectorRules struct {
 	passing  map[string]bool   // tests that pass on the original code
 	known    map[string]string // test id → defining file, from the original run
 	strategy string
-	ops      []string // the mutation operators offered
+	ops      []string       // the mutation operators offered
+	crowded  map[string]int // the plan's Crowded
 	rng      *rand.Rand
 	cache    siteCache
 	cover    lineIndex   // the repository's coverage by file; nil without coverage
@@ -224,7 +228,7 @@ func (r *injectorRules) candidates(ctx context.Context, e *episode) ([]candidate
 	if err != nil {
 		return nil, err
 	}
-	return injectorCoverage(cs, r.cover, r.repo.Baseline), nil
+	return spread(injectorCoverage(cs, r.cover, r.repo.Baseline), r.crowded), nil
 }
 
 // runTests runs the whole suite, or for a structured injector with select_tests on the tests that can see

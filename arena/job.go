@@ -260,6 +260,9 @@ func (r *Runner) step(ctx context.Context) (unit string, err error) {
 		if err := r.applyCurriculum(ctx, &plan); err != nil { // sites and operators from the recent solve rate
 			return "curriculum", err
 		}
+		if err := r.planSpread(ctx, repo, &plan); err != nil { // the prior against the repo's crowded functions
+			return "spread", err
+		}
 	}
 	unit = fmt.Sprintf("%s injector on %s", plan.Strategy, repo.Name)
 	inj, err := r.Arena.Inject(ctx, repo, plan, r.Agent)
