@@ -52,6 +52,9 @@ type Config struct {
 	SolverMaxTurns   int `yaml:"solver_max_turns" json:"solver_max_turns"`
 	// InjectorTime is an injector episode's wall clock, for every agent.
 	InjectorTime time.Duration `yaml:"injector_time" json:"injector_time"`
+	// Curriculum is the widest stage the native injector's curriculum may reach (curriculum.go): single
+	// keeps every mutation one invertible site whatever the solve rate, as a held-out set needs.
+	Curriculum string `yaml:"curriculum" json:"curriculum"`
 }
 
 // Choices of Config.Hide.
@@ -80,6 +83,7 @@ func DefaultConfig() Config {
 		SelectTests:      true,
 		InjectorMaxTurns: 40,
 		SolverMaxTurns:   40,
+		Curriculum:       curriculum[len(curriculum)-1].Name,
 		InjectorTime:     30 * time.Minute,
 	}
 }

@@ -160,6 +160,9 @@ func TestJobConfigPresence(t *testing.T) {
 		"test_timeout 0":      {arena: "{test_timeout: 0s}", wantErr: "arena.test_timeout: 0 leaves no time"},
 		"warm_pool negative":  {arena: "{warm_pool: -1}", wantErr: "arena.warm_pool: -1 is negative"},
 		"hide empty":          {arena: `{hide: ""}`, wantErr: `arena.hide: "" is not a choice`},
+		"curriculum single":   {arena: "{curriculum: single}", got: func(c Config) any { return c.Curriculum }, want: "single"},
+		"curriculum absent":   {arena: "{}", got: func(c Config) any { return c.Curriculum }, want: "all"},
+		"curriculum unknown":  {arena: "{curriculum: easy}", wantErr: `arena.curriculum: "easy" is not a stage (use single, multi, all)`},
 	} {
 		t.Run(name, func(t *testing.T) {
 			src := base

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -101,6 +102,9 @@ func (a Config) Validate() error {
 	case HideAll, HideSome:
 	default:
 		return fmt.Errorf("hide: %q is not a choice (use all or some)", a.Hide)
+	}
+	if stageIndex(a.Curriculum) < 0 {
+		return fmt.Errorf("curriculum: %q is not a stage (use %s)", a.Curriculum, strings.Join(stageNames(), ", "))
 	}
 	return nil
 }

@@ -54,19 +54,38 @@ var curriculum = []Stage{
 }
 
 // stageFor is the stage for solved of the last attempts attempts: the first stage until there are
-// curriculumMinAttempts, then the last stage whose Enter the rate reaches.
-func stageFor(attempts, solved int) Stage {
+// curriculumMinAttempts, then the last stage whose Enter the rate reaches, but none past widest (a stage
+// name; the last stage when it names none).
+func stageFor(attempts, solved int, widest string) Stage {
+	last := stageIndex(widest)
+	if last < 0 {
+		last = len(curriculum) - 1
+	}
 	st := curriculum[0]
 	if attempts < curriculumMinAttempts {
 		return st
 	}
 	rate := float64(solved) / float64(attempts)
-	for _, s := range curriculum[1:] {
+	for _, s := range curriculum[1 : last+1] {
 		if rate >= s.Enter {
 			st = s
 		}
 	}
 	return st
+}
+
+// stageIndex is the index of the stage named name in curriculum, or -1.
+func stageIndex(name string) int {
+	return slices.IndexFunc(curriculum, func(s Stage) bool { return s.Name == name })
+}
+
+// stageNames are the stages' names in order.
+func stageNames() []string {
+	var out []string
+	for _, s := range curriculum {
+		out = append(out, s.Name)
+	}
+	return out
 }
 
 // solveRates is what the curriculum reads from the store.
@@ -78,15 +97,16 @@ type solveRates interface {
 // the number of sites once whatever the stage, so the job's later draws do not depend on it; whether the
 // plan keeps the first stage (firstStageShare) is read from the plan's own seed, not drawn from the job.
 func (r *Runner) applyCurriculum(ctx context.Context, plan *InjectPlan) error {
-	return planStage(ctx, r.Store, r.job(), r.gen, plan)
+	return planStage(ctx, r.Store, r.job(), r.Arena.cfg.Curriculum, r.gen, plan)
 }
 
-func planStage(ctx context.Context, rates solveRates, job string, gen *jobGen, plan *InjectPlan) error {
+// planStage fills plan from the stage of job's recent solve rate, none past widest (Config.Curriculum).
+func planStage(ctx context.Context, rates solveRates, job, widest string, gen *jobGen, plan *InjectPlan) error {
 	n, solved, err := rates.RecentSolves(ctx, job, curriculumWindow)
 	if err != nil {
 		return fmt.Errorf("curriculum: %w", err)
 	}
-	st := stageFor(n, solved)
+	st := stageFor(n, solved, widest)
 	if keepsFirstStage(plan.Seed) {
 		st = curriculum[0]
 	}

@@ -10,27 +10,33 @@ import (
 )
 
 // TestStageFor: the first stage until there are enough attempts, then the stage the recent solve rate
-// reaches, falling back when the rate falls.
+// reaches, falling back when the rate falls, and never past the widest stage the config allows.
 func TestStageFor(t *testing.T) {
 	tests := map[string]struct {
 		attempts, solved int
 		want             string
+		widest           string
 	}{
-		"a new job":                       {0, 0, "single"},
-		"too few attempts, all solved":    {curriculumMinAttempts - 1, curriculumMinAttempts - 1, "single"},
-		"enough attempts, none solved":    {curriculumMinAttempts, 0, "single"},
-		"just below multi":                {50, 14, "single"},
-		"multi at 0.30":                   {50, 15, "multi"},
-		"multi just below all":            {50, 24, "multi"},
-		"all at 0.50":                     {50, 25, "all"},
-		"all solved":                      {50, 50, "all"},
-		"the minimum number, half solved": {curriculumMinAttempts, curriculumMinAttempts / 2, "all"},
-		"the wider stage is harder: back": {50, 10, "single"},
+		"a new job":                       {0, 0, "single", "all"},
+		"too few attempts, all solved":    {curriculumMinAttempts - 1, curriculumMinAttempts - 1, "single", "all"},
+		"enough attempts, none solved":    {curriculumMinAttempts, 0, "single", "all"},
+		"just below multi":                {50, 14, "single", "all"},
+		"multi at 0.30":                   {50, 15, "multi", "all"},
+		"multi just below all":            {50, 24, "multi", "all"},
+		"all at 0.50":                     {50, 25, "all", "all"},
+		"all solved":                      {50, 50, "all", "all"},
+		"the minimum number, half solved": {curriculumMinAttempts, curriculumMinAttempts / 2, "all", "all"},
+		"the wider stage is harder: back": {50, 10, "single", "all"},
+		"all solved, at most single":      {50, 50, "single", "single"},
+		"all solved, at most multi":       {50, 50, "multi", "multi"},
+		"multi rate, at most multi":       {50, 20, "multi", "multi"},
+		"all solved, at most all":         {50, 50, "all", "all"},
+		"an unknown widest: no cap":       {50, 50, "all", "everything"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			if got := stageFor(tc.attempts, tc.solved); got.Name != tc.want {
-				t.Errorf("stageFor(%d, %d) = %s, want %s", tc.attempts, tc.solved, got.Name, tc.want)
+			if got := stageFor(tc.attempts, tc.solved, tc.widest); got.Name != tc.want {
+				t.Errorf("stageFor(%d, %d, %s) = %s, want %s", tc.attempts, tc.solved, tc.widest, got.Name, tc.want)
 			}
 		})
 	}
@@ -85,13 +91,15 @@ func (f fakeRates) RecentSolves(context.Context, string, int) (int, int, error) 
 func TestPlanStage(t *testing.T) {
 	tests := map[string]struct {
 		rates     fakeRates
+		widest    string
 		stage     string
 		wantSites []int
 	}{
-		"single":      {fakeRates{0, 0, nil}, "single", []int{1}},
-		"multi":       {fakeRates{50, 20, nil}, "multi", []int{1, 2, 3}},
-		"all":         {fakeRates{50, 40, nil}, "all", []int{1, 2, 3}},
-		"store error": {fakeRates{err: errors.New("database is locked")}, "", nil},
+		"single":                     {fakeRates{0, 0, nil}, "all", "single", []int{1}},
+		"multi":                      {fakeRates{50, 20, nil}, "all", "multi", []int{1, 2, 3}},
+		"all":                        {fakeRates{50, 40, nil}, "all", "all", []int{1, 2, 3}},
+		"all solved, single at most": {fakeRates{50, 50, nil}, "single", "single", []int{1}},
+		"store error":                {fakeRates{err: errors.New("database is locked")}, "all", "", nil},
 	}
 	const plans = 90
 	for name, tc := range tests {
@@ -101,7 +109,7 @@ func TestPlanStage(t *testing.T) {
 			kept := 0
 			for range plans {
 				plan := InjectPlan{Strategy: StrategyMutation, Seed: seeds.Uint64()}
-				err := planStage(context.Background(), tc.rates, "job", gen, &plan)
+				err := planStage(context.Background(), tc.rates, "job", tc.widest, gen, &plan)
 				if tc.rates.err != nil {
 					if err == nil {
 						t.Fatal("no error from a failing store")
@@ -112,7 +120,10 @@ func TestPlanStage(t *testing.T) {
 					t.Fatal(err)
 				}
 				ref.IntN(maxInjectSites)
-				want := stageFor(tc.rates.attempts, tc.rates.solved)
+				want := stageFor(tc.rates.attempts, tc.rates.solved, tc.widest)
+				if want.Name != tc.stage {
+					t.Fatalf("stageFor gives %s, the case says %s", want.Name, tc.stage)
+				}
 				if keepsFirstStage(plan.Seed) {
 					want = curriculum[0]
 					kept++
@@ -134,7 +145,7 @@ func TestPlanStage(t *testing.T) {
 				t.Errorf("sites drawn %v, want %v", seen, tc.wantSites)
 			}
 			// Binomial(90, 1/3): mean 30, standard deviation 4.5; [12, 48] is four of them either side.
-			if kept < 12 || kept > 48 {
+			if tc.stage != curriculum[0].Name && (kept < 12 || kept > 48) {
 				t.Errorf("%d of %d plans kept the first stage, want about a third", kept, plans)
 			}
 			if gen.Uint64() != ref.Uint64() {

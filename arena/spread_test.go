@@ -15,7 +15,7 @@ func TestSpread(t *testing.T) {
 		{Candidate: agent.Candidate{File: "a.py", Function: "f", Line: 1}},
 		{Candidate: agent.Candidate{File: "a.py", Function: "f", Line: 2, Prior: 0.25}},
 		{Candidate: agent.Candidate{File: "b.py", Function: "f", Line: 1}}, // same function name, other file
-		{Candidate: agent.Candidate{File: "a.py", Line: 9}},               // module level
+		{Candidate: agent.Candidate{File: "a.py", Line: 9}},                // module level
 	}
 	crowded := map[string]int{store.SiteKey("a.py", "f"): 3, store.SiteKey("a.py", ""): 1}
 	got := spread(cs, crowded)

@@ -2,8 +2,8 @@
 // training make the native solver better on bugs it never trained on?
 //
 //  1. A job dedicated to the held-out set makes LEARN_BUGS first-order bugs on the built-in examples with the
-//     native injector (mutation only; its curriculum stays at its first stage, one invertible mutation, while
-//     its solve rate is below 0.30), and `ssr policy freeze` freezes them.
+//     native injector (mutation only; its curriculum held at its first stage, one invertible mutation, by
+//     arena.curriculum: single), and `ssr policy freeze` freezes them.
 //  2. `ssr policy eval uniform` measures the version-0 policy on the set.
 //  3. A second job runs self-play with `ssr run --train` for LEARN_DURATION (its wall_time).
 //  4. `ssr policy eval` measures the job's final version on the set.
@@ -116,13 +116,13 @@ func learn(ctx context.Context) error {
 	if _, err := os.Stat(set); err != nil {
 		if st.SetJob == "" {
 			cfg := filepath.Join(s.Dir, "heldout.yaml")
-			// One attempt per bug: the job is here to make bugs; its solver's attempts only feed the curriculum.
+			// One attempt per bug: the job is here to make first-stage bugs, whatever its solver solves.
 			if err := os.WriteFile(cfg, fmt.Appendf(nil, `name: heldout
 examples: %s
 seed: 101
 strategies: {mutation: 1}
 limits: {bugs: %d}
-arena: {n_attempts: 1, containers: %d, order2_share: 0}
+arena: {n_attempts: 1, containers: %d, order2_share: 0, curriculum: single}
 `, examples, s.Bugs, s.Containers), 0o644); err != nil {
 				return err
 			}

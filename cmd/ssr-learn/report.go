@@ -331,8 +331,9 @@ func (r *report) markdown() string {
 	p("Whole benchmark: %s of wall time on this machine (2 cores shared with other work); %s.\n\n", r.Elapsed, r.Version)
 	p("## Held-out set\n\n")
 	p("%d first-order bugs frozen from job `%s`, made by the native injector with mutation only (examples %s, one\n", r.SetBugs, r.SetJob, s.Examples)
-	p("attempt per bug). That job's solver solved %.0f%% of its %d attempts, so its curriculum stayed at the first stage\n", 100*r.SetSolveRate, r.SetAttempts)
-	p("(one site, invertible operators) while below 30%%; %d of the %d bugs change exactly one line.\n\n", r.SingleSite, r.SetBugs)
+	p("attempt per bug, its curriculum held at the first stage by `arena.curriculum: single`: one site, invertible\n")
+	p("operators). That job's solver solved %.0f%% of its %d attempts; %d of the %d bugs change exactly one line.\n\n",
+		100*r.SetSolveRate, r.SetAttempts, r.SingleSite, r.SetBugs)
 	p("## Solver on the held-out set\n\n")
 	p("`ssr policy eval` with %d attempt(s) per bug. success@1: Wilson 95%% interval over attempts; pass@%d: unbiased\n", s.Attempts, s.K)
 	p("estimator, percentile bootstrap over bugs (95%%). p(fix): the probability the policy gave, at an attempt's first\n")
