@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
+	"time"
 
 	"github.com/selfplay-swe/ssr/agent"
 )
@@ -26,52 +28,118 @@ func (s *Store) RecentSolves(ctx context.Context, job string, n int) (attempts, 
 // SiteKey is how RecentBugSites names a site: the file and the enclosing function ("" outside one).
 func SiteKey(file, function string) string { return file + "\x00" + function }
 
-// RecentBugSites counts, over the job's last n first-order bugs on repo (by when they became bugs), the
-// sites their injector episodes changed, by SiteKey: the candidates applied, without error, since each
-// episode's last revert (what its hand-in was made of). Bugs whose injector episode chose no candidates
-// (an agent that writes code) count nothing. The native injector's spread prior reads it.
-func (s *Store) RecentBugSites(ctx context.Context, job, repo string, n int) (map[string]int, error) {
-	out := map[string]int{}
-	err := s.read(ctx, "recent bug sites of job "+job, func(tx *sql.Tx) error {
-		clear(out)
-		rows, err := tx.QueryContext(ctx, `SELECT e.id, t.value->>'$.action.tool',
+// SiteRecord is what the job's recent bugs at one site came to.
+type SiteRecord struct {
+	Bugs   int     // recent first-order bugs that changed the site
+	Done   int     // of them, those evaluated to the end: their solve rate and injector reward are known
+	Reward float64 // the sum of the done bugs' injector rewards
+	Middle int     // done bugs solved sometimes but not always (0 < solve rate < 1): the rewarded kind
+}
+
+// MeanReward is the done bugs' mean injector reward (0 when none is done).
+func (r SiteRecord) MeanReward() float64 {
+	if r.Done == 0 {
+		return 0
+	}
+	return r.Reward / float64(r.Done)
+}
+
+// MiddleShare is the share of the done bugs solved sometimes but not always (0 when none is done).
+func (r SiteRecord) MiddleShare() float64 {
+	if r.Done == 0 {
+		return 0
+	}
+	return float64(r.Middle) / float64(r.Done)
+}
+
+// BugSites is one first-order bug's sites: what its injector episode applied, without error, since its last
+// revert (what its hand-in was made of), each site once, by SiteKey.
+type BugSites struct {
+	Bug       string
+	Created   time.Time
+	Sites     []string
+	Done      bool    // its attempts are all evaluated: SolveRate and Reward are known
+	SolveRate float64 // the share of its attempts that succeeded
+	Reward    float64 // the injector's reward for it
+}
+
+// JobBugSites lists the sites of the job's last n first-order bugs on repo (every repo when repo is ""),
+// newest first (by when they became bugs). Bugs whose injector episode chose no candidates (an agent that
+// writes code) are listed with no sites.
+func (s *Store) JobBugSites(ctx context.Context, job, repo string, n int) ([]BugSites, error) {
+	var out []BugSites
+	err := s.read(ctx, "bug sites of job "+job, func(tx *sql.Tx) error {
+		out = out[:0]
+		rows, err := tx.QueryContext(ctx, `SELECT b.id, b.created, b.done, b.reward, b.rate, coalesce(t.value->>'$.action.tool', ''),
 			coalesce(t.value->>('$.action.decision.rows[' || (t.value->>'$.action.decision.chosen') || '].file'), ''),
 			coalesce(t.value->>('$.action.decision.rows[' || (t.value->>'$.action.decision.chosen') || '].function'), '')
-			FROM (SELECT artifact_id FROM bugs WHERE job = ? AND repo = ? AND ord = 1 ORDER BY created DESC, id DESC LIMIT ?) b
-			JOIN episodes e ON e.artifact_id = b.artifact_id AND e.role = 'injector'
-			JOIN json_each(e.turns) t
-			WHERE t.value->>'$.action.tool' IN (?, ?) AND t.value->>'$.result.error' IS NULL
-			ORDER BY e.id, t.key`, job, repo, n, agent.ToolApply, agent.ToolRevert)
+			FROM (SELECT id, artifact_id, created, status = 'done' AND injector_reward IS NOT NULL AND solve_rate IS NOT NULL AS done,
+				coalesce(injector_reward, 0) AS reward, coalesce(solve_rate, 0) AS rate
+				FROM bugs WHERE job = ? AND (? = '' OR repo = ?) AND ord = 1 ORDER BY created DESC, id DESC LIMIT ?) b
+			LEFT JOIN episodes e ON e.artifact_id = b.artifact_id AND e.role = 'injector'
+			LEFT JOIN json_each(e.turns) t ON t.value->>'$.action.tool' IN (?, ?) AND t.value->>'$.result.error' IS NULL
+			ORDER BY b.created DESC, b.id DESC, t.key`, job, repo, repo, n, agent.ToolApply, agent.ToolRevert)
 		if err != nil {
-			return fmt.Errorf("store: recent bug sites of job %s on %s: %w", job, repo, err)
+			return fmt.Errorf("store: bug sites of job %s: %w", job, err)
 		}
 		defer rows.Close()
-		var ep string
-		var since []string // the episode's sites since its last revert
+		var cur *BugSites
 		flush := func() {
-			for _, k := range since {
-				out[k]++
+			if cur != nil {
+				slices.Sort(cur.Sites)
+				cur.Sites = slices.Compact(cur.Sites)
+				out = append(out, *cur)
 			}
-			since = since[:0]
 		}
 		for rows.Next() {
-			var id, tool, file, function string
-			if err := rows.Scan(&id, &tool, &file, &function); err != nil {
-				return fmt.Errorf("store: recent bug sites of job %s on %s: %w", job, repo, err)
+			var id, created, tool, file, function string
+			var b BugSites
+			if err := rows.Scan(&id, &created, &b.Done, &b.Reward, &b.SolveRate, &tool, &file, &function); err != nil {
+				return fmt.Errorf("store: bug sites of job %s: %w", job, err)
 			}
-			if id != ep {
+			if cur == nil || cur.Bug != id {
 				flush()
-				ep = id
+				if b.Created, err = parseTime(created); err != nil {
+					return fmt.Errorf("store: bug sites of job %s: bug %s: %w", job, id, err)
+				}
+				b.Bug = id
+				cur = &b
 			}
 			switch {
 			case tool == agent.ToolRevert:
-				since = since[:0]
-			case file != "":
-				since = append(since, SiteKey(file, function))
+				cur.Sites = cur.Sites[:0]
+			case tool == agent.ToolApply && file != "":
+				cur.Sites = append(cur.Sites, SiteKey(file, function))
 			}
 		}
 		flush()
 		return rows.Err()
 	})
 	return out, err
+}
+
+// RecentBugSites records, by SiteKey, what the job's last n first-order bugs on repo came to at each site
+// they changed (JobBugSites): a bug counts once at each site, with its solve rate and injector reward once
+// its attempts are all evaluated. The native injector's spread prior and site-history features read it.
+func (s *Store) RecentBugSites(ctx context.Context, job, repo string, n int) (map[string]SiteRecord, error) {
+	bugs, err := s.JobBugSites(ctx, job, repo, n)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]SiteRecord{}
+	for _, b := range bugs {
+		for _, k := range b.Sites {
+			r := out[k]
+			r.Bugs++
+			if b.Done {
+				r.Done++
+				r.Reward += b.Reward
+				if b.SolveRate > 0 && b.SolveRate < 1 {
+					r.Middle++
+				}
+			}
+			out[k] = r
+		}
+	}
+	return out, nil
 }

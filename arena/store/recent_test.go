@@ -3,7 +3,10 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"maps"
+	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -75,7 +78,8 @@ func injectorTurns(t *testing.T, steps ...string) json.RawMessage {
 }
 
 // TestRecentBugSites: the sites of the job's last n first-order bugs on a repo, counting only what each
-// injector episode applied since its last revert, and not failed applies, other repos or other jobs.
+// injector episode applied since its last revert, each site once per bug, and not failed applies, other
+// repos or other jobs; a bug's reward and solve rate count once it is done.
 func TestRecentBugSites(t *testing.T) {
 	s := openTest(t)
 	seedJob(t, s)
@@ -96,29 +100,76 @@ func TestRecentBugSites(t *testing.T) {
 		t.Fatalf("a job without bugs: %v, %v; want nothing", got, err)
 	}
 	bug("b1", "r1", injectorTurns(t, "a.py:f", "run", "revert", "b.py:g", "!b.py:h", "run"))
-	bug("b2", "r1", injectorTurns(t, "b.py:g", "a.py:", "run"))
+	bug("b2", "r1", injectorTurns(t, "b.py:g", "a.py:", "b.py:g", "run")) // g twice: one bug there
 	bug("b3", "r2", injectorTurns(t, "a.py:f", "run"))
 	seedBug(t, s, "b4", "r1") // an agent that writes code: no decisions
+	// b1 was solved half the time (rewarded), b2 always (−α): both done; b3 is still being solved.
+	if err := s.FinishBug(ctx, "b1", 0.1, 0.5); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.FinishBug(ctx, "b2", -0.8, 1); err != nil {
+		t.Fatal(err)
+	}
 	g, a := SiteKey("b.py", "g"), SiteKey("a.py", "")
 	tests := map[string]struct {
 		repo string
 		n    int
-		want map[string]int
+		want map[string]SiteRecord
 	}{
-		"every bug on r1":               {"r1", 10, map[string]int{g: 2, a: 1}},
-		"the last two (b4 counts none)": {"r1", 2, map[string]int{g: 1, a: 1}},
-		"the last one":                  {"r1", 1, map[string]int{}},
-		"another repo":                  {"r2", 10, map[string]int{SiteKey("a.py", "f"): 1}},
+		"every bug on r1": {"r1", 10, map[string]SiteRecord{
+			g: {Bugs: 2, Done: 2, Reward: 0.1 - 0.8, Middle: 1},
+			a: {Bugs: 1, Done: 1, Reward: -0.8},
+		}},
+		"the last two (b4 counts none)": {"r1", 2, map[string]SiteRecord{g: {Bugs: 1, Done: 1, Reward: -0.8}, a: {Bugs: 1, Done: 1, Reward: -0.8}}},
+		"the last one":                  {"r1", 1, map[string]SiteRecord{}},
+		"another repo, not done":        {"r2", 10, map[string]SiteRecord{SiteKey("a.py", "f"): {Bugs: 1}}},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			got, err := s.RecentBugSites(ctx, "job-1", tc.repo, tc.n)
-			if err != nil || !maps.Equal(got, tc.want) {
+			if err != nil || !maps.EqualFunc(got, tc.want, sameRecord) {
 				t.Errorf("RecentBugSites(%s, %d) = %v, %v; want %v", tc.repo, tc.n, got, err, tc.want)
 			}
 		})
 	}
 	if got, err := s.RecentBugSites(ctx, "job-other", "r1", 10); err != nil || len(got) != 0 {
 		t.Errorf("another job: %v, %v; want nothing", got, err)
+	}
+	// Per bug, every repo, newest first: b4 (no decisions) is listed with no sites.
+	list, err := s.JobBugSites(ctx, "job-1", "", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, b := range list {
+		got = append(got, fmt.Sprintf("%s %d %v %g %g", b.Bug, len(b.Sites), b.Done, b.SolveRate, b.Reward))
+		if b.Created.IsZero() {
+			t.Errorf("bug %s has no creation time", b.Bug)
+		}
+	}
+	want := []string{"b4 0 false 0 0", "b3 1 false 0 0", "b2 2 true 1 -0.8", "b1 1 true 0.5 0.1"}
+	if !slices.Equal(got, want) {
+		t.Errorf("JobBugSites = %q, want %q", got, want)
+	}
+	if len(list) == 4 && !slices.Equal(list[2].Sites, []string{a, g}) {
+		t.Errorf("b2's sites = %q, want a.py's module level and b.py:g once each", list[2].Sites)
+	}
+}
+
+func sameRecord(a, b SiteRecord) bool {
+	return a.Bugs == b.Bugs && a.Done == b.Done && a.Middle == b.Middle && math.Abs(a.Reward-b.Reward) < 1e-12
+}
+
+// TestSiteRecordMeans: the means are over the done bugs only, and 0 without any.
+func TestSiteRecordMeans(t *testing.T) {
+	r := SiteRecord{Bugs: 3, Done: 2, Reward: 0.1 - 0.8, Middle: 1}
+	if got := r.MeanReward(); math.Abs(got+0.35) > 1e-12 {
+		t.Errorf("MeanReward = %g, want -0.35", got)
+	}
+	if got := r.MiddleShare(); got != 0.5 {
+		t.Errorf("MiddleShare = %g, want 0.5", got)
+	}
+	if none := (SiteRecord{Bugs: 2}); none.MeanReward() != 0 || none.MiddleShare() != 0 {
+		t.Errorf("a site with no done bug: %g, %g; want 0, 0", none.MeanReward(), none.MiddleShare())
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -8,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -86,6 +88,8 @@ type report struct {
 	Elapsed     time.Duration
 	// Solve rates of the learning job's finished first-order bugs, in its first and second half.
 	EarlyRates, LateRates []float64
+	// Where the learning job's first-order bugs changed the code, in its first and second half.
+	EarlySites, LateSites siteSummary
 	Overlap               int // held-out bugs whose bug diff the learning job's injector made too
 	// success@1 of both evaluations over the held-out bugs the learning job did not make again
 	UniformUnseen, FinalUnseen rewards.Interval
@@ -232,6 +236,19 @@ func gather(ctx context.Context, s settings, db string, stt state, setPath, unif
 			r.LateRates = append(r.LateRates, *b.Bug.SolveRate)
 		}
 	}
+	sites, err := st.JobBugSites(ctx, stt.LearnJob, "", len(bugs))
+	if err != nil {
+		return nil, err
+	}
+	var early, late []store.BugSites
+	for _, b := range sites {
+		if b.Created.Before(half) {
+			early = append(early, b)
+		} else {
+			late = append(late, b)
+		}
+	}
+	r.EarlySites, r.LateSites = summariseSites(early), summariseSites(late)
 	r.Overlap = len(remade)
 	r.UniformUnseen, r.FinalUnseen = r.Uniform.without(remade), r.Final.without(remade)
 	for i := range r.Windows {
@@ -257,6 +274,45 @@ func gather(ctx context.Context, s settings, db string, stt state, setPath, unif
 		r.Version = strings.TrimSpace(string(out))
 	}
 	return r, nil
+}
+
+// siteSummary is where a set of first-order bugs changed the code: their sites (a site is the function, or
+// module level, of one mutation) and the injector's reward for them.
+type siteSummary struct {
+	Bugs, Sites, Functions int
+	Top                    []siteCount // the functions with the most sites, at most three
+	Done                   int         // bugs evaluated to the end
+	MeanReward             float64     // the injector's mean reward over them
+}
+
+type siteCount struct {
+	Site  string // file:function
+	Count int
+}
+
+func summariseSites(bugs []store.BugSites) siteSummary {
+	s := siteSummary{Bugs: len(bugs)}
+	counts := map[string]int{}
+	for _, b := range bugs {
+		for _, k := range b.Sites {
+			counts[k]++
+			s.Sites++
+		}
+		if b.Done {
+			s.Done++
+			s.MeanReward += b.Reward
+		}
+	}
+	if s.Done > 0 {
+		s.MeanReward /= float64(s.Done)
+	}
+	s.Functions = len(counts)
+	for k, n := range counts {
+		s.Top = append(s.Top, siteCount{strings.Replace(k, "\x00", ":", 1), n})
+	}
+	slices.SortFunc(s.Top, func(a, b siteCount) int { return cmp.Or(b.Count-a.Count, strings.Compare(a.Site, b.Site)) })
+	s.Top = s.Top[:min(3, len(s.Top))]
+	return s
 }
 
 func ratio(a, b int) float64 {
@@ -387,6 +443,22 @@ func (r *report) markdown() string {
 			cells[i] = fmt.Sprint(n)
 		}
 		p("| %s (%d bugs) | %s |\n", row.name, len(row.rates), strings.Join(cells, " | "))
+	}
+	p("\nWhere the injector's first-order bugs changed the code (a site: the function, or module level, of one applied\n")
+	p("mutation; docs/design.md, \"Spread\"), and the injector's mean reward over those evaluated to the end:\n\n")
+	p("| half | bugs | sites | functions | the three with the most sites | mean injector reward (bugs) |\n| --- | --- | --- | --- | --- | --- |\n")
+	for _, row := range []struct {
+		name string
+		s    siteSummary
+	}{{"first", r.EarlySites}, {"second", r.LateSites}} {
+		var top []string
+		n := 0
+		for _, t := range row.s.Top {
+			top = append(top, fmt.Sprintf("`%s` %d", t.Site, t.Count))
+			n += t.Count
+		}
+		p("| %s | %d | %d | %d | %s (%d of %d) | %+.3f (%d) |\n", row.name, row.s.Bugs, row.s.Sites, row.s.Functions,
+			strings.Join(top, ", "), n, row.s.Sites, row.s.MeanReward, row.s.Done)
 	}
 	p("\n![learning](learning.png)\n")
 	return b.String()

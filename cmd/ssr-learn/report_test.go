@@ -1,11 +1,13 @@
 package main
 
 import (
+	"math"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/selfplay-swe/ssr/arena/store"
 	"github.com/selfplay-swe/ssr/rewards"
 )
 
@@ -43,5 +45,27 @@ func TestMarkdownVerdict(t *testing.T) {
 	r.Final.SuccessAt1.Lo = 0.25
 	if md := r.markdown(); !strings.Contains(md, "the intervals overlap") {
 		t.Error("overlapping intervals must be said to overlap")
+	}
+}
+
+// summariseSites counts each bug's sites, ranks the functions (ties by name) and averages the reward over the
+// bugs evaluated to the end only.
+func TestSummariseSites(t *testing.T) {
+	f, g, h := store.SiteKey("a.py", "f"), store.SiteKey("a.py", "g"), store.SiteKey("b.go", "")
+	s := summariseSites([]store.BugSites{
+		{Bug: "1", Sites: []string{f, g}, Done: true, Reward: 0.1},
+		{Bug: "2", Sites: []string{f}, Done: true, Reward: -0.8},
+		{Bug: "3", Sites: []string{h}},
+		{Bug: "4", Sites: []string{g, f}},
+		{Bug: "5"},
+	})
+	want := siteSummary{Bugs: 5, Sites: 6, Functions: 3, Done: 2, MeanReward: -0.35,
+		Top: []siteCount{{"a.py:f", 3}, {"a.py:g", 2}, {"b.go:", 1}}}
+	if s.Bugs != want.Bugs || s.Sites != want.Sites || s.Functions != want.Functions || s.Done != want.Done ||
+		math.Abs(s.MeanReward-want.MeanReward) > 1e-12 || !reflect.DeepEqual(s.Top, want.Top) {
+		t.Errorf("summariseSites = %+v, want %+v", s, want)
+	}
+	if none := summariseSites(nil); none.Bugs != 0 || none.MeanReward != 0 || len(none.Top) != 0 {
+		t.Errorf("no bugs: %+v", none)
 	}
 }
