@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"testing"
@@ -140,6 +141,63 @@ func TestTrainingLearnsTheRewardedChoice(t *testing.T) {
 	t.Logf("probability of a boundary candidate: %.3f before, %.3f after %d versions", before, after, tr.Version())
 	if after < before+0.25 {
 		t.Errorf("training moved the rewarded choice's probability from %.3f to %.3f only", before, after)
+	}
+}
+
+// TestInjectorLearnsANumericFeature: an injector paid for choosing sites whose history was rewarded (a
+// positive "site_reward", as the arena's spread sets it; negative or absent elsewhere) learns to choose them.
+// The feature reaches the model only as a hashed numeric value and its "top=" indicator, and it varies from
+// list to list, so no token of the site can stand in for it.
+func TestInjectorLearnsANumericFeature(t *testing.T) {
+	m, _ := New(DefaultConfig, 1)
+	tr, err := NewTrainer(m, smallTrainConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := func(n int, seed uint64) []agent.Candidate {
+		r := rand.New(rand.NewPCG(seed, 11))
+		cs := testCandidates(n, seed)
+		for i := range cs {
+			cs[i].Features = map[string]float64{}
+			switch r.IntN(3) {
+			case 0: // a function with no recent bug: no history
+			case 1:
+				cs[i].Features["site_bugs"], cs[i].Features["site_reward"] = float64(1+r.IntN(4)), -0.8+0.3*r.Float64()
+			default:
+				cs[i].Features["site_bugs"], cs[i].Features["site_reward"] = float64(1+r.IntN(4)), 0.1+0.5*r.Float64()
+			}
+		}
+		return cs
+	}
+	pays := func(c agent.Candidate) bool { return c.Features["site_reward"] > 0 }
+	share := func(m *Model) float64 {
+		num, den := 0.0, 0.0
+		for k := range 40 {
+			probe := rows(8, uint64(5000+k))
+			s, _ := m.Score(context.Background(), agent.Injector, probe)
+			lp := make([]float64, len(s))
+			kernels.CPU{}.LogSoftmaxRagged(lp, s, nil, []int{0, len(s)})
+			for i, c := range probe {
+				if pays(c) {
+					num += math.Exp(lp[i])
+				}
+			}
+			den++
+		}
+		return num / den
+	}
+	before := share(tr.Model())
+	src := &memSource{}
+	for round := range 6 {
+		banditFor(t, src, tr.Model(), agent.Injector, rows, pays, 8, 4, 1, uint64(300+round))
+		if _, err := tr.Round(context.Background(), src); err != nil {
+			t.Fatal(err)
+		}
+	}
+	after := share(tr.Model())
+	t.Logf("probability of a site with a rewarded history: %.3f before, %.3f after %d versions", before, after, tr.Version())
+	if after < before+0.25 {
+		t.Errorf("training moved the rewarded sites' probability from %.3f to %.3f only", before, after)
 	}
 }
 

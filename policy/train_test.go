@@ -31,24 +31,31 @@ func (s *memSource) Turns(_ context.Context, id string) ([]agent.Turn, error) {
 // `decisions` choices among 8 candidates, and is rewarded +1 when its last choice is a "boundary" operator.
 func bandit(t testing.TB, src *memSource, m native.Scorer, groups, size, decisions int, seed uint64) {
 	t.Helper()
+	banditFor(t, src, m, agent.Solver, testCandidates, func(c agent.Candidate) bool { return c.Operator == "boundary" }, groups, size, decisions, seed)
+}
+
+// banditFor is bandit for role, with the rows that rows makes, rewarding a last choice that pays.
+func banditFor(t testing.TB, src *memSource, m native.Scorer, role agent.Role, rows func(n int, seed uint64) []agent.Candidate,
+	pays func(agent.Candidate) bool, groups, size, decisions int, seed uint64) {
+	t.Helper()
 	ag := native.New(m, seed)
 	if src.turns == nil {
 		src.turns = map[string][]agent.Turn{}
 	}
 	for g := range groups {
-		grp := Group{Role: agent.Solver, Key: fmt.Sprintf("bug:%d-%d", seed, g)}
+		grp := Group{Role: role, Key: fmt.Sprintf("%s:%d-%d", role, seed, g)}
 		for a := range size {
 			id := fmt.Sprintf("ep-%d-%d-%d", seed, g, a)
 			var turns []agent.Turn
 			reward := -1.0
 			for d := range decisions {
-				rows := testCandidates(8, seed*1000+uint64(g*size*decisions+a*decisions+d))
-				dec, err := ag.Choose(context.Background(), agent.Solver, rows)
+				rs := rows(8, seed*1000+uint64(g*size*decisions+a*decisions+d))
+				dec, err := ag.Choose(context.Background(), role, rs)
 				if err != nil {
 					t.Fatal(err)
 				}
 				turns = append(turns, agent.Turn{N: d, Action: agent.Action{Tool: agent.ToolApply, Candidate: dec.Chosen, Decision: dec}})
-				if rows[dec.Chosen].Operator == "boundary" {
+				if pays(rs[dec.Chosen]) {
 					reward = 1
 				} else {
 					reward = -1
