@@ -20,21 +20,6 @@ const (
 	spreadPrior  = 0.5
 )
 
-// The injector's site history: features on each candidate from the recent bugs in its function, so that a
-// trained injector can follow the solver. Its reward is highest for a bug solved sometimes but rarely, and a
-// function's bugs drift from never solved to always solved as the solver learns it (the first make learn
-// with the spread prior: 9 of 22 first-half bugs never solved, 4 in between; 5 of 19 and 1 in the second
-// half), which the site's tokens alone cannot show. A function with no recent bug carries none of them.
-//
-//	site_bugs     the recent bugs that changed the function (what the prior counts)
-//	site_reward   their mean injector reward, over those evaluated to the end
-//	site_middle   the share of those solved sometimes but not always
-const (
-	featSiteBugs   = "site_bugs"
-	featSiteReward = "site_reward"
-	featSiteMiddle = "site_middle"
-)
-
 // planSpread fills a mutation plan's Crowded from the job's recent bugs on repo.
 func (r *Runner) planSpread(ctx context.Context, repo *Repo, plan *InjectPlan) error {
 	crowded, err := r.Store.RecentBugSites(ctx, r.job(), repo.Name, spreadWindow)
@@ -46,24 +31,17 @@ func (r *Runner) planSpread(ctx context.Context, repo *Repo, plan *InjectPlan) e
 }
 
 // spread lowers the Prior of each candidate by spreadPrior for every recent bug in its function (crowded,
-// by store.SiteKey) and gives it that function's site-history features.
-func spread(cs []candidate, crowded map[string]store.SiteRecord) []candidate {
+// by store.SiteKey).
+func spread(cs []candidate, crowded map[string]int) []candidate {
 	if len(crowded) == 0 {
 		return cs
 	}
-	out := withFeatures(cs, func(c *candidate) map[string]float64 {
-		r := crowded[store.SiteKey(c.File, c.Function)]
-		if r.Bugs == 0 {
-			return nil
+	out := make([]candidate, len(cs))
+	for i, c := range cs {
+		out[i] = c
+		if n := crowded[store.SiteKey(c.File, c.Function)]; n > 0 {
+			out[i].Prior -= spreadPrior * float64(n)
 		}
-		f := map[string]float64{featSiteBugs: float64(r.Bugs)}
-		if r.Done > 0 {
-			f[featSiteReward], f[featSiteMiddle] = r.MeanReward(), r.MiddleShare()
-		}
-		return f
-	})
-	for i := range out {
-		out[i].Prior -= spreadPrior * float64(crowded[store.SiteKey(out[i].File, out[i].Function)].Bugs)
 	}
 	return out
 }

@@ -144,10 +144,10 @@ func TestTrainingLearnsTheRewardedChoice(t *testing.T) {
 	}
 }
 
-// TestInjectorLearnsANumericFeature: an injector paid for choosing sites whose history was rewarded (a
-// positive "site_reward", as the arena's spread sets it; negative or absent elsewhere) learns to choose them.
-// The feature reaches the model only as a hashed numeric value and its "top=" indicator, and it varies from
-// list to list, so no token of the site can stand in for it.
+// TestInjectorLearnsANumericFeature: an injector paid for choosing rows whose numeric feature "paid" is
+// positive (negative or absent elsewhere) learns to choose them. The feature reaches the model only as a
+// hashed numeric value and its "top=" indicator, and it varies from list to list, so no token of the rows
+// can stand in for it.
 func TestInjectorLearnsANumericFeature(t *testing.T) {
 	m, _ := New(DefaultConfig, 1)
 	tr, err := NewTrainer(m, smallTrainConfig())
@@ -160,16 +160,16 @@ func TestInjectorLearnsANumericFeature(t *testing.T) {
 		for i := range cs {
 			cs[i].Features = map[string]float64{}
 			switch r.IntN(3) {
-			case 0: // a function with no recent bug: no history
+			case 0: // absent
 			case 1:
-				cs[i].Features["site_bugs"], cs[i].Features["site_reward"] = float64(1+r.IntN(4)), -0.8+0.3*r.Float64()
+				cs[i].Features["paid"] = -0.8 + 0.3*r.Float64()
 			default:
-				cs[i].Features["site_bugs"], cs[i].Features["site_reward"] = float64(1+r.IntN(4)), 0.1+0.5*r.Float64()
+				cs[i].Features["paid"] = 0.1 + 0.5*r.Float64()
 			}
 		}
 		return cs
 	}
-	pays := func(c agent.Candidate) bool { return c.Features["site_reward"] > 0 }
+	pays := func(c agent.Candidate) bool { return c.Features["paid"] > 0 }
 	share := func(m *Model) float64 {
 		num, den := 0.0, 0.0
 		for k := range 40 {
@@ -195,9 +195,9 @@ func TestInjectorLearnsANumericFeature(t *testing.T) {
 		}
 	}
 	after := share(tr.Model())
-	t.Logf("probability of a site with a rewarded history: %.3f before, %.3f after %d versions", before, after, tr.Version())
+	t.Logf("probability of a paid row: %.3f before, %.3f after %d versions", before, after, tr.Version())
 	if after < before+0.25 {
-		t.Errorf("training moved the rewarded sites' probability from %.3f to %.3f only", before, after)
+		t.Errorf("training moved the paid rows' probability from %.3f to %.3f only", before, after)
 	}
 }
 

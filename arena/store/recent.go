@@ -25,32 +25,8 @@ func (s *Store) RecentSolves(ctx context.Context, job string, n int) (attempts, 
 	return attempts, solved, err
 }
 
-// SiteKey is how RecentBugSites names a site: the file and the enclosing function ("" outside one).
+// SiteKey is how JobBugSites and RecentBugSites name a site: the file and the enclosing function ("" outside one).
 func SiteKey(file, function string) string { return file + "\x00" + function }
-
-// SiteRecord is what the job's recent bugs at one site came to.
-type SiteRecord struct {
-	Bugs   int     // recent first-order bugs that changed the site
-	Done   int     // of them, those evaluated to the end: their solve rate and injector reward are known
-	Reward float64 // the sum of the done bugs' injector rewards
-	Middle int     // done bugs solved sometimes but not always (0 < solve rate < 1): the rewarded kind
-}
-
-// MeanReward is the done bugs' mean injector reward (0 when none is done).
-func (r SiteRecord) MeanReward() float64 {
-	if r.Done == 0 {
-		return 0
-	}
-	return r.Reward / float64(r.Done)
-}
-
-// MiddleShare is the share of the done bugs solved sometimes but not always (0 when none is done).
-func (r SiteRecord) MiddleShare() float64 {
-	if r.Done == 0 {
-		return 0
-	}
-	return float64(r.Middle) / float64(r.Done)
-}
 
 // BugSites is one first-order bug's sites: what its injector episode applied, without error, since its last
 // revert (what its hand-in was made of), each site once, by SiteKey.
@@ -118,27 +94,18 @@ func (s *Store) JobBugSites(ctx context.Context, job, repo string, n int) ([]Bug
 	return out, err
 }
 
-// RecentBugSites records, by SiteKey, what the job's last n first-order bugs on repo came to at each site
-// they changed (JobBugSites): a bug counts once at each site, with its solve rate and injector reward once
-// its attempts are all evaluated. The native injector's spread prior and site-history features read it.
-func (s *Store) RecentBugSites(ctx context.Context, job, repo string, n int) (map[string]SiteRecord, error) {
+// RecentBugSites counts, over the job's last n first-order bugs on repo (JobBugSites), the bugs that changed
+// each site, by SiteKey: a bug counts once at each site it changed. The native injector's spread prior reads
+// it.
+func (s *Store) RecentBugSites(ctx context.Context, job, repo string, n int) (map[string]int, error) {
 	bugs, err := s.JobBugSites(ctx, job, repo, n)
 	if err != nil {
 		return nil, err
 	}
-	out := map[string]SiteRecord{}
+	out := map[string]int{}
 	for _, b := range bugs {
 		for _, k := range b.Sites {
-			r := out[k]
-			r.Bugs++
-			if b.Done {
-				r.Done++
-				r.Reward += b.Reward
-				if b.SolveRate > 0 && b.SolveRate < 1 {
-					r.Middle++
-				}
-			}
-			out[k] = r
+			out[k]++
 		}
 	}
 	return out, nil
