@@ -7,8 +7,8 @@
 //  2. `ssr policy eval uniform` measures the version-0 policy on the set.
 //  3. A second job runs self-play with `ssr run --train` for LEARN_DURATION (its wall_time).
 //  4. `ssr policy eval` measures the job's final version on the set.
-//  5. The numbers, the valid-artifact share and solve rate over the run, and the solve-rate distribution of
-//     the injector's bugs go into docs/learning.md and docs/learning.png.
+//  5. The numbers, the valid-artifact share and solve rate over the run, the solve-rate distribution of the
+//     injector's bugs and where they changed the code go into docs/learning.md and docs/learning.png.
 //
 // Each step leaves its output in LEARN_DIR and is skipped when it is there, so an interrupted benchmark
 // continues where it stopped (a learning job cut short is resumed with `ssr run --resume JOB --train`).
