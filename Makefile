@@ -7,7 +7,7 @@ PLUGINS   := $(patsubst cmd/%/,%,$(dir $(wildcard cmd/ssr-lang-*/main.go)))
 GOTEST    ?= $(GO) test
 TESTFLAGS ?= -count=1 -timeout 40m
 
-.PHONY: all build demo test bench lint fuzz setup soak learn clean
+.PHONY: all build demo test bench lint fuzz setup soak learn gpu-check clean
 
 all: build
 
@@ -65,6 +65,14 @@ fuzz:
 learn: setup build
 	$(GO) build -o $(BIN)/ssr-learn ./cmd/ssr-learn
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/ssr-learn
+
+# gpu-check builds the GPU check into bin/gpu (no CUDA needed here: the cuda backend loads the driver and
+# NVRTC at run time): copy bin/gpu to a machine with an NVIDIA GPU and run bin/gpu/gpu-check.sh there.
+gpu-check:
+	@mkdir -p $(BIN)/gpu
+	CGO_ENABLED=0 $(GO) test -c -tags cuda -o $(BIN)/gpu/kernels.test ./kernels
+	CGO_ENABLED=0 $(GO) test -c -tags ssr_cuda -o $(BIN)/gpu/policy.test ./policy
+	cp kernels/testdata/gpu-check.sh $(BIN)/gpu/
 
 clean:
 	rm -rf $(BIN)

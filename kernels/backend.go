@@ -58,14 +58,26 @@ func Names() []string {
 	return out
 }
 
+// Compiled reports whether a backend called name is compiled into this binary (without opening it: a
+// device backend may still fail at Open).
+func Compiled(name string) error {
+	mu.Lock()
+	_, ok := backends[name]
+	mu.Unlock()
+	if !ok {
+		return fmt.Errorf("kernels: backend %q is not compiled in (have %v; cuda needs a build with -tags cuda, or -tags ssr_cuda for anything that imports gorgonia)", name, Names())
+	}
+	return nil
+}
+
 // Open returns the backend called name; a device backend that cannot run here returns an error wrapping
 // ErrNoDevice.
 func Open(name string) (Backend, error) {
-	mu.Lock()
-	open, ok := backends[name]
-	mu.Unlock()
-	if !ok {
-		return nil, fmt.Errorf("kernels: backend %q is not compiled in (have %v; cuda needs -tags cuda)", name, Names())
+	if err := Compiled(name); err != nil {
+		return nil, err
 	}
+	mu.Lock()
+	open := backends[name]
+	mu.Unlock()
 	return open()
 }

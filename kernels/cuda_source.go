@@ -4,6 +4,9 @@ package kernels
 // cuda.go, build tag cuda). Everything is double precision, as the CPU reference is; the conformance test
 // states the tolerance. It lives in an untagged file so that the default build vets it as a string too.
 const cudaSource = `
+// NVRTC compiles without the math headers, so infinity is spelled out rather than taken from INFINITY.
+#define SSR_INF __longlong_as_double(0x7ff0000000000000LL)
+
 extern "C" __global__ void matmul(double* c, const double* a, const double* b, int m, int k, int n) {
 	__shared__ double ta[16][16];
 	__shared__ double tb[16][16];
@@ -25,12 +28,12 @@ extern "C" __global__ void logsoftmax_ragged(double* out, const double* x, const
 	int s = blockIdx.x * blockDim.x + threadIdx.x;
 	if (s >= nsets) return;
 	int lo = offsets[s], hi = offsets[s + 1];
-	double mx = -INFINITY;
+	double mx = -SSR_INF;
 	for (int j = lo; j < hi; j++) if ((!has_mask || mask[j]) && x[j] > mx) mx = x[j];
 	double sum = 0;
 	for (int j = lo; j < hi; j++) if (!has_mask || mask[j]) sum += exp(x[j] - mx);
 	double lse = mx + log(sum);
-	for (int j = lo; j < hi; j++) out[j] = (!has_mask || mask[j]) ? x[j] - lse : -INFINITY;
+	for (int j = lo; j < hi; j++) out[j] = (!has_mask || mask[j]) ? x[j] - lse : -SSR_INF;
 }
 
 extern "C" __global__ void logsoftmax_ragged_backward(double* gx, const double* logp, const double* gout,

@@ -105,6 +105,11 @@ func NewTrainer(m *Model, c TrainConfig) (*Trainer, error) {
 	return t, nil
 }
 
+// UseKernels makes the trainer run its forward products, log-softmax and Adam updates on k instead of
+// kernels.CPU (results agree within the conformance tolerance, not bit for bit). The gradients of the
+// network's weights come from gorgonia's graph on the CPU whatever k is.
+func (t *Trainer) UseKernels(k kernels.Backend) { t.k = k }
+
 // Version is the version of the weights the trainer holds (the last one published).
 func (t *Trainer) Version() int64 { return t.model.version }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/selfplay-swe/ssr/agent/native"
 	"github.com/selfplay-swe/ssr/arena"
 	"github.com/selfplay-swe/ssr/arena/store"
+	"github.com/selfplay-swe/ssr/kernels"
 	"github.com/selfplay-swe/ssr/policy"
 )
 
@@ -23,9 +24,10 @@ import (
 // trainer in process beside the arena. The flags are registered on the run command from here so that
 // run.go stays the arena's.
 var runPolicy struct {
-	policy string        // --policy: a checkpoint file or a published directory
-	train  bool          // --train
-	every  time.Duration // --train-every
+	policy  string        // --policy: a checkpoint file or a published directory
+	train   bool          // --train
+	every   time.Duration // --train-every
+	kernels string        // --kernels
 }
 
 // policyFollowEvery is how often an agent following a directory looks for a newer version.
@@ -40,6 +42,7 @@ func init() {
 		f.StringVar(&runPolicy.policy, "policy", "", "score the native agent with this policy: a checkpoint file, or a directory that 'ssr train' publishes to (the newest version is followed); with --train, the directory to publish into (default: policies/JOB beside the database)")
 		f.BoolVar(&runPolicy.train, "train", false, "train the shared policy in this process while the job runs, publishing numbered versions that the native agent follows (with --resume: continue the trainer from its last checkpoint)")
 		f.DurationVar(&runPolicy.every, "train-every", 30*time.Second, "with --train: how long the trainer waits between rounds")
+		addKernelsFlag(f, &runPolicy.kernels)
 	}
 }
 
@@ -51,6 +54,12 @@ func policyDirOf(dbPath, job string) string {
 // checkRunPolicy refuses --policy and --train settings that cannot run, before a job is recorded.
 func checkRunPolicy(cfg *arena.JobConfig) error {
 	p := runPolicy
+	if err := kernels.Compiled(p.kernels); err != nil {
+		return usageError{fmt.Errorf("--kernels %s: %w", p.kernels, err)}
+	}
+	if !p.train && p.kernels != "cpu" {
+		return usageError{fmt.Errorf("--kernels %s chooses the trainer's backend: add --train, or leave --kernels out", p.kernels)}
+	}
 	if !p.train {
 		_, err := scorerFor("--policy", p.policy)
 		return err
@@ -99,7 +108,7 @@ type runTrainer struct {
 // cancels the rollouts through cancelRun with the error as the cause; finish returns it.
 func startRunTrainer(ctx context.Context, out io.Writer, st *store.Store, job, dir string, follower *policy.Follower,
 	obs arena.Observer, cancelRun context.CancelCauseFunc) (*runTrainer, error) {
-	jt, err := openJobTrainer(ctx, out, st, job, dir, policy.DefaultConfig, policy.DefaultTrainConfig)
+	jt, err := openJobTrainer(ctx, out, st, job, dir, policy.DefaultConfig, policy.DefaultTrainConfig, runPolicy.kernels)
 	if err != nil {
 		return nil, err
 	}
@@ -141,6 +150,7 @@ func startRunTrainer(ctx context.Context, out io.Writer, st *store.Store, job, d
 func (t *runTrainer) finish(ctx context.Context) error {
 	close(t.stop)
 	t.wg.Wait()
+	defer t.jt.close()
 	if t.err != nil || ctx.Err() != nil {
 		return t.err
 	}

@@ -95,7 +95,8 @@ func TestRunTrainFollowsAndResumesExactly(t *testing.T) {
 	}
 }
 
-// TestRunTrainRefusesWhatCannotRun: --train publishes into a directory and trains the native agent.
+// TestRunTrainRefusesWhatCannotRun: --train publishes into a directory and trains the native agent, with a
+// kernel backend this binary has.
 func TestRunTrainRefusesWhatCannotRun(t *testing.T) {
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "job.yaml")
@@ -110,6 +111,7 @@ func TestRunTrainRefusesWhatCannotRun(t *testing.T) {
 	for name, args := range map[string][]string{
 		"a checkpoint file to publish into": {"--train", "--policy", file},
 		"no time between rounds":            {"--train", "--train-every", "0s"},
+		"a kernel backend not compiled in":  {"--train", "--kernels", "tpu"},
 	} {
 		if code := run(append([]string{"run", "--db", db, cfg}, args...)); code != 2 {
 			t.Errorf("%s: exit %d, want 2 (a usage error)", name, code)

@@ -13,10 +13,12 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/selfplay-swe/ssr/agent"
 	"github.com/selfplay-swe/ssr/agent/native"
 	"github.com/selfplay-swe/ssr/arena/store"
+	"github.com/selfplay-swe/ssr/kernels"
 	"github.com/selfplay-swe/ssr/policy"
 )
 
@@ -44,6 +46,7 @@ func init() {
 	var dbPath, outDir string
 	var watch time.Duration
 	var rounds int
+	var kern string
 	tc := policy.DefaultTrainConfig
 	mc := policy.DefaultConfig
 	cmd := &cobra.Command{
@@ -70,7 +73,7 @@ at the same directory and the native agent follows the newest version.`,
 				return err
 			}
 			defer st.Close()
-			return trainJob(ctx, cmd.OutOrStdout(), st, args[0], outDir, mc, tc, rounds, watch)
+			return trainJob(ctx, cmd.OutOrStdout(), st, args[0], outDir, mc, tc, kern, rounds, watch)
 		},
 	}
 	f := cmd.Flags()
@@ -87,16 +90,18 @@ at the same directory and the native agent follows the newest version.`,
 	f.IntVar(&tc.PassK, "pass-k", tc.PassK, "train solvers for pass@k (advantages from the group's pass@k estimate); 1 is pass@1")
 	f.IntVar(&tc.Epochs, "epochs", tc.Epochs, "passes over each round's decisions")
 	f.IntVar(&mc.Hidden, "hidden", mc.Hidden, "hidden units of a new model")
+	addKernelsFlag(f, &kern)
 	rootCmd.AddCommand(cmd)
 }
 
 // trainJob runs training rounds over the job's episodes until nothing is new (or, with watch, until ctx ends).
 func trainJob(ctx context.Context, out io.Writer, st *store.Store, job, dir string, mc policy.Config, tc policy.TrainConfig,
-	rounds int, watch time.Duration) error {
-	jt, err := openJobTrainer(ctx, out, st, job, dir, mc, tc)
+	kern string, rounds int, watch time.Duration) error {
+	jt, err := openJobTrainer(ctx, out, st, job, dir, mc, tc, kern)
 	if err != nil {
 		return err
 	}
+	defer jt.close()
 	published := 0
 	for {
 		rep, err := jt.round(ctx)
@@ -131,23 +136,46 @@ type jobTrainer struct {
 	tr        *policy.Trainer
 	out       io.Writer
 	onPublish func(*policy.Model) // told of each version once it is published; nil for none
+	kernels   kernels.Backend
+}
+
+// addKernelsFlag registers --kernels, the trainer's kernel backend, on a command that trains.
+func addKernelsFlag(f *pflag.FlagSet, p *string) {
+	f.StringVar(p, "kernels", "cpu", "the trainer's kernel backend: cpu, or cuda in a binary built with -tags ssr_cuda (docs/policy.md, Kernels)")
+}
+
+// close releases the trainer's kernel backend (a device context).
+func (t *jobTrainer) close() {
+	if c, ok := t.kernels.(interface{ Close() error }); ok {
+		if err := c.Close(); err != nil {
+			fmt.Fprintf(t.out, "warning: %v\n", err)
+		}
+	}
 }
 
 // openJobTrainer resumes the trainer whose state is in dir (its trainer.safetensors), or starts a new one
-// with mc and tc.
-func openJobTrainer(ctx context.Context, out io.Writer, st *store.Store, job, dir string, mc policy.Config, tc policy.TrainConfig) (*jobTrainer, error) {
+// with mc and tc; it trains with the kernel backend called kern. Close it when done.
+func openJobTrainer(ctx context.Context, out io.Writer, st *store.Store, job, dir string, mc policy.Config, tc policy.TrainConfig,
+	kern string) (*jobTrainer, error) {
 	if _, err := st.GetJob(ctx, job); err != nil {
 		return nil, err
 	}
+	k, err := kernels.Open(kern)
+	if err != nil {
+		return nil, fmt.Errorf("--kernels %s: %w", kern, err)
+	}
+	jt := &jobTrainer{st: st, job: job, dir: dir, out: out, kernels: k}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
+		jt.close()
 		return nil, fmt.Errorf("train: %w", err)
 	}
-	tr, err := openTrainer(filepath.Join(dir, policy.TrainerFile), mc, tc)
-	if err != nil {
+	if jt.tr, err = openTrainer(filepath.Join(dir, policy.TrainerFile), mc, tc); err != nil {
+		jt.close()
 		return nil, err
 	}
-	fmt.Fprintf(out, "training job %s from version %d, publishing to %s\n", job, tr.Version(), dir)
-	return &jobTrainer{st: st, job: job, dir: dir, tr: tr, out: out}, nil
+	jt.tr.UseKernels(k)
+	fmt.Fprintf(out, "training job %s from version %d with %s kernels, publishing to %s\n", job, jt.tr.Version(), k.Name(), dir)
+	return jt, nil
 }
 
 // round trains on what is new and, when that made a version, publishes it. A round cut short by ctx

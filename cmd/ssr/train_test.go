@@ -132,6 +132,9 @@ func TestTrainCommandPublishesAndResumes(t *testing.T) {
 	if code := run([]string{"train", "no-such-job", "--db", db, "--out", out}); code == 0 {
 		t.Error("ssr train of an unknown job succeeded")
 	}
+	if code := run([]string{"train", job, "--db", db, "--out", out, "--kernels", "tpu"}); code == 0 {
+		t.Error("ssr train with a kernel backend that is not compiled in succeeded")
+	}
 	if _, err := os.Stat(filepath.Join(out, policy.TrainerFile)); err != nil {
 		t.Error(err)
 	}

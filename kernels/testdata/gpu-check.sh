@@ -1,0 +1,26 @@
+#!/bin/bash
+# The GPU check (make gpu-check builds it into bin/gpu; run it there on a machine with the NVIDIA driver and
+# the CUDA toolkit's NVRTC, no Go needed): the kernels' tests with every backend's conformance against the
+# CPU reference, the kernel benchmarks per backend, and the trainer's step per backend. Writes its logs to
+# $OUT (default: this folder). See docs/perf.md, "Kernels on a GPU".
+set -o pipefail
+cd "$(dirname "$0")"
+OUT=${OUT:-.}
+exec > >(tee "$OUT/gpu-check.txt") 2>&1
+date -u
+nvidia-smi --query-gpu=name,driver_version,compute_cap,memory.total --format=csv || exit 1
+nvrtc=$(ls /usr/local/cuda/lib64/libnvrtc.so* /usr/local/cuda*/lib64/libnvrtc.so* 2>/dev/null | head -1)
+[ -z "$nvrtc" ] && nvrtc=$(find /usr /opt -name 'libnvrtc.so*' 2>/dev/null | head -1)
+[ -z "$nvrtc" ] && { echo "gpu-check: no libnvrtc.so under /usr or /opt: install the CUDA toolkit's NVRTC"; exit 1; }
+echo "nvrtc: $nvrtc"
+export LD_LIBRARY_PATH=$(dirname "$nvrtc"):$LD_LIBRARY_PATH
+lscpu | grep -E 'Model name|^CPU\(s\)'
+rc=0
+echo "== kernels tests (conformance: every backend against the CPU reference)"
+timeout 120 ./kernels.test -test.v -test.count=1 || rc=1
+echo "== kernels benchmarks"
+timeout 180 ./kernels.test -test.run '^$' -test.bench . -test.benchtime 1s -test.benchmem || rc=1
+echo "== trainer step"
+timeout 90 ./policy.test -test.run '^$' -test.bench 'TrainStep' -test.benchtime 10x || rc=1
+date -u
+exit $rc
