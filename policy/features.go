@@ -19,7 +19,7 @@ type Schema struct {
 }
 
 // CurrentSchema is the schema this code writes rows in. Change Version whenever featurise changes.
-var CurrentSchema = Schema{Version: 3, HashBuckets: 512, NumBuckets: 64}
+var CurrentSchema = Schema{Version: 4, HashBuckets: 1024, NumBuckets: 64}
 
 // Width is the number of columns of a row: the role (two columns), then the hash buckets, then the numeric
 // buckets.
@@ -27,15 +27,20 @@ func (s Schema) Width() int { return 2 + s.HashBuckets + s.NumBuckets }
 
 // Featurise writes the rows of cands for role into x (len(cands)×Width, zeroed here).
 //
-// A row is: a one-hot role; hashed categorical tokens (kind, operator, node kind, the file's extension and
-// directory, tokens of the path, of the enclosing function and of the code at the site, the operator crossed
-// with each operator symbol of that code (what an edit there would undo), and the operator and kind crossed
-// with the role, so one network serves both roles); every Candidate.Features entry hashed by name into a numeric
-// bucket with value sign(v)·log(1+|v|), so features added later by the arena need no schema change, only
-// training; and, for each feature whose value varies over the list (a missing one is 0), an indicator
+// A row is: a one-hot role; hashed categorical tokens; every Candidate.Features entry hashed by name into a
+// numeric bucket with value sign(v)·log(1+|v|), so features added later by the arena need no schema change,
+// only training; and, for each feature whose value varies over the list (a missing one is 0), an indicator
 // "top=NAME" on the rows that hold its largest value. The indicator is what carries over from one list to
 // another: the spectrum's suspiciousness of the fix was the list's highest on the bugs inspected, but that
 // highest is 1 on one list and 0.87 on the next, which a weight on the value alone tells apart only weakly.
+//
+// The hash buckets are two halves, one per role, plus the whole range for what both roles share. The kind,
+// operator and node kind are hashed over the whole range (shared) and into the role's half; everything that
+// names the site (the file's extension and directory, tokens of the path, of the enclosing function and of
+// the code at the site, the operator with the node kind and with each operator symbol of that code: what an
+// edit there would undo) only into the role's half. One network serves both roles, but what the solver
+// learns about a site does not become the injector's preference there: with shared site tokens the
+// injector came to break exactly where the solver had learnt to repair (TestRolesKeepTheirOwnSiteTokens).
 // Token weights are 1 for the categorical tokens and 1/√n for the n tokens of a path or function, so long
 // names do not dominate.
 func (s Schema) Featurise(x []float64, role agent.Role, cands []agent.Candidate) {
@@ -51,20 +56,20 @@ func (s Schema) Featurise(x []float64, role agent.Role, cands []agent.Candidate)
 			row[1] = 1
 		}
 		hashed := row[2 : 2+s.HashBuckets]
-		r := string(role)
-		for _, tok := range []string{
-			"kind=" + c.Kind, "op=" + c.Operator, "node=" + c.Node,
-			"role|kind=" + r + "|" + c.Kind, "role|op=" + r + "|" + c.Operator, "role|node=" + r + "|" + c.Node,
-			"op|node=" + c.Operator + "|" + c.Node, "ext=" + path.Ext(c.File), "dir=" + path.Dir(c.File),
-		} {
-			hashed[bucket(tok, s.HashBuckets)] += 1
+		own := s.roleBuckets(hashed, role)
+		for _, tok := range []string{"kind=" + c.Kind, "op=" + c.Operator, "node=" + c.Node} {
+			hashed[bucket(tok, len(hashed))] += 1
+			own[bucket(tok, len(own))] += 1
 		}
-		addTokens(hashed, "path=", words(c.File))
-		addTokens(hashed, "fn=", words(c.Function))
+		for _, tok := range []string{"op|node=" + c.Operator + "|" + c.Node, "ext=" + path.Ext(c.File), "dir=" + path.Dir(c.File)} {
+			own[bucket(tok, len(own))] += 1
+		}
+		addTokens(own, "path=", words(c.File))
+		addTokens(own, "fn=", words(c.Function))
 		code, syms := codeTokens(c.Code)
-		addTokens(hashed, "code=", code)
+		addTokens(own, "code=", code)
 		for _, sym := range syms {
-			hashed[bucket("op|sym="+c.Operator+"|"+sym, s.HashBuckets)] += 1
+			own[bucket("op|sym="+c.Operator+"|"+sym, len(own))] += 1
 		}
 		num := row[2+s.HashBuckets:]
 		for k, v := range c.Features {
@@ -186,6 +191,15 @@ func codeTokens(code string) (toks, syms []string) {
 		i = j
 	}
 	return toks, syms
+}
+
+// roleBuckets is role's half of a row's hash buckets (the injector's first).
+func (s Schema) roleBuckets(hashed []float64, role agent.Role) []float64 {
+	half := len(hashed) / 2
+	if role == agent.Injector {
+		return hashed[:half]
+	}
+	return hashed[half:]
 }
 
 func bucket(tok string, n int) int {

@@ -23,8 +23,8 @@ type Config struct {
 	InitScale   float64 `json:"init_scale"`  // standard deviation of the first layer's initial weights
 }
 
-// DefaultConfig fits the 2-core budget: a decision of 400 candidates costs one 400×578×32 product to score
-// (well under a millisecond), and a training step over 32 decisions a few hundred milliseconds.
+// DefaultConfig fits the 2-core budget: a decision of 400 candidates costs one 400×1090×32 product to score
+// (a few milliseconds), and a training step over 32 decisions a few hundred milliseconds.
 var DefaultConfig = Config{Hidden: 32, Temperature: 1, InitScale: 0.05}
 
 // Validate reports a config that cannot build a model.

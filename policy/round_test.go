@@ -406,3 +406,58 @@ func TestHindsightTeachesWithoutReward(t *testing.T) {
 		t.Errorf("hindsight moved the fixes' probability from %.3f to %.3f only", before, after)
 	}
 }
+
+// TestRolesKeepTheirOwnSiteTokens: a solver trained to fix in one function comes to prefer that function's
+// candidates, and the injector, which shares the network, does not: what one role learns about a site (its
+// path, function and code) must not become the other's preference there. With shared site tokens the solver's
+// learning made the injector break where the solver had just learnt to repair (docs/policy.md, Features).
+func TestRolesKeepTheirOwnSiteTokens(t *testing.T) {
+	m, _ := New(DefaultConfig, 1)
+	tr, err := NewTrainer(m, smallTrainConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := func(n int, seed uint64) []agent.Candidate {
+		r := rand.New(rand.NewPCG(seed, 13))
+		cs := testCandidates(n, seed)
+		for i := range cs {
+			cs[i].Function = []string{"alphaSum", "betaCount"}[r.IntN(2)]
+			cs[i].Features = nil
+		}
+		return cs
+	}
+	pays := func(c agent.Candidate) bool { return c.Function == "alphaSum" }
+	share := func(m *Model, role agent.Role) float64 {
+		num, den := 0.0, 0.0
+		for k := range 40 {
+			probe := rows(8, uint64(7000+k))
+			s, _ := m.Score(context.Background(), role, probe)
+			lp := make([]float64, len(s))
+			kernels.CPU{}.LogSoftmaxRagged(lp, s, nil, []int{0, len(s)})
+			for i, c := range probe {
+				if pays(c) {
+					num += math.Exp(lp[i])
+				}
+			}
+			den++
+		}
+		return num / den
+	}
+	solBefore, injBefore := share(tr.Model(), agent.Solver), share(tr.Model(), agent.Injector)
+	src := &memSource{}
+	for round := range 6 {
+		banditFor(t, src, tr.Model(), agent.Solver, rows, pays, 8, 4, 1, uint64(400+round))
+		if _, err := tr.Round(context.Background(), src); err != nil {
+			t.Fatal(err)
+		}
+	}
+	solAfter, injAfter := share(tr.Model(), agent.Solver), share(tr.Model(), agent.Injector)
+	t.Logf("probability of an alphaSum row: solver %.3f → %.3f, injector %.3f → %.3f after %d versions",
+		solBefore, solAfter, injBefore, injAfter, tr.Version())
+	if solAfter < solBefore+0.25 {
+		t.Errorf("the solver's training moved its own preference from %.3f to %.3f only", solBefore, solAfter)
+	}
+	if math.Abs(injAfter-injBefore) > 0.08 {
+		t.Errorf("the solver's training moved the injector's preference for the same function from %.3f to %.3f", injBefore, injAfter)
+	}
+}
