@@ -56,7 +56,7 @@ func (s Schema) Featurise(x []float64, role agent.Role, cands []agent.Candidate)
 			row[1] = 1
 		}
 		hashed := row[2 : 2+s.HashBuckets]
-		own := s.roleBuckets(hashed, role)
+		own := roleBuckets(hashed, role)
 		for _, tok := range []string{"kind=" + c.Kind, "op=" + c.Operator, "node=" + c.Node} {
 			hashed[bucket(tok, len(hashed))] += 1
 			own[bucket(tok, len(own))] += 1
@@ -194,7 +194,7 @@ func codeTokens(code string) (toks, syms []string) {
 }
 
 // roleBuckets is role's half of a row's hash buckets (the injector's first).
-func (s Schema) roleBuckets(hashed []float64, role agent.Role) []float64 {
+func roleBuckets(hashed []float64, role agent.Role) []float64 {
 	half := len(hashed) / 2
 	if role == agent.Injector {
 		return hashed[:half]

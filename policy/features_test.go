@@ -39,7 +39,7 @@ func TestCodeIsAFeature(t *testing.T) {
 	if slices.Equal(x[:w], x[w:2*w]) || slices.Equal(x[w:2*w], x[2*w:]) {
 		t.Fatal("the code at the site does not change the row")
 	}
-	if got := s.roleBuckets(x[w+2:w+2+s.HashBuckets], agent.Solver)[bucket("op|sym=boundary_shift|<", s.HashBuckets/2)]; got < 1 {
+	if got := roleBuckets(x[w+2:w+2+s.HashBuckets], agent.Solver)[bucket("op|sym=boundary_shift|<", s.HashBuckets/2)]; got < 1 {
 		t.Errorf("the operator × symbol token is %v in the row of %q, want at least 1", got, lt.Code)
 	}
 }
