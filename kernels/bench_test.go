@@ -1,68 +1,39 @@
 package kernels
 
 import (
-	"errors"
 	"math/rand/v2"
 	"slices"
 	"testing"
 )
 
-// eachBackend runs f as a sub-benchmark per compiled-in backend; one that cannot run here is skipped with
-// the reason. A device backend copies its inputs in and its results out on every call, so its figures
-// include the transfers.
+// eachBackend runs f as a sub-benchmark per compiled-in backend (openOrSkip). A device backend copies its
+// inputs in and its results out on every call, so its figures include the transfers.
 func eachBackend(b *testing.B, f func(b *testing.B, k Backend)) {
 	for _, name := range slices.Sorted(slices.Values(Names())) {
-		b.Run(name, func(b *testing.B) {
-			k, err := Open(name)
-			if errors.Is(err, ErrNoDevice) {
-				b.Skipf("backend %s cannot run on this machine: %v", name, err)
-			}
-			if err != nil {
-				b.Fatal(err)
-			}
-			if c, ok := k.(interface{ Close() error }); ok {
-				defer c.Close()
-			}
-			f(b, k)
-		})
+		b.Run(name, func(b *testing.B) { f(b, openOrSkip(b, name)) })
 	}
 }
 
-// Sizes are the policy's: a decision of 400 candidates × 578 features into 32 hidden units.
-func BenchmarkMatMul400x578x32(b *testing.B) {
+// benchMatMul times k.MatMul of an m×kk by a kk×n matrix.
+func benchMatMul(b *testing.B, m, kk, n int) {
 	eachBackend(b, func(b *testing.B, k Backend) {
 		r := rand.New(rand.NewPCG(1, 1))
-		a, w, c := randSlice(r, 400*578), randSlice(r, 578*32), make([]float64, 400*32)
+		a, w, c := randSlice(r, m*kk), randSlice(r, kk*n), make([]float64, m*n)
 		b.SetBytes(int64(8 * (len(a) + len(w))))
 		for b.Loop() {
-			k.MatMul(c, a, w, 400, 578, 32)
+			k.MatMul(c, a, w, m, kk, n)
 		}
 	})
 }
+
+// Sizes are the policy's: a decision of 400 candidates × 578 features (schema 3) into 32 hidden units.
+func BenchmarkMatMul400x578x32(b *testing.B) { benchMatMul(b, 400, 578, 32) }
 
 // A training minibatch: 4096 rows (the trainer's default BatchRows) × 578 features into 32 hidden units.
-func BenchmarkMatMul4096x578x32(b *testing.B) {
-	eachBackend(b, func(b *testing.B, k Backend) {
-		r := rand.New(rand.NewPCG(1, 1))
-		a, w, c := randSlice(r, 4096*578), randSlice(r, 578*32), make([]float64, 4096*32)
-		b.SetBytes(int64(8 * (len(a) + len(w))))
-		for b.Loop() {
-			k.MatMul(c, a, w, 4096, 578, 32)
-		}
-	})
-}
+func BenchmarkMatMul4096x578x32(b *testing.B) { benchMatMul(b, 4096, 578, 32) }
 
 // The size a code-token encoder would need: 4096 rows × 1024 into 1024.
-func BenchmarkMatMul4096x1024x1024(b *testing.B) {
-	eachBackend(b, func(b *testing.B, k Backend) {
-		r := rand.New(rand.NewPCG(1, 1))
-		a, w, c := randSlice(r, 4096*1024), randSlice(r, 1024*1024), make([]float64, 4096*1024)
-		b.SetBytes(int64(8 * (len(a) + len(w))))
-		for b.Loop() {
-			k.MatMul(c, a, w, 4096, 1024, 1024)
-		}
-	})
-}
+func BenchmarkMatMul4096x1024x1024(b *testing.B) { benchMatMul(b, 4096, 1024, 1024) }
 
 func BenchmarkMatMulTransA400x578x32(b *testing.B) {
 	r := rand.New(rand.NewPCG(1, 1))

@@ -18,20 +18,29 @@ const conformanceTol = 1e-9
 // backend that cannot run here (no driver, no GPU, no NVRTC) skips with the reason.
 func TestConformance(t *testing.T) {
 	for _, name := range slices.Sorted(slices.Values(Names())) {
-		t.Run(name, func(t *testing.T) {
-			b, err := Open(name)
-			if errors.Is(err, ErrNoDevice) {
-				t.Skipf("backend %s cannot run on this machine: %v", name, err)
+		t.Run(name, func(t *testing.T) { conformance(t, openOrSkip(t, name)) })
+	}
+}
+
+// openOrSkip opens the backend called name for tb, closing it (a device context) when tb ends; one that
+// cannot run on this machine skips tb with the reason.
+func openOrSkip(tb testing.TB, name string) Backend {
+	tb.Helper()
+	b, err := Open(name)
+	if errors.Is(err, ErrNoDevice) {
+		tb.Skipf("backend %s cannot run on this machine: %v", name, err)
+	}
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if c, ok := b.(interface{ Close() error }); ok {
+		tb.Cleanup(func() {
+			if err := c.Close(); err != nil {
+				tb.Error(err)
 			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if c, ok := b.(interface{ Close() error }); ok {
-				defer c.Close()
-			}
-			conformance(t, b)
 		})
 	}
+	return b
 }
 
 func conformance(t *testing.T, b Backend) {

@@ -170,22 +170,7 @@ func TestInjectorLearnsANumericFeature(t *testing.T) {
 		return cs
 	}
 	pays := func(c agent.Candidate) bool { return c.Features["paid"] > 0 }
-	share := func(m *Model) float64 {
-		num, den := 0.0, 0.0
-		for k := range 40 {
-			probe := rows(8, uint64(5000+k))
-			s, _ := m.Score(context.Background(), agent.Injector, probe)
-			lp := make([]float64, len(s))
-			kernels.CPU{}.LogSoftmaxRagged(lp, s, nil, []int{0, len(s)})
-			for i, c := range probe {
-				if pays(c) {
-					num += math.Exp(lp[i])
-				}
-			}
-			den++
-		}
-		return num / den
-	}
+	share := func(m *Model) float64 { return paidShare(m, agent.Injector, rows, pays, 5000) }
 	before := share(tr.Model())
 	src := &memSource{}
 	for round := range 6 {
@@ -427,22 +412,7 @@ func TestRolesKeepTheirOwnSiteTokens(t *testing.T) {
 		return cs
 	}
 	pays := func(c agent.Candidate) bool { return c.Function == "alphaSum" }
-	share := func(m *Model, role agent.Role) float64 {
-		num, den := 0.0, 0.0
-		for k := range 40 {
-			probe := rows(8, uint64(7000+k))
-			s, _ := m.Score(context.Background(), role, probe)
-			lp := make([]float64, len(s))
-			kernels.CPU{}.LogSoftmaxRagged(lp, s, nil, []int{0, len(s)})
-			for i, c := range probe {
-				if pays(c) {
-					num += math.Exp(lp[i])
-				}
-			}
-			den++
-		}
-		return num / den
-	}
+	share := func(m *Model, role agent.Role) float64 { return paidShare(m, role, rows, pays, 7000) }
 	solBefore, injBefore := share(tr.Model(), agent.Solver), share(tr.Model(), agent.Injector)
 	src := &memSource{}
 	for round := range 6 {
@@ -460,4 +430,23 @@ func TestRolesKeepTheirOwnSiteTokens(t *testing.T) {
 	if math.Abs(injAfter-injBefore) > 0.08 {
 		t.Errorf("the solver's training moved the injector's preference for the same function from %.3f to %.3f", injBefore, injAfter)
 	}
+}
+
+// paidShare is the probability m gives role's paying rows, averaged over 40 lists of 8 that rows makes
+// (seeds from seed0).
+func paidShare(m *Model, role agent.Role, rows func(n int, seed uint64) []agent.Candidate, pays func(agent.Candidate) bool,
+	seed0 uint64) float64 {
+	num := 0.0
+	for k := range 40 {
+		probe := rows(8, seed0+uint64(k))
+		s, _ := m.Score(context.Background(), role, probe)
+		lp := make([]float64, len(s))
+		kernels.CPU{}.LogSoftmaxRagged(lp, s, nil, []int{0, len(s)})
+		for i, c := range probe {
+			if pays(c) {
+				num += math.Exp(lp[i])
+			}
+		}
+	}
+	return num / 40
 }
