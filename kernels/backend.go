@@ -24,6 +24,8 @@ type Backend interface {
 	ScatterAdd(dst, src []float64, idx []int, width int)
 	// Adam applies one fused Adam step to p with gradient g and moments m, v (updated in place).
 	Adam(p, g, m, v []float64, s AdamStep)
+	// Close releases what the backend holds (a device context); it is not used afterwards.
+	Close() error
 }
 
 // AdamStep holds the settings of one Adam update; T is the 1-based step number (bias correction).

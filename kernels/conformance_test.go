@@ -33,13 +33,11 @@ func openOrSkip(tb testing.TB, name string) Backend {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	if c, ok := b.(interface{ Close() error }); ok {
-		tb.Cleanup(func() {
-			if err := c.Close(); err != nil {
-				tb.Error(err)
-			}
-		})
-	}
+	tb.Cleanup(func() {
+		if err := b.Close(); err != nil {
+			tb.Error(err)
+		}
+	})
 	return b
 }
 

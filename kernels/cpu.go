@@ -10,6 +10,9 @@ var _ Backend = CPU{}
 // Name is "cpu".
 func (CPU) Name() string { return "cpu" }
 
+// Close does nothing: the CPU backend holds nothing.
+func (CPU) Close() error { return nil }
+
 // MatMul sets c = a·b (row-major; a m×k, b k×n). The i-k-j loop order streams rows of b and c, which keeps
 // the inner loop on contiguous memory.
 func (CPU) MatMul(c, a, b []float64, m, k, n int) {

@@ -35,6 +35,7 @@ func BenchmarkTrainStep(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
+			defer k.Close()
 			m, _ := New(DefaultConfig, 1)
 			tr, _ := NewTrainer(m, DefaultTrainConfig)
 			tr.UseKernels(k)

@@ -146,10 +146,8 @@ func addKernelsFlag(f *pflag.FlagSet, p *string) {
 
 // close releases the trainer's kernel backend (a device context).
 func (t *jobTrainer) close() {
-	if c, ok := t.kernels.(interface{ Close() error }); ok {
-		if err := c.Close(); err != nil {
-			fmt.Fprintf(t.out, "warning: %v\n", err)
-		}
+	if err := t.kernels.Close(); err != nil {
+		fmt.Fprintf(t.out, "warning: %v\n", err)
 	}
 }
 
