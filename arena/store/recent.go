@@ -25,15 +25,18 @@ func (s *Store) RecentSolves(ctx context.Context, job string, n int) (attempts, 
 	return attempts, solved, err
 }
 
-// SiteKey is how JobBugSites and RecentBugSites name a site: the file and the enclosing function ("" outside one).
+// SiteKey is how JobBugSites names a site: the file and the enclosing function ("" outside one).
 func SiteKey(file, function string) string { return file + "\x00" + function }
 
 // BugSites is one first-order bug's sites: what its injector episode applied, without error, since its last
 // revert (what its hand-in was made of), each site once, by SiteKey.
 type BugSites struct {
-	Bug       string
-	Created   time.Time
-	Sites     []string
+	Bug     string
+	Created time.Time
+	Sites   []string
+	// Operators are the mutation operators of what it applied, one per application (several may share a
+	// site), in the order applied.
+	Operators []string
 	Done      bool    // its attempts are all evaluated: SolveRate and Reward are known
 	SolveRate float64 // the share of its attempts that succeeded
 	Reward    float64 // the injector's reward for it
@@ -48,7 +51,8 @@ func (s *Store) JobBugSites(ctx context.Context, job, repo string, n int) ([]Bug
 		out = out[:0]
 		rows, err := tx.QueryContext(ctx, `SELECT b.id, b.created, b.done, b.reward, b.rate, coalesce(t.value->>'$.action.tool', ''),
 			coalesce(t.value->>('$.action.decision.rows[' || (t.value->>'$.action.decision.chosen') || '].file'), ''),
-			coalesce(t.value->>('$.action.decision.rows[' || (t.value->>'$.action.decision.chosen') || '].function'), '')
+			coalesce(t.value->>('$.action.decision.rows[' || (t.value->>'$.action.decision.chosen') || '].function'), ''),
+			coalesce(t.value->>('$.action.decision.rows[' || (t.value->>'$.action.decision.chosen') || '].operator'), '')
 			FROM (SELECT id, artifact_id, created, status = 'done' AND injector_reward IS NOT NULL AND solve_rate IS NOT NULL AS done,
 				coalesce(injector_reward, 0) AS reward, coalesce(solve_rate, 0) AS rate
 				FROM bugs WHERE job = ? AND (? = '' OR repo = ?) AND ord = 1 ORDER BY created DESC, id DESC LIMIT ?) b
@@ -68,9 +72,9 @@ func (s *Store) JobBugSites(ctx context.Context, job, repo string, n int) ([]Bug
 			}
 		}
 		for rows.Next() {
-			var id, created, tool, file, function string
+			var id, created, tool, file, function, op string
 			var b BugSites
-			if err := rows.Scan(&id, &created, &b.Done, &b.Reward, &b.SolveRate, &tool, &file, &function); err != nil {
+			if err := rows.Scan(&id, &created, &b.Done, &b.Reward, &b.SolveRate, &tool, &file, &function, &op); err != nil {
 				return fmt.Errorf("store: bug sites of job %s: %w", job, err)
 			}
 			if cur == nil || cur.Bug != id {
@@ -83,30 +87,14 @@ func (s *Store) JobBugSites(ctx context.Context, job, repo string, n int) ([]Bug
 			}
 			switch {
 			case tool == agent.ToolRevert:
-				cur.Sites = cur.Sites[:0]
+				cur.Sites, cur.Operators = cur.Sites[:0], cur.Operators[:0]
 			case tool == agent.ToolApply && file != "":
 				cur.Sites = append(cur.Sites, SiteKey(file, function))
+				cur.Operators = append(cur.Operators, op)
 			}
 		}
 		flush()
 		return rows.Err()
 	})
 	return out, err
-}
-
-// RecentBugSites counts, over the job's last n first-order bugs on repo (JobBugSites), the bugs that changed
-// each site, by SiteKey: a bug counts once at each site it changed. The native injector's spread prior reads
-// it.
-func (s *Store) RecentBugSites(ctx context.Context, job, repo string, n int) (map[string]int, error) {
-	bugs, err := s.JobBugSites(ctx, job, repo, n)
-	if err != nil {
-		return nil, err
-	}
-	out := map[string]int{}
-	for _, b := range bugs {
-		for _, k := range b.Sites {
-			out[k]++
-		}
-	}
-	return out, nil
 }

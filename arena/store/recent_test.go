@@ -61,7 +61,7 @@ func injectorTurns(t *testing.T, steps ...string) json.RawMessage {
 		default:
 			file, function, _ := strings.Cut(st, ":")
 			failed := strings.HasPrefix(file, "!")
-			rows := []agent.Candidate{{File: "other.py", Function: "x"}, {File: strings.TrimPrefix(file, "!"), Function: function}}
+			rows := []agent.Candidate{{File: "other.py", Function: "x"}, {File: strings.TrimPrefix(file, "!"), Function: function, Operator: "op_" + function}}
 			turn := agent.Turn{Action: agent.Action{Tool: agent.ToolApply, Candidate: 1, Decision: &agent.Decision{Rows: rows, Chosen: 1}}}
 			if failed {
 				turn.Result.Error = "the site is gone"
@@ -76,13 +76,25 @@ func injectorTurns(t *testing.T, steps ...string) json.RawMessage {
 	return b
 }
 
-// TestRecentBugSites: the sites of the job's last n first-order bugs on a repo, counting only what each
-// injector episode applied since its last revert, each site once per bug, and not failed applies, other
-// repos or other jobs; JobBugSites lists them per bug, with a bug's solve rate and reward once it is done.
-func TestRecentBugSites(t *testing.T) {
+// TestJobBugSites: the sites of the job's last n first-order bugs on a repo, counting only what each
+// injector episode applied since its last revert, each site once per bug (its operators once per
+// application), and not failed applies, other repos or other jobs; listed per bug, with a bug's solve rate
+// and reward once it is done.
+func TestJobBugSites(t *testing.T) {
 	s := openTest(t)
 	seedJob(t, s)
 	ctx := context.Background()
+	// counts is how many of the job's last n bugs on repo changed each site.
+	counts := func(job, repo string, n int) (map[string]int, error) {
+		bugs, err := s.JobBugSites(ctx, job, repo, n)
+		out := map[string]int{}
+		for _, b := range bugs {
+			for _, k := range b.Sites {
+				out[k]++
+			}
+		}
+		return out, err
+	}
 	bug := func(id, repo string, turns json.RawMessage) {
 		t.Helper()
 		art := "art-" + id
@@ -95,7 +107,7 @@ func TestRecentBugSites(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if got, err := s.RecentBugSites(ctx, "job-1", "r1", 10); err != nil || len(got) != 0 {
+	if got, err := counts("job-1", "r1", 10); err != nil || len(got) != 0 {
 		t.Fatalf("a job without bugs: %v, %v; want nothing", got, err)
 	}
 	bug("b1", "r1", injectorTurns(t, "a.py:f", "run", "revert", "b.py:g", "!b.py:h", "run"))
@@ -122,13 +134,13 @@ func TestRecentBugSites(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			got, err := s.RecentBugSites(ctx, "job-1", tc.repo, tc.n)
+			got, err := counts("job-1", tc.repo, tc.n)
 			if err != nil || !maps.Equal(got, tc.want) {
-				t.Errorf("RecentBugSites(%s, %d) = %v, %v; want %v", tc.repo, tc.n, got, err, tc.want)
+				t.Errorf("sites of the last bugs on %s (n=%d) = %v, %v; want %v", tc.repo, tc.n, got, err, tc.want)
 			}
 		})
 	}
-	if got, err := s.RecentBugSites(ctx, "job-other", "r1", 10); err != nil || len(got) != 0 {
+	if got, err := counts("job-other", "r1", 10); err != nil || len(got) != 0 {
 		t.Errorf("another job: %v, %v; want nothing", got, err)
 	}
 	// Per bug, every repo, newest first: b4 (no decisions) is listed with no sites.
@@ -138,12 +150,12 @@ func TestRecentBugSites(t *testing.T) {
 	}
 	var got []string
 	for _, b := range list {
-		got = append(got, fmt.Sprintf("%s %d %v %g %g", b.Bug, len(b.Sites), b.Done, b.SolveRate, b.Reward))
+		got = append(got, fmt.Sprintf("%s %d %v %v %g %g", b.Bug, len(b.Sites), b.Operators, b.Done, b.SolveRate, b.Reward))
 		if b.Created.IsZero() {
 			t.Errorf("bug %s has no creation time", b.Bug)
 		}
 	}
-	want := []string{"b4 0 false 0 0", "b3 1 false 0 0", "b2 2 true 1 -0.8", "b1 1 true 0.5 0.1"}
+	want := []string{"b4 0 [] false 0 0", "b3 1 [op_f] false 0 0", "b2 2 [op_g op_ op_g] true 1 -0.8", "b1 1 [op_g] true 0.5 0.1"}
 	if !slices.Equal(got, want) {
 		t.Errorf("JobBugSites = %q, want %q", got, want)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/selfplay-swe/ssr/arena/store"
 	"github.com/selfplay-swe/ssr/patches"
 	"github.com/selfplay-swe/ssr/policy"
+	"github.com/selfplay-swe/ssr/repos/plugin"
 	"github.com/selfplay-swe/ssr/rewards"
 )
 
@@ -90,7 +91,9 @@ type report struct {
 	EarlyRates, LateRates []float64
 	// Where the learning job's first-order bugs changed the code, in its first and second half.
 	EarlySites, LateSites siteSummary
-	Overlap               int // held-out bugs whose bug diff the learning job's injector made too
+	// Solve rates of the learning job's finished first-order bugs by what their injector applied (bugKinds).
+	KindRates [][]float64
+	Overlap   int // held-out bugs whose bug diff the learning job's injector made too
 	// success@1 of both evaluations over the held-out bugs the learning job did not make again
 	UniformUnseen, FinalUnseen rewards.Interval
 	Version                    string // `ssr --version` of the ssr that ran the evaluations
@@ -249,6 +252,12 @@ func gather(ctx context.Context, s settings, db string, stt state, setPath, unif
 		}
 	}
 	r.EarlySites, r.LateSites = summariseSites(early), summariseSites(late)
+	r.KindRates = make([][]float64, len(bugKinds))
+	for _, b := range sites {
+		if k := bugKind(b.Operators); b.Done && k >= 0 {
+			r.KindRates[k] = append(r.KindRates[k], b.SolveRate)
+		}
+	}
 	r.Overlap = len(remade)
 	r.UniformUnseen, r.FinalUnseen = r.Uniform.without(remade), r.Final.without(remade)
 	for i := range r.Windows {
@@ -315,6 +324,23 @@ func summariseSites(bugs []store.BugSites) siteSummary {
 	return s
 }
 
+// bugKinds name what a first-order bug's injector applied, by bugKind: whether one solver edit undoes each
+// application, and how many there were.
+var bugKinds = []string{"one mutation, undone by one edit", "2–3 mutations, each undone by one edit", "a mutation no one edit undoes"}
+
+// bugKind is the index in bugKinds of a bug whose injector applied ops; -1 for none (an agent that writes code).
+func bugKind(ops []string) int {
+	switch {
+	case len(ops) == 0:
+		return -1
+	case slices.ContainsFunc(ops, func(op string) bool { return !slices.Contains(plugin.InvertibleOperators, op) }):
+		return 2
+	case len(ops) == 1:
+		return 0
+	}
+	return 1
+}
+
 func ratio(a, b int) float64 {
 	if b == 0 {
 		return 0
@@ -351,6 +377,16 @@ func histogram(rates []float64) []int {
 		}
 	}
 	return out
+}
+
+// histogramCells is histogram(rates) as a Markdown table row's cells.
+func histogramCells(rates []float64) string {
+	h := histogram(rates)
+	cells := make([]string, len(h))
+	for i, n := range h {
+		cells[i] = fmt.Sprint(n)
+	}
+	return strings.Join(cells, " | ")
 }
 
 var rateBins = []string{"0", "(0, .25]", "(.25, .5]", "(.5, .75]", "(.75, 1)", "1"}
@@ -437,12 +473,13 @@ func (r *report) markdown() string {
 		name  string
 		rates []float64
 	}{{"first half", r.EarlyRates}, {"second half", r.LateRates}} {
-		h := histogram(row.rates)
-		cells := make([]string, len(h))
-		for i, n := range h {
-			cells[i] = fmt.Sprint(n)
-		}
-		p("| %s (%d bugs) | %s |\n", row.name, len(row.rates), strings.Join(cells, " | "))
+		p("| %s (%d bugs) | %s |\n", row.name, len(row.rates), histogramCells(row.rates))
+	}
+	p("\nThe same over the whole run, by what the injector applied (a mutation no one edit undoes, such as\n")
+	p("remove_statement, leaves the native solver nothing to choose: docs/policy.md):\n\n")
+	p("| what the bug applied | %s |\n| --- |%s\n", strings.Join(rateBins, " | "), strings.Repeat(" --- |", len(rateBins)))
+	for k, rates := range r.KindRates {
+		p("| %s (%d bugs) | %s |\n", bugKinds[k], len(rates), histogramCells(rates))
 	}
 	p("\nWhere the injector's first-order bugs changed the code (a site: the function, or module level, of one applied\n")
 	p("mutation; docs/design.md, \"Spread\"), and the injector's mean reward over those evaluated to the end:\n\n")

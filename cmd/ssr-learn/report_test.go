@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/selfplay-swe/ssr/arena/store"
+	"github.com/selfplay-swe/ssr/repos/plugin"
 	"github.com/selfplay-swe/ssr/rewards"
 )
 
@@ -67,5 +68,24 @@ func TestSummariseSites(t *testing.T) {
 	}
 	if none := summariseSites(nil); none.Bugs != 0 || none.MeanReward != 0 || len(none.Top) != 0 {
 		t.Errorf("no bugs: %+v", none)
+	}
+}
+
+// bugKind puts a bug with an operator no one edit undoes apart, whatever else it applied, and splits the rest
+// by how many mutations they applied; a bug with none (written code) has no kind.
+func TestBugKind(t *testing.T) {
+	for _, tc := range []struct {
+		ops  []string
+		want int
+	}{
+		{nil, -1},
+		{[]string{plugin.OpComparisonFlip}, 0},
+		{[]string{plugin.OpComparisonFlip, plugin.OpBoundaryShift}, 1},
+		{[]string{plugin.OpRemoveStatement}, 2},
+		{[]string{plugin.OpComparisonFlip, plugin.OpDefaultReturn, plugin.OpBoundaryShift}, 2},
+	} {
+		if got := bugKind(tc.ops); got != tc.want {
+			t.Errorf("bugKind(%v) = %d, want %d (%v)", tc.ops, got, tc.want, bugKinds)
+		}
 	}
 }
