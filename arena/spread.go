@@ -13,12 +13,11 @@ import (
 // gets a fixed Prior, lowered for every one of the repository's last spreadWindow bugs (in this job) that
 // changed the same function of the same file, by how that bug's attempts ended:
 //
-//	the bug's attempts                  its function's prior    why
-//	all succeeded (solve rate 1)         −solvedPrior          the solver has learnt it: another bug there teaches
-//	                                                           nothing and earns −α
-//	none succeeded, or not all finished  −spreadPrior          spread (and maybe still out of the solver's reach)
-//	some but not all succeeded           0                     where the injector is rewarded and the solver
-//	                                                           still learns
+//	the bug's attempts                   its function's prior   why
+//	all succeeded (solve rate 1)         −solvedPrior           the solver has learnt it: another bug
+//	                                                            there teaches nothing and earns −α
+//	none succeeded, or not all finished  −spreadPrior           spread (maybe still beyond the solver)
+//	some but not all succeeded           0                      the injector is rewarded, the solver learns
 //
 // The prior is outside the model, so training cannot remove it, though a learned score can outweigh it. A
 // function with no recent bug costs nothing; one whose last two bugs were always solved is e² ≈ 7 times less
@@ -42,10 +41,9 @@ func (r *Runner) planSpread(ctx context.Context, repo *Repo, plan *InjectPlan) e
 	return nil
 }
 
-// crowding is the prior each site of bugs carries (by store.SiteKey), summed over the bugs that changed it;
-// nil when none does.
+// crowding is the prior each site of bugs carries (by store.SiteKey), summed over the bugs that changed it.
 func crowding(bugs []store.BugSites) map[string]float64 {
-	var out map[string]float64
+	out := map[string]float64{}
 	for _, b := range bugs {
 		p := -spreadPrior
 		switch {
@@ -55,9 +53,6 @@ func crowding(bugs []store.BugSites) map[string]float64 {
 			continue
 		}
 		for _, k := range b.Sites {
-			if out == nil {
-				out = map[string]float64{}
-			}
 			out[k] += p
 		}
 	}

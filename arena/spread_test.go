@@ -25,7 +25,7 @@ func TestCrowding(t *testing.T) {
 	if got := crowding(bugs); !maps.Equal(got, want) {
 		t.Errorf("crowding = %v, want %v", got, want)
 	}
-	if got := crowding(bugs[3:]); got != nil {
+	if got := crowding(bugs[3:]); len(got) != 0 {
 		t.Errorf("crowding of bugs solved sometimes = %v, want none", got)
 	}
 }

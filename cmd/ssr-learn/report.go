@@ -326,7 +326,7 @@ func summariseSites(bugs []store.BugSites) siteSummary {
 
 // bugKinds name what a first-order bug's injector applied, by bugKind: whether one solver edit undoes each
 // application, and how many there were.
-var bugKinds = []string{"one mutation, undone by one edit", "2–3 mutations, each undone by one edit", "a mutation no one edit undoes"}
+var bugKinds = []string{"one mutation, undone by one edit", "2 or more mutations, each undone by one edit", "a mutation no one edit undoes"}
 
 // bugKind is the index in bugKinds of a bug whose injector applied ops; -1 for none (an agent that writes code).
 func bugKind(ops []string) int {
