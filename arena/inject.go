@@ -34,9 +34,9 @@ type InjectPlan struct {
 	// Operators are the mutation operators offered (the curriculum's stage); the strategy's all when empty.
 	Operators []string
 	Stage     string // the curriculum stage that chose Sites and Operators, for the record
-	// Crowded is the spread prior of the injector's candidates by site (store.SiteKey), from the repository's
-	// recent bugs and how they were solved (spread.go). Nil for none.
-	Crowded map[string]float64
+	// Crowded is the spread prior of the injector's candidates by site and by operator, from the repository's
+	// recent bugs and how they were solved (spread.go). The zero Crowding for none.
+	Crowded Crowding
 }
 
 // operators are the mutation operators the plan offers.
@@ -199,8 +199,8 @@ type injectorRules struct {
 	passing  map[string]bool   // tests that pass on the original code
 	known    map[string]string // test id → defining file, from the original run
 	strategy string
-	ops      []string           // the mutation operators offered
-	crowded  map[string]float64 // the plan's Crowded
+	ops      []string // the mutation operators offered
+	crowded  Crowding // the plan's Crowded
 	rng      *rand.Rand
 	cache    siteCache
 	cover    lineIndex   // the repository's coverage by file; nil without coverage

@@ -22,26 +22,66 @@ func TestCrowding(t *testing.T) {
 		{Bug: "code", Done: true, SolveRate: 1}, // an agent that writes code: no sites
 	}
 	want := map[string]float64{f: -solvedPrior - spreadPrior, g: -2 * spreadPrior}
-	if got := crowding(bugs); !maps.Equal(got, want) {
-		t.Errorf("crowding = %v, want %v", got, want)
+	if got := crowding(bugs).Sites; !maps.Equal(got, want) {
+		t.Errorf("crowding by site = %v, want %v", got, want)
 	}
-	if got := crowding(bugs[3:]); len(got) != 0 {
+	if got := crowding(bugs[3:]).Sites; len(got) != 0 {
 		t.Errorf("crowding of bugs solved sometimes = %v, want none", got)
 	}
 }
 
-// TestSpread: a candidate's prior gains its function's crowding, whatever else it carries; other candidates
+// TestCrowdingOperators: an operator's prior is log(2(b+1)/(n+2)) over its newest operatorWindow finished
+// bugs, b of them solved sometimes; pending bugs, empty operators and a second application of the same
+// operator in one bug do not count, and an operator with no finished bug gets no prior.
+func TestCrowdingOperators(t *testing.T) {
+	done := func(rate float64, ops ...string) store.BugSites {
+		return store.BugSites{Done: true, SolveRate: rate, Operators: ops}
+	}
+	var bugs []store.BugSites // newest first
+	for range operatorWindow {
+		bugs = append(bugs, done(1, "swap"))
+	}
+	bugs = append(bugs, done(0.5, "swap"), done(0.5, "swap")) // older than the window: not counted
+	bugs = append(bugs,
+		done(0.25, "cmp", "cmp", "neg"), // counts once for cmp
+		done(0, "cmp"),
+		store.BugSites{Operators: []string{"cmp", "pend"}}, // pending
+		done(0.75, "neg", ""),
+	)
+	want := map[string]float64{
+		"swap": math.Log(2.0 / float64(operatorWindow+2)), // 0 of 8 between
+		"cmp":  math.Log(2 * 2.0 / 4),                     // 1 of 2
+		"neg":  math.Log(2 * 3.0 / 4),                     // 2 of 2
+	}
+	got := crowding(bugs).Operators
+	if len(got) != len(want) {
+		t.Errorf("crowding by operator = %v, want %v", got, want)
+	}
+	for op, w := range want {
+		if math.Abs(got[op]-w) > 1e-12 {
+			t.Errorf("operator %s: prior %g, want %g", op, got[op], w)
+		}
+	}
+	if got["swap"] >= got["cmp"] || got["cmp"] >= got["neg"] {
+		t.Errorf("an operator whose bugs were always solved should rank below one solved sometimes: %v", got)
+	}
+}
+
+// TestSpread: a candidate's prior gains its function's and its operator's crowding, whatever else it carries; other candidates
 // and the given slice (the site cache's) are left as they were.
 func TestSpread(t *testing.T) {
 	cs := []candidate{
 		{Candidate: agent.Candidate{File: "a.py", Function: "f", Line: 1}},
-		{Candidate: agent.Candidate{File: "a.py", Function: "f", Line: 2, Prior: 0.25}},
+		{Candidate: agent.Candidate{File: "a.py", Function: "f", Line: 2, Operator: "arithmetic_swap", Prior: 0.25}},
 		{Candidate: agent.Candidate{File: "b.py", Function: "f", Line: 1}}, // same function name, other file
 		{Candidate: agent.Candidate{File: "a.py", Line: 9}},                // module level
 	}
-	crowded := map[string]float64{store.SiteKey("a.py", "f"): -1.5, store.SiteKey("a.py", ""): -0.5}
+	crowded := Crowding{
+		Sites:     map[string]float64{store.SiteKey("a.py", "f"): -1.5, store.SiteKey("a.py", ""): -0.5},
+		Operators: map[string]float64{"arithmetic_swap": -1},
+	}
 	got := spread(cs, crowded)
-	want := []float64{-1.5, 0.25 - 1.5, 0, -0.5}
+	want := []float64{-1.5, 0.25 - 1.5 - 1, 0, -0.5}
 	for i, c := range got {
 		if math.Abs(c.Prior-want[i]) > 1e-12 {
 			t.Errorf("candidate %d (%s %s) prior %g, want %g", i, c.File, c.Function, c.Prior, want[i])
@@ -50,7 +90,7 @@ func TestSpread(t *testing.T) {
 	if cs[0].Prior != 0 || cs[1].Prior != 0.25 {
 		t.Errorf("spread changed the candidates it was given: %g, %g", cs[0].Prior, cs[1].Prior)
 	}
-	if out := spread(cs, nil); &out[0] != &cs[0] {
+	if out := spread(cs, Crowding{}); &out[0] != &cs[0] {
 		t.Error("without recent bugs spread should hand back the candidates as they are")
 	}
 }
