@@ -1,8 +1,9 @@
 #!/bin/bash
 # The GPU check (make gpu-check builds it into bin/gpu; run it there on a machine with the NVIDIA driver and
 # the CUDA toolkit's NVRTC, no Go needed): the kernels' tests with every backend's conformance against the
-# CPU reference, the kernel benchmarks per backend, and the trainer's step per backend. Writes its logs to
-# $OUT (default: this folder). See docs/perf.md, "Kernels on a GPU".
+# CPU reference, the kernel benchmarks per backend, and the trainer's step per backend; with a job database
+# here (make gpu-check GPU_JOB=JOB), 'ssr train' end to end on it with each backend, checkpoints compared.
+# Writes its logs to $OUT (default: this folder). See docs/perf.md, "Kernels on a GPU".
 set -o pipefail
 cd "$(dirname "$0")"
 OUT=${OUT:-.}
@@ -22,5 +23,19 @@ echo "== kernels benchmarks"
 timeout 180 ./kernels.test -test.run '^$' -test.bench . -test.benchtime 1s -test.benchmem || rc=1
 echo "== trainer step"
 timeout 90 ./policy.test -test.run '^$' -test.bench 'TrainStep' -test.benchtime 10x || rc=1
+if [ -f jobs.db ]; then
+	job=$(cat job.txt)
+	for epochs in 2 40; do
+		for k in cpu cuda; do
+			echo "== ssr train $job --epochs $epochs --kernels $k"
+			cp jobs.db train.db && rm -rf "train-$epochs-$k"
+			start=$(date +%s%N)
+			timeout 300 ./ssr train "$job" --db train.db --out "train-$epochs-$k" --epochs $epochs --kernels $k || rc=1
+			echo "wall $(( ($(date +%s%N) - start) / 1000000 )) ms"
+		done
+		python3 compare_checkpoints.py "train-$epochs-cpu" "train-$epochs-cuda" || rc=1
+	done
+	rm -f train.db
+fi
 date -u
 exit $rc
