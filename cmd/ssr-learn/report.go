@@ -93,6 +93,8 @@ type report struct {
 	EarlySites, LateSites siteSummary
 	// Solve rates of the learning job's finished first-order bugs by what their injector applied (bugKinds).
 	KindRates [][]float64
+	// The mutation operators the learning job's injector applied, and how their bugs ended.
+	Operators []operatorUse
 	Overlap   int // held-out bugs whose bug diff the learning job's injector made too
 	// success@1 of both evaluations over the held-out bugs the learning job did not make again
 	UniformUnseen, FinalUnseen rewards.Interval
@@ -252,6 +254,7 @@ func gather(ctx context.Context, s settings, db string, stt state, setPath, unif
 		}
 	}
 	r.EarlySites, r.LateSites = summariseSites(early), summariseSites(late)
+	r.Operators = summariseOperators(early, late)
 	r.KindRates = make([][]float64, len(bugKinds))
 	for _, b := range sites {
 		if k := bugKind(b.Operators); b.Done && k >= 0 {
@@ -322,6 +325,63 @@ func summariseSites(bugs []store.BugSites) siteSummary {
 	slices.SortFunc(s.Top, func(a, b siteCount) int { return cmp.Or(b.Count-a.Count, strings.Compare(a.Site, b.Site)) })
 	s.Top = s.Top[:min(3, len(s.Top))]
 	return s
+}
+
+// operatorUse is one mutation operator's use by the learning job's injector: how often it was applied in
+// the first and the second half, and how the finished bugs it was part of ended, in each half (a bug counts
+// once for each operator it applied).
+type operatorUse struct {
+	Operator    string
+	Early, Late int    // applications
+	EarlyEnds   [3]int // never, sometimes, always solved
+	LateEnds    [3]int
+}
+
+// summariseOperators is the operators of early and late bugs, the most applied first.
+func summariseOperators(early, late []store.BugSites) []operatorUse {
+	byOp := map[string]*operatorUse{}
+	count := func(bugs []store.BugSites, late bool) {
+		for _, b := range bugs {
+			seen := map[string]bool{}
+			for _, op := range b.Operators {
+				u := byOp[op]
+				if u == nil {
+					u = &operatorUse{Operator: op}
+					byOp[op] = u
+				}
+				n, ends := &u.Early, &u.EarlyEnds
+				if late {
+					n, ends = &u.Late, &u.LateEnds
+				}
+				*n++
+				if b.Done && !seen[op] {
+					ends[endOf(b.SolveRate)]++
+				}
+				seen[op] = true
+			}
+		}
+	}
+	count(early, false)
+	count(late, true)
+	out := make([]operatorUse, 0, len(byOp))
+	for _, u := range byOp {
+		out = append(out, *u)
+	}
+	slices.SortFunc(out, func(a, b operatorUse) int {
+		return cmp.Or(b.Early+b.Late-a.Early-a.Late, strings.Compare(a.Operator, b.Operator))
+	})
+	return out
+}
+
+// endOf is how a finished bug with this solve rate ended: 0 never solved, 1 sometimes, 2 always.
+func endOf(rate float64) int {
+	switch {
+	case rate <= 0:
+		return 0
+	case rate >= 1:
+		return 2
+	}
+	return 1
 }
 
 // bugKinds name what a first-order bug's injector applied, by bugKind: whether one solver edit undoes each
@@ -480,6 +540,13 @@ func (r *report) markdown() string {
 	p("| what the bug applied | %s |\n| --- |%s\n", strings.Join(rateBins, " | "), strings.Repeat(" --- |", len(rateBins)))
 	for k, rates := range r.KindRates {
 		p("| %s (%d bugs) | %s |\n", bugKinds[k], len(rates), histogramCells(rates))
+	}
+	p("\nThe mutation operators the injector applied (a bug with several counts once per operator in the outcome\n")
+	p("columns: its finished bugs never, sometimes and always solved):\n\n")
+	p("| operator | applied, first half | its bugs' ends | applied, second half | its bugs' ends |\n| --- | --- | --- | --- | --- |\n")
+	for _, u := range r.Operators {
+		p("| `%s` | %d | %d / %d / %d | %d | %d / %d / %d |\n", u.Operator, u.Early, u.EarlyEnds[0], u.EarlyEnds[1], u.EarlyEnds[2],
+			u.Late, u.LateEnds[0], u.LateEnds[1], u.LateEnds[2])
 	}
 	p("\nWhere the injector's first-order bugs changed the code (a site: the function, or module level, of one applied\n")
 	p("mutation; docs/design.md, \"Spread\"), and the injector's mean reward over those evaluated to the end:\n\n")

@@ -3,6 +3,7 @@ package main
 import (
 	"math"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -87,5 +88,32 @@ func TestBugKind(t *testing.T) {
 		if got := bugKind(tc.ops); got != tc.want {
 			t.Errorf("bugKind(%v) = %d, want %d (%v)", tc.ops, got, tc.want, bugKinds)
 		}
+	}
+}
+
+// TestSummariseOperators: applications count per half, a bug's end counts once per operator it applied and
+// only when the bug is finished, and the most applied operator comes first.
+func TestSummariseOperators(t *testing.T) {
+	swap, flip := plugin.OpArithmeticSwap, plugin.OpComparisonFlip
+	early := []store.BugSites{
+		{Operators: []string{swap}, Done: true, SolveRate: 0.5},
+		{Operators: []string{swap, swap, flip}, Done: true, SolveRate: 0},
+		{Operators: []string{flip}}, // pending
+	}
+	late := []store.BugSites{
+		{Operators: []string{swap}, Done: true, SolveRate: 1},
+		{Operators: []string{swap}, Done: true, SolveRate: 1},
+	}
+	want := []operatorUse{
+		{Operator: swap, Early: 3, Late: 2, EarlyEnds: [3]int{1, 1, 0}, LateEnds: [3]int{0, 0, 2}},
+		{Operator: flip, Early: 2, EarlyEnds: [3]int{1, 0, 0}},
+	}
+	got := summariseOperators(early, late)
+	if !slices.Equal(got, want) {
+		t.Errorf("summariseOperators = %+v, want %+v", got, want)
+	}
+	r := &report{Settings: settings{K: 1, Attempts: 1, Duration: time.Hour}, Windows: make([]window, 2), Operators: got}
+	if md, row := r.markdown(), "| `arithmetic_swap` | 3 | 1 / 1 / 0 | 2 | 0 / 0 / 2 |"; !strings.Contains(md, row) {
+		t.Errorf("the report has no row %q:\n%s", row, md)
 	}
 }
