@@ -67,8 +67,8 @@ func TestCrowdingOperators(t *testing.T) {
 	}
 }
 
-// TestSpread: a candidate's prior gains its function's and its operator's crowding, whatever else it carries; other candidates
-// and the given slice (the site cache's) are left as they were.
+// TestSpread: a candidate's prior gains its function's and its operator's crowding, whatever else it
+// carries; other candidates and the given slice (the site cache's) are left as they were.
 func TestSpread(t *testing.T) {
 	cs := []candidate{
 		{Candidate: agent.Candidate{File: "a.py", Function: "f", Line: 1}},
