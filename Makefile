@@ -68,9 +68,8 @@ learn: setup build
 
 # gpu-check builds the GPU check into bin/gpu (no CUDA needed here: the cuda backend loads the driver and
 # NVRTC at run time): copy bin/gpu to a machine with an NVIDIA GPU and run bin/gpu/gpu-check.sh there. With
-# GPU_JOB=JOB it also copies that job's database (GPU_DB, default ssr's jobs.db; copy it while no job writes
-# it), and the check trains the job with 'ssr train' on both backends and compares the checkpoints.
-GPU_DB ?= $(or $(SSR_CACHE_DIR),$(HOME)/.cache/ssr)/jobs.db
+# GPU_JOB=JOB GPU_DB=FILE it also copies that job's database (copy it while no job writes it), and the check
+# trains the job with 'ssr train' on both backends and compares the checkpoints.
 gpu-check:
 	@mkdir -p $(BIN)/gpu
 	CGO_ENABLED=0 $(GO) test -c -tags cuda -o $(BIN)/gpu/kernels.test ./kernels
@@ -78,7 +77,10 @@ gpu-check:
 	CGO_ENABLED=0 $(GO) build -tags ssr_cuda -ldflags '-s -w' -o $(BIN)/gpu/ssr ./cmd/ssr
 	cp kernels/testdata/gpu-check.sh kernels/testdata/compare_checkpoints.py $(BIN)/gpu/
 	rm -f $(BIN)/gpu/jobs.db $(BIN)/gpu/job.txt
-	@if [ -n "$(GPU_JOB)" ]; then echo "cp $(GPU_DB) $(BIN)/gpu/jobs.db"; cp "$(GPU_DB)" $(BIN)/gpu/jobs.db && echo "$(GPU_JOB)" > $(BIN)/gpu/job.txt; fi
+	@if [ -n "$(GPU_JOB)" ]; then \
+		[ -n "$(GPU_DB)" ] || { echo "gpu-check: GPU_JOB=$(GPU_JOB) needs GPU_DB=FILE, the job's database (ssr's default is jobs.db in its cache directory)"; exit 1; }; \
+		echo "cp $(GPU_DB) $(BIN)/gpu/jobs.db"; cp "$(GPU_DB)" $(BIN)/gpu/jobs.db && echo "$(GPU_JOB)" > $(BIN)/gpu/job.txt; \
+	fi
 
 clean:
 	rm -rf $(BIN)

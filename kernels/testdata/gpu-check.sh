@@ -2,7 +2,8 @@
 # The GPU check (make gpu-check builds it into bin/gpu; run it there on a machine with the NVIDIA driver and
 # the CUDA toolkit's NVRTC, no Go needed): the kernels' tests with every backend's conformance against the
 # CPU reference, the kernel benchmarks per backend, and the trainer's step per backend; with a job database
-# here (make gpu-check GPU_JOB=JOB), 'ssr train' end to end on it with each backend, checkpoints compared.
+# here (make gpu-check GPU_JOB=JOB GPU_DB=FILE), 'ssr train' end to end on it with each backend, checkpoints
+# compared.
 # Writes its logs to $OUT (default: this folder). See docs/perf.md, "Kernels on a GPU".
 set -o pipefail
 cd "$(dirname "$0")"
