@@ -66,8 +66,9 @@ func crowding(bugs []store.BugSites) Crowding {
 	out := Crowding{Sites: map[string]float64{}, Operators: map[string]float64{}}
 	seen, between := map[string]int{}, map[string]int{}
 	for _, b := range bugs {
-		mid := b.Done && b.SolveRate > 0 && b.SolveRate < 1
-		if b.Done {
+		end := b.Outcome()
+		mid := end == store.SolvedSometimes
+		if end != store.Unfinished {
 			counted := map[string]bool{}
 			for _, op := range b.Operators {
 				if op == "" || counted[op] || seen[op] == operatorWindow {
@@ -84,7 +85,7 @@ func crowding(bugs []store.BugSites) Crowding {
 			continue
 		}
 		p := -spreadPrior
-		if b.Done && b.SolveRate >= 1 {
+		if end == store.SolvedAlways {
 			p = -solvedPrior
 		}
 		for _, k := range b.Sites {

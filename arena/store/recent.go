@@ -42,6 +42,30 @@ type BugSites struct {
 	Reward    float64 // the injector's reward for it
 }
 
+// Outcome is how a first-order bug's attempts ended, the classes the injector's spread prior and the learning
+// report share.
+type Outcome int
+
+const (
+	SolvedNever     Outcome = iota // done, and no attempt succeeded
+	SolvedSometimes                // done, with a solve rate strictly between 0 and 1
+	SolvedAlways                   // done, and every attempt succeeded
+	Unfinished                     // attempts remain to be evaluated
+)
+
+// Outcome is how b ended.
+func (b BugSites) Outcome() Outcome {
+	switch {
+	case !b.Done:
+		return Unfinished
+	case b.SolveRate <= 0:
+		return SolvedNever
+	case b.SolveRate >= 1:
+		return SolvedAlways
+	}
+	return SolvedSometimes
+}
+
 // JobBugSites lists the sites of the job's last n first-order bugs on repo (every repo when repo is ""),
 // newest first (by when they became bugs). Bugs whose injector episode chose no candidates (an agent that
 // writes code) are listed with no sites.

@@ -163,3 +163,26 @@ func TestJobBugSites(t *testing.T) {
 		t.Errorf("b2's sites = %q, want a.py's module level and b.py:g once each", list[2].Sites)
 	}
 }
+
+// TestBugSitesOutcome: a bug is unfinished until done, whatever its rate so far; then never, sometimes or
+// always solved by its solve rate, with the boundaries exact.
+func TestBugSitesOutcome(t *testing.T) {
+	tests := []struct {
+		done bool
+		rate float64
+		want Outcome
+	}{
+		{false, 0, Unfinished},
+		{false, 1, Unfinished},
+		{true, 0, SolvedNever},
+		{true, 0.01, SolvedSometimes},
+		{true, 0.5, SolvedSometimes},
+		{true, 0.99, SolvedSometimes},
+		{true, 1, SolvedAlways},
+	}
+	for _, tc := range tests {
+		if got := (BugSites{Done: tc.done, SolveRate: tc.rate}).Outcome(); got != tc.want {
+			t.Errorf("Outcome(done %v, rate %g) = %d, want %d", tc.done, tc.rate, got, tc.want)
+		}
+	}
+}

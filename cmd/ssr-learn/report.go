@@ -332,9 +332,9 @@ func summariseSites(bugs []store.BugSites) siteSummary {
 // once for each operator it applied).
 type operatorUse struct {
 	Operator    string
-	Early, Late int    // applications
-	EarlyEnds   [3]int // never, sometimes, always solved
-	LateEnds    [3]int
+	Early, Late int                   // applications
+	EarlyEnds   [store.Unfinished]int // finished bugs by store.Outcome: never, sometimes, always solved
+	LateEnds    [store.Unfinished]int
 }
 
 // summariseOperators is the operators of early and late bugs, the most applied first.
@@ -354,8 +354,8 @@ func summariseOperators(early, late []store.BugSites) []operatorUse {
 					n, ends = &u.Late, &u.LateEnds
 				}
 				*n++
-				if b.Done && !seen[op] {
-					ends[endOf(b.SolveRate)]++
+				if end := b.Outcome(); end != store.Unfinished && !seen[op] {
+					ends[end]++
 				}
 				seen[op] = true
 			}
@@ -371,17 +371,6 @@ func summariseOperators(early, late []store.BugSites) []operatorUse {
 		return cmp.Or(b.Early+b.Late-a.Early-a.Late, strings.Compare(a.Operator, b.Operator))
 	})
 	return out
-}
-
-// endOf is how a finished bug with this solve rate ended: 0 never solved, 1 sometimes, 2 always.
-func endOf(rate float64) int {
-	switch {
-	case rate <= 0:
-		return 0
-	case rate >= 1:
-		return 2
-	}
-	return 1
 }
 
 // bugKinds name what a first-order bug's injector applied, by bugKind: whether one solver edit undoes each
