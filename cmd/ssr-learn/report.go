@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -89,6 +90,8 @@ type report struct {
 	Elapsed     time.Duration
 	// Solve rates of the learning job's finished first-order bugs, in its first and second half.
 	EarlyRates, LateRates []float64
+	// How the learning job's first-order artifacts fared in validation, in its first and second half.
+	EarlyValid, LateValid validity
 	// Where the learning job's first-order bugs changed the code, in its first and second half.
 	EarlySites, LateSites siteSummary
 	// Solve rates of the learning job's finished first-order bugs by what their injector applied (bugKinds).
@@ -189,6 +192,7 @@ func gather(ctx context.Context, s settings, db string, stt state, setPath, unif
 		i := int(t.Sub(t0) / step)
 		return &r.Windows[min(max(i, 0), nWindows-1)]
 	}
+	half := t0.Add(span / 2)
 	for _, a := range arts {
 		if a.Order != 1 {
 			continue
@@ -205,12 +209,16 @@ func gather(ctx context.Context, s settings, db string, stt state, setPath, unif
 			w.Valid++
 		}
 		w.Version = max(w.Version, a.PolicyVersion)
+		if a.Created.Before(half) {
+			r.EarlyValid.add(v)
+		} else {
+			r.LateValid.add(v)
+		}
 	}
 	bugs, err := st.ListBugs(ctx, stt.LearnJob, store.BugFilter{})
 	if err != nil {
 		return nil, err
 	}
-	half := t0.Add(span / 2)
 	remade := map[string]bool{} // held-out bug ids
 	for _, b := range bugs {
 		atts, err := st.Attempts(ctx, b.Bug.ID)
@@ -286,6 +294,42 @@ func gather(ctx context.Context, s settings, db string, stt state, setPath, unif
 		r.Version = strings.TrimSpace(string(out))
 	}
 	return r, nil
+}
+
+// validity is how a set of first-order artifacts fared in validation: how many have a verdict, how many of
+// those are valid, and at which validation step (store.Validation.Step) the others were rejected.
+type validity struct {
+	Artifacts, Valid int
+	Rejected         map[string]int
+}
+
+func (v *validity) add(val store.Validation) {
+	v.Artifacts++
+	if val.Valid {
+		v.Valid++
+		return
+	}
+	if v.Rejected == nil {
+		v.Rejected = map[string]int{}
+	}
+	v.Rejected[val.Step]++
+}
+
+// share is the valid share with its Wilson 95% interval.
+func (v validity) share() rewards.Interval { return rewards.Wilson(v.Valid, v.Artifacts, rewards.Z95) }
+
+// rejections lists the rejection steps, the most frequent first: "bug 3, inverse 1"; "none" when there are none.
+func (v validity) rejections() string {
+	steps := slices.Collect(maps.Keys(v.Rejected))
+	slices.SortFunc(steps, func(a, b string) int { return cmp.Or(v.Rejected[b]-v.Rejected[a], strings.Compare(a, b)) })
+	out := make([]string, len(steps))
+	for i, st := range steps {
+		out[i] = fmt.Sprintf("%s %d", st, v.Rejected[st])
+	}
+	if len(out) == 0 {
+		return "none"
+	}
+	return strings.Join(out, ", ")
 }
 
 // siteSummary is where a set of first-order bugs changed the code: their sites (a site is the function, or
@@ -516,6 +560,12 @@ func (r *report) markdown() string {
 	for _, w := range r.Windows {
 		p("| %s–%s | %d | %.2f | %d | %.2f | %d |\n", w.From.Round(time.Second), w.To.Round(time.Second), w.Artifacts, w.validShare, w.Attempts, w.solve, w.Version)
 	}
+	e, l := r.EarlyValid.share(), r.LateValid.share()
+	p("\nValid share of the first-order artifacts by half (Wilson 95%% interval): first %d/%d, %.2f [%.2f, %.2f];\n",
+		r.EarlyValid.Valid, r.EarlyValid.Artifacts, e.Estimate, e.Lo, e.Hi)
+	p("second %d/%d, %.2f [%.2f, %.2f]; the intervals %s. Rejected, by the validation step that rejected them\n",
+		r.LateValid.Valid, r.LateValid.Artifacts, l.Estimate, l.Lo, l.Hi, map[bool]string{true: "overlap", false: "do not overlap"}[overlap(e, l)])
+	p("(docs/design.md): first half %s; second half %s.\n", r.EarlyValid.rejections(), r.LateValid.rejections())
 	p("\nSolve rates of the injector's finished first-order bugs (the share of their attempts that succeeded):\n\n")
 	p("| solve rate | %s |\n| --- |%s\n", strings.Join(rateBins, " | "), strings.Repeat(" --- |", len(rateBins)))
 	for _, row := range []struct {

@@ -117,3 +117,28 @@ func TestSummariseOperators(t *testing.T) {
 		t.Errorf("the report has no row %q:\n%s", row, md)
 	}
 }
+
+// TestValidity: the valid share per half counts verdicts, lists rejections by step (the most frequent first),
+// and the report prints both halves with their intervals and whether they overlap.
+func TestValidity(t *testing.T) {
+	var early, late validity
+	for _, v := range []store.Validation{{Valid: true}, {Step: "inverse"}, {Step: "bug"}, {Step: "bug"}} {
+		early.add(v)
+	}
+	for range 20 {
+		late.add(store.Validation{Valid: true})
+	}
+	if early.Artifacts != 4 || early.Valid != 1 || early.rejections() != "bug 2, inverse 1" {
+		t.Errorf("early = %+v, rejections %q; want 1 of 4 valid, \"bug 2, inverse 1\"", early, early.rejections())
+	}
+	if late.rejections() != "none" {
+		t.Errorf("late rejections = %q, want none", late.rejections())
+	}
+	r := &report{Settings: settings{K: 1, Attempts: 1, Duration: time.Hour}, Windows: make([]window, 2), EarlyValid: early, LateValid: late}
+	md := r.markdown()
+	for _, want := range []string{"first 1/4, 0.25 [", "second 20/20, 1.00 [", "the intervals do not overlap", "first half bug 2, inverse 1; second half none"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("the report lacks %q:\n%s", want, md)
+		}
+	}
+}
