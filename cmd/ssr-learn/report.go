@@ -287,8 +287,11 @@ func gather(ctx context.Context, s settings, db string, stt state, setPath, unif
 			}
 		}
 	}
-	if sj, err := st.GetJob(ctx, stt.SetJob); err == nil { // the benchmark began with the held-out set's job
-		r.Elapsed = time.Since(sj.Created).Round(time.Second)
+	// The benchmark began with the held-out set's job and ended with the final evaluation, whose file keeps
+	// that time when the report is made again later.
+	sj, err := st.GetJob(ctx, stt.SetJob)
+	if fi, ferr := os.Stat(finalPath); err == nil && ferr == nil {
+		r.Elapsed = fi.ModTime().Sub(sj.Created).Round(time.Second)
 	}
 	if out, err := exec.CommandContext(ctx, "ssr", "--version").Output(); err == nil {
 		r.Version = strings.TrimSpace(string(out))
