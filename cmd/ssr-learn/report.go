@@ -60,6 +60,14 @@ func (e evalResult) without(skip map[string]bool) rewards.Interval {
 // overlap reports whether two intervals share a point.
 func overlap(a, b rewards.Interval) bool { return a.Lo <= b.Hi && b.Lo <= a.Hi }
 
+// overlapVerb says it in the report's words: "overlap" or "do not overlap".
+func overlapVerb(a, b rewards.Interval) string {
+	if overlap(a, b) {
+		return "overlap"
+	}
+	return "do not overlap"
+}
+
 // window is one slice of the learning run.
 type window struct {
 	From, To          time.Duration // since the job's first artifact
@@ -537,9 +545,8 @@ func (r *report) markdown() string {
 		verdict = "the intervals overlap: this run does not show a difference"
 	}
 	p("Difference in success@1: %+.3f; %s.\n", d, verdict)
-	fixOverlap := overlap(r.Final.FixProb, r.Uniform.FixProb)
 	p("p(fix) went from %.4f to %.4f (%.1f×); the intervals %s.\n\n", r.Uniform.FixProb.Estimate, r.Final.FixProb.Estimate,
-		r.Final.FixProb.Estimate/max(r.Uniform.FixProb.Estimate, 1e-12), map[bool]string{true: "overlap", false: "do not overlap"}[fixOverlap])
+		r.Final.FixProb.Estimate/max(r.Uniform.FixProb.Estimate, 1e-12), overlapVerb(r.Final.FixProb, r.Uniform.FixProb))
 	p("## Self-play run\n\n")
 	c := r.LearnCounts
 	p("Job `%s` (`ssr run --train`, mutation only, 4 attempts per bug, order-2 share 0.25), %s of wall time, ended %s:\n", r.LearnJob, s.Duration, r.LearnStatus)
@@ -567,7 +574,7 @@ func (r *report) markdown() string {
 	p("\nValid share of the first-order artifacts by half (Wilson 95%% interval): first %d/%d, %.2f [%.2f, %.2f];\n",
 		r.EarlyValid.Valid, r.EarlyValid.Artifacts, e.Estimate, e.Lo, e.Hi)
 	p("second %d/%d, %.2f [%.2f, %.2f]; the intervals %s. Rejected, by the validation step that rejected them\n",
-		r.LateValid.Valid, r.LateValid.Artifacts, l.Estimate, l.Lo, l.Hi, map[bool]string{true: "overlap", false: "do not overlap"}[overlap(e, l)])
+		r.LateValid.Valid, r.LateValid.Artifacts, l.Estimate, l.Lo, l.Hi, overlapVerb(e, l))
 	p("(docs/design.md): first half %s; second half %s.\n", r.EarlyValid.rejections(), r.LateValid.rejections())
 	p("\nSolve rates of the injector's finished first-order bugs (the share of their attempts that succeeded):\n\n")
 	p("| solve rate | %s |\n| --- |%s\n", strings.Join(rateBins, " | "), strings.Repeat(" --- |", len(rateBins)))
