@@ -104,7 +104,7 @@ func (a Config) Validate() error {
 		return fmt.Errorf("hide: %q is not a choice (use all or some)", a.Hide)
 	}
 	if stageIndex(a.Curriculum) < 0 {
-		return fmt.Errorf("curriculum: %q is not a stage (use %s)", a.Curriculum, strings.Join(stageNames(), ", "))
+		return fmt.Errorf("curriculum: %q is not a stage (use %s)", a.Curriculum, strings.Join(StageNames(), ", "))
 	}
 	return nil
 }

@@ -79,8 +79,8 @@ func stageIndex(name string) int {
 	return slices.IndexFunc(curriculum, func(s Stage) bool { return s.Name == name })
 }
 
-// stageNames are the stages' names in order.
-func stageNames() []string {
+// StageNames are the curriculum stages' names in order.
+func StageNames() []string {
 	var out []string
 	for _, s := range curriculum {
 		out = append(out, s.Name)

@@ -274,7 +274,7 @@ func (r *Runner) step(ctx context.Context) (unit string, err error) {
 		inj.Artifact = &artifact.Artifact{}
 	}
 	inj.Artifact.Meta = artifact.Metadata{Repo: repo.Name, ImageDigest: repo.ImageID, Strategy: plan.Strategy, Order: 1,
-		PolicyVersion: int(r.Agent.PolicyVersion()), Agent: r.Agent.Name()}
+		PolicyVersion: int(r.Agent.PolicyVersion()), Agent: r.Agent.Name(), Stage: plan.Stage}
 	parts, err := inj.Artifact.MarshalRecord()
 	if err != nil {
 		return unit, err

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/selfplay-swe/ssr/agent/native"
+	"github.com/selfplay-swe/ssr/arena/artifact"
 	"github.com/selfplay-swe/ssr/arena/store"
 	"github.com/selfplay-swe/ssr/repos/docker"
 	"github.com/selfplay-swe/ssr/repos/docker/dockertest"
@@ -93,6 +95,28 @@ func TestJobEndToEnd(t *testing.T) {
 	}
 	if roles[store.RoleInjector] < 1 || roles[store.RoleSolver] != c.Attempts {
 		t.Errorf("episodes by role %v, want injector ≥ 1 and one solver episode per attempt (%d)", roles, c.Attempts)
+	}
+	// Every first-order mutation artifact records the curriculum stage that planned it.
+	arts, err := st.ListArtifacts(ctx, f.job)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mutations := 0
+	for _, sa := range arts {
+		if sa.Order != 1 || sa.Strategy != StrategyMutation {
+			continue
+		}
+		mutations++
+		a, err := artifact.UnmarshalJSON(sa.ID, sa.Parts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Contains(StageNames(), a.Meta.Stage) {
+			t.Errorf("artifact %s records curriculum stage %q, want one of %v", sa.ID, a.Meta.Stage, StageNames())
+		}
+	}
+	if mutations == 0 {
+		t.Errorf("no first-order mutation artifact among %d: the stage check saw nothing", len(arts))
 	}
 	t.Logf("counts: %+v", c)
 }

@@ -14,7 +14,7 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 		"script parser with metadata": func() *Artifact {
 			a := validArtifact()
 			a.Parser = Parser{ScriptName: "test_parser.py", Script: "import json,sys\nprint(json.dumps({}))\n"}
-			a.Meta = Metadata{Repo: "calc", Strategy: "mutation", Order: 2, ParentBug: "bug-1", PolicyVersion: 3, Agent: "native"}
+			a.Meta = Metadata{Repo: "calc", Strategy: "mutation", Order: 2, ParentBug: "bug-1", PolicyVersion: 3, Agent: "native", Stage: "multi"}
 			return a
 		}(),
 	}

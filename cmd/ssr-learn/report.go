@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/selfplay-swe/ssr/arena"
 	"github.com/selfplay-swe/ssr/arena/artifact"
 	"github.com/selfplay-swe/ssr/arena/store"
 	"github.com/selfplay-swe/ssr/patches"
@@ -100,6 +101,8 @@ type report struct {
 	EarlyRates, LateRates []float64
 	// How the learning job's first-order artifacts fared in validation, in its first and second half.
 	EarlyValid, LateValid validity
+	// The same, and how their bugs ended, by the curriculum stage that planned them (artifact.Metadata.Stage).
+	Stages []stageUse
 	// Where the learning job's first-order bugs changed the code, in its first and second half.
 	EarlySites, LateSites siteSummary
 	// Solve rates of the learning job's finished first-order bugs by what their injector applied (bugKinds).
@@ -201,10 +204,12 @@ func gather(ctx context.Context, s settings, db string, stt state, setPath, unif
 		return &r.Windows[min(max(i, 0), nWindows-1)]
 	}
 	half := t0.Add(span / 2)
+	stages := newStageTally()
 	for _, a := range arts {
 		if a.Order != 1 {
 			continue
 		}
+		stage := stageOf(a.Parts)
 		v, err := st.GetValidation(ctx, a.ID)
 		if errors.Is(err, store.ErrNotFound) {
 			continue // cut at the wall time before its verdict
@@ -222,6 +227,7 @@ func gather(ctx context.Context, s settings, db string, stt state, setPath, unif
 		} else {
 			r.LateValid.add(v)
 		}
+		stages.artifact(stage, !a.Created.Before(half), v.Valid)
 	}
 	bugs, err := st.ListBugs(ctx, stt.LearnJob, store.BugFilter{})
 	if err != nil {
@@ -247,6 +253,7 @@ func gather(ctx context.Context, s settings, db string, stt state, setPath, unif
 			if id := heldout[b.Bug.Repo+"\x00"+pa.BugDiff]; id != "" {
 				remade[id] = true // a held-out bug made again twice counts once
 			}
+			stages.bugStage[b.Bug.ID] = pa.Meta.Stage
 		}
 		if b.Bug.SolveRate == nil {
 			continue
@@ -270,6 +277,10 @@ func gather(ctx context.Context, s settings, db string, stt state, setPath, unif
 		}
 	}
 	r.EarlySites, r.LateSites = summariseSites(early), summariseSites(late)
+	for _, b := range sites {
+		stages.bug(b, !b.Created.Before(half))
+	}
+	r.Stages = stages.list()
 	r.Operators = summariseOperators(early, late)
 	r.KindRates = make([][]float64, len(bugKinds))
 	for _, b := range sites {
@@ -341,6 +352,88 @@ func (v validity) rejections() string {
 		return "none"
 	}
 	return strings.Join(out, ", ")
+}
+
+// stageUse is how the first-order artifacts one curriculum stage planned fared in each half of the learning
+// job (0 the first, 1 the second): how many had a verdict, how many were valid, and how their finished bugs
+// ended (by store.Outcome).
+type stageUse struct {
+	Stage  string // "" for artifacts that record none (an older ssr, or a strategy other than mutation)
+	Halves [2]struct {
+		Artifacts, Valid int
+		Ends             [store.Unfinished]int
+	}
+}
+
+// stageTally gathers stageUses.
+type stageTally struct {
+	byStage  map[string]*stageUse
+	bugStage map[string]string // bug id → its artifact's stage
+}
+
+func newStageTally() *stageTally {
+	return &stageTally{byStage: map[string]*stageUse{}, bugStage: map[string]string{}}
+}
+
+func (t *stageTally) use(stage string) *stageUse {
+	u := t.byStage[stage]
+	if u == nil {
+		u = &stageUse{Stage: stage}
+		t.byStage[stage] = u
+	}
+	return u
+}
+
+func (t *stageTally) artifact(stage string, late, valid bool) {
+	h := &t.use(stage).Halves[b2i(late)]
+	h.Artifacts++
+	if valid {
+		h.Valid++
+	}
+}
+
+// bug counts a finished bug's end under its artifact's stage.
+func (t *stageTally) bug(b store.BugSites, late bool) {
+	if end := b.Outcome(); end != store.Unfinished {
+		t.use(t.bugStage[b.Bug]).Halves[b2i(late)].Ends[end]++
+	}
+}
+
+// list is the stages in curriculum order (by name, then the unrecorded last).
+func (t *stageTally) list() []stageUse {
+	out := make([]stageUse, 0, len(t.byStage))
+	for _, u := range t.byStage {
+		out = append(out, *u)
+	}
+	slices.SortFunc(out, func(a, b stageUse) int {
+		return cmp.Or(cmp.Compare(stageRank(a.Stage), stageRank(b.Stage)), strings.Compare(a.Stage, b.Stage))
+	})
+	return out
+}
+
+// stageRank is s's place in arena's curriculum; after every stage when it is none of them.
+func stageRank(s string) int {
+	names := arena.StageNames()
+	if i := slices.Index(names, s); i >= 0 {
+		return i
+	}
+	return len(names)
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// stageOf is the curriculum stage a stored artifact's metadata records; "" when none or unreadable.
+func stageOf(parts json.RawMessage) string {
+	a, err := artifact.UnmarshalJSON("artifact", parts)
+	if err != nil {
+		return ""
+	}
+	return a.Meta.Stage
 }
 
 // siteSummary is where a set of first-order bugs changed the code: their sites (a site is the function, or
@@ -576,6 +669,18 @@ func (r *report) markdown() string {
 	p("second %d/%d, %.2f [%.2f, %.2f]; the intervals %s. Rejected, by the validation step that rejected them\n",
 		r.LateValid.Valid, r.LateValid.Artifacts, l.Estimate, l.Lo, l.Hi, overlapVerb(e, l))
 	p("(docs/design.md): first half %s; second half %s.\n", r.EarlyValid.rejections(), r.LateValid.rejections())
+	p("\nBy the curriculum stage that planned them (arena's curriculum; a third of the plans keep the first stage\n")
+	p("whatever the job's): first-order artifacts, valid ones, and their finished bugs never / sometimes / always solved:\n\n")
+	p("| stage | first half: artifacts, valid | bugs' ends | second half: artifacts, valid | bugs' ends |\n| --- | --- | --- | --- | --- |\n")
+	for _, u := range r.Stages {
+		name := "`" + u.Stage + "`"
+		if u.Stage == "" {
+			name = "not recorded"
+		}
+		e, l := u.Halves[0], u.Halves[1]
+		p("| %s | %d, %d | %d / %d / %d | %d, %d | %d / %d / %d |\n", name, e.Artifacts, e.Valid, e.Ends[0], e.Ends[1], e.Ends[2],
+			l.Artifacts, l.Valid, l.Ends[0], l.Ends[1], l.Ends[2])
+	}
 	p("\nSolve rates of the injector's finished first-order bugs (the share of their attempts that succeeded):\n\n")
 	p("| solve rate | %s |\n| --- |%s\n", strings.Join(rateBins, " | "), strings.Repeat(" --- |", len(rateBins)))
 	for _, row := range []struct {

@@ -142,3 +142,39 @@ func TestValidity(t *testing.T) {
 		}
 	}
 }
+
+// TestStageTally: artifacts and finished bugs count under their stage and half; stages come in curriculum
+// order with the unrecorded last, and the report prints a row for each.
+func TestStageTally(t *testing.T) {
+	tally := newStageTally()
+	tally.artifact("all", false, true)
+	tally.artifact("single", false, false)
+	tally.artifact("single", true, true)
+	tally.artifact("", true, true)
+	tally.bugStage["b1"], tally.bugStage["b2"], tally.bugStage["b3"] = "single", "all", "single"
+	tally.bug(store.BugSites{Bug: "b1", Done: true, SolveRate: 1}, true)
+	tally.bug(store.BugSites{Bug: "b2", Done: true, SolveRate: 0.5}, false)
+	tally.bug(store.BugSites{Bug: "b3", SolveRate: 1}, true) // unfinished: no end
+	got := tally.list()
+	var names []string
+	for _, u := range got {
+		names = append(names, u.Stage)
+	}
+	if !slices.Equal(names, []string{"single", "all", ""}) {
+		t.Fatalf("stages %q, want single, all, then the unrecorded", names)
+	}
+	single := got[0].Halves
+	if single[0].Artifacts != 1 || single[0].Valid != 0 || single[1].Artifacts != 1 || single[1].Valid != 1 || single[1].Ends != [3]int{0, 0, 1} {
+		t.Errorf("single = %+v, want 1 rejected early, 1 valid late, one late bug always solved", single)
+	}
+	if got[1].Halves[0].Ends != [3]int{0, 1, 0} {
+		t.Errorf("all = %+v, want one early bug solved sometimes", got[1].Halves)
+	}
+	r := &report{Settings: settings{K: 1, Attempts: 1, Duration: time.Hour}, Windows: make([]window, 2), Stages: got}
+	md := r.markdown()
+	for _, row := range []string{"| `single` | 1, 0 | 0 / 0 / 0 | 1, 1 | 0 / 0 / 1 |", "| not recorded | 0, 0 | 0 / 0 / 0 | 1, 1 | 0 / 0 / 0 |"} {
+		if !strings.Contains(md, row) {
+			t.Errorf("the report has no row %q:\n%s", row, md)
+		}
+	}
+}

@@ -30,7 +30,7 @@ func exportArtifacts(ctx context.Context, st *store.Store, job string, f exportF
 		}
 		a.Meta = artifact.Metadata{Repo: b.Bug.Repo, ImageDigest: b.Repo.ImageID, Strategy: b.Artifact.Strategy,
 			Order: b.Bug.Order, ParentBug: b.Bug.ParentBug, PolicyVersion: int(b.Artifact.PolicyVersion),
-			Agent: b.Artifact.Agent, Description: a.Meta.Description}
+			Agent: b.Artifact.Agent, Description: a.Meta.Description, Stage: a.Meta.Stage}
 		if err := artifact.Save(&a, filepath.Join(dir, b.Bug.ID)); err != nil {
 			return fmt.Errorf("export bug %s: %w", b.Bug.ID, err)
 		}
