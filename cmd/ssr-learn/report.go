@@ -399,7 +399,7 @@ func (t *stageTally) bug(b store.BugSites, late bool) {
 	}
 }
 
-// list is the stages in curriculum order (by name, then the unrecorded last).
+// list is the stages in the curriculum's order, then any other (the unrecorded among them) by name.
 func (t *stageTally) list() []stageUse {
 	out := make([]stageUse, 0, len(t.byStage))
 	for _, u := range t.byStage {
@@ -669,8 +669,8 @@ func (r *report) markdown() string {
 	p("second %d/%d, %.2f [%.2f, %.2f]; the intervals %s. Rejected, by the validation step that rejected them\n",
 		r.LateValid.Valid, r.LateValid.Artifacts, l.Estimate, l.Lo, l.Hi, overlapVerb(e, l))
 	p("(docs/design.md): first half %s; second half %s.\n", r.EarlyValid.rejections(), r.LateValid.rejections())
-	p("\nBy the curriculum stage that planned them (arena's curriculum; a third of the plans keep the first stage\n")
-	p("whatever the job's): first-order artifacts, valid ones, and their finished bugs never / sometimes / always solved:\n\n")
+	p("\nBy the curriculum stage that planned them (arena's curriculum; some plans keep the first stage whatever the\n")
+	p("job's stage): first-order artifacts, valid ones, and their finished bugs never / sometimes / always solved:\n\n")
 	p("| stage | first half: artifacts, valid | bugs' ends | second half: artifacts, valid | bugs' ends |\n| --- | --- | --- | --- | --- |\n")
 	for _, u := range r.Stages {
 		name := "`" + u.Stage + "`"
