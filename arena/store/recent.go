@@ -43,7 +43,7 @@ type BugSites struct {
 }
 
 // Outcome is how a first-order bug's attempts ended, the classes the injector's spread prior and the learning
-// report share.
+// report share. The finished outcomes come first, so [Unfinished]T holds one T per finished outcome.
 type Outcome int
 
 const (

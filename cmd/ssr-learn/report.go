@@ -209,7 +209,6 @@ func gather(ctx context.Context, s settings, db string, stt state, setPath, unif
 		if a.Order != 1 {
 			continue
 		}
-		stage := stageOf(a.Parts)
 		v, err := st.GetValidation(ctx, a.ID)
 		if errors.Is(err, store.ErrNotFound) {
 			continue // cut at the wall time before its verdict
@@ -222,12 +221,12 @@ func gather(ctx context.Context, s settings, db string, stt state, setPath, unif
 			w.Valid++
 		}
 		w.Version = max(w.Version, a.PolicyVersion)
-		if a.Created.Before(half) {
-			r.EarlyValid.add(v)
-		} else {
-			r.LateValid.add(v)
+		late, halfValid := !a.Created.Before(half), &r.EarlyValid
+		if late {
+			halfValid = &r.LateValid
 		}
-		stages.artifact(stage, !a.Created.Before(half), v.Valid)
+		halfValid.add(v)
+		stages.artifact(stageOf(a.Parts), late, v)
 	}
 	bugs, err := st.ListBugs(ctx, stt.LearnJob, store.BugFilter{})
 	if err != nil {
@@ -355,13 +354,12 @@ func (v validity) rejections() string {
 }
 
 // stageUse is how the first-order artifacts one curriculum stage planned fared in each half of the learning
-// job (0 the first, 1 the second): how many had a verdict, how many were valid, and how their finished bugs
-// ended (by store.Outcome).
+// job (0 the first, 1 the second): their validity, and how their finished bugs ended (by store.Outcome).
 type stageUse struct {
 	Stage  string // "" for artifacts that record none (an older ssr, or a strategy other than mutation)
 	Halves [2]struct {
-		Artifacts, Valid int
-		Ends             [store.Unfinished]int
+		validity
+		Ends [store.Unfinished]int
 	}
 }
 
@@ -384,12 +382,8 @@ func (t *stageTally) use(stage string) *stageUse {
 	return u
 }
 
-func (t *stageTally) artifact(stage string, late, valid bool) {
-	h := &t.use(stage).Halves[b2i(late)]
-	h.Artifacts++
-	if valid {
-		h.Valid++
-	}
+func (t *stageTally) artifact(stage string, late bool, v store.Validation) {
+	t.use(stage).Halves[b2i(late)].add(v)
 }
 
 // bug counts a finished bug's end under its artifact's stage.

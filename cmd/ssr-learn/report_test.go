@@ -147,10 +147,11 @@ func TestValidity(t *testing.T) {
 // order with the unrecorded last, and the report prints a row for each.
 func TestStageTally(t *testing.T) {
 	tally := newStageTally()
-	tally.artifact("all", false, true)
-	tally.artifact("single", false, false)
-	tally.artifact("single", true, true)
-	tally.artifact("", true, true)
+	valid, rejected := store.Validation{Valid: true}, store.Validation{Step: "bug"}
+	tally.artifact("all", false, valid)
+	tally.artifact("single", false, rejected)
+	tally.artifact("single", true, valid)
+	tally.artifact("", true, valid)
 	tally.bugStage["b1"], tally.bugStage["b2"], tally.bugStage["b3"] = "single", "all", "single"
 	tally.bug(store.BugSites{Bug: "b1", Done: true, SolveRate: 1}, true)
 	tally.bug(store.BugSites{Bug: "b2", Done: true, SolveRate: 0.5}, false)
