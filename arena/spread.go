@@ -19,17 +19,29 @@ import (
 //	the bug's attempts                   its function's prior   why
 //	all succeeded (solve rate 1)         −solvedPrior           the solver has learnt it: another bug
 //	                                                            there teaches nothing and earns −α
-//	none succeeded, or not all finished  −spreadPrior           spread (maybe still beyond the solver)
+//	none succeeded, or not yet settled   −spreadPrior           spread (maybe still beyond the solver)
 //	some but not all succeeded           0                      the injector is rewarded, the solver learns
 //
 // By operator: the solver's skill carries across functions by operator. With the function part alone, make
 // learn's injector chose arithmetic_swap for 26 of its 46 mutations (uniform: 5.7), and that operator's bugs
 // went from mostly solved sometimes to mostly always solved as the solver caught up, in functions with no
 // earlier bug (docs/policy.md, "Across jobs"). So each operator's prior is the log of how much likelier its
-// recent bugs were to end strictly between 0 and 1 than an operator with no record, with one pseudo-bug on
-// each side: log(2(b+1)/(n+2)), for b such bugs among the operator's last n ≤ operatorWindow finished ones.
-// No record gives 0; four always (or never) solved give log(1/3) ≈ −1.1, eight give log(1/5) ≈ −1.6; four
-// solved sometimes give +0.5. A bug counts once for each operator it applied.
+// recent bugs were to end strictly between 0 and 1 than the repository's recent bugs were:
+//
+//	log(p_op / p), with p = (B+1)/(N+2) and p_op = (b + m·p)/(n + m)
+//
+// for B such bugs among the window's N settled ones, b among the operator's last n ≤ operatorWindow settled
+// ones, and m = operatorPseudo pseudo-bugs at the repository's rate. No record gives 0; an operator whose
+// bugs end in the middle as often as the repository's do gives about 0 too, and one that does so more
+// often, more. With p = 0.2: four always (or never) solved give ≈ −1.1, eight ≈ −1.6, two of eight in the
+// middle +0.2, four of four +1.3. With no settled bug p = 1/2. A bug counts once for each operator it applied.
+// The reference used to be 1/2 whatever the repository's rate: then an operator at the job's usual rate (two
+// of eight in the middle: −0.5) ranked below every operator not yet tried, and one make learn run's injector
+// left negate_condition (9 of its 44 first-half bugs in the middle, the job's 10 of 55) for operators whose
+// bugs the solver never solved (docs/policy.md).
+//
+// Both parts read how a bug ends as soon as its attempts decide it (store.BugSites.Settled): one solved and
+// one failed attempt put it in the middle before the rest are evaluated.
 //
 // The prior is outside the model, so training cannot remove it, though a learned score can outweigh it. A
 // function with no recent bug costs nothing; one whose last two bugs were always solved is e² ≈ 7 times less
@@ -41,6 +53,7 @@ const (
 	spreadPrior    = 0.5
 	solvedPrior    = 1.0
 	operatorWindow = 8
+	operatorPseudo = 2
 )
 
 // Crowding is the spread prior of an injector episode's candidates: by site (store.SiteKey) and by mutation
@@ -61,14 +74,19 @@ func (r *Runner) planSpread(ctx context.Context, repo *Repo, plan *InjectPlan) e
 }
 
 // crowding is the prior that bugs (newest first, as store.JobBugSites lists them) give each site, summed over
-// the bugs that changed it, and each operator, from its last operatorWindow finished bugs.
+// the bugs that changed it, and each operator, from its last operatorWindow settled bugs against all of them.
 func crowding(bugs []store.BugSites) Crowding {
 	out := Crowding{Sites: map[string]float64{}, Operators: map[string]float64{}}
 	seen, between := map[string]int{}, map[string]int{}
+	settled, middle := 0, 0
 	for _, b := range bugs {
-		end := b.Outcome()
+		end := b.Settled()
 		mid := end == store.SolvedSometimes
 		if end != store.Unfinished {
+			settled++
+			if mid {
+				middle++
+			}
 			counted := map[string]bool{}
 			for _, op := range b.Operators {
 				if op == "" || counted[op] || seen[op] == operatorWindow {
@@ -92,8 +110,9 @@ func crowding(bugs []store.BugSites) Crowding {
 			out.Sites[k] += p
 		}
 	}
+	rate := float64(middle+1) / float64(settled+2)
 	for op, n := range seen {
-		out.Operators[op] = math.Log(2 * float64(between[op]+1) / float64(n+2))
+		out.Operators[op] = math.Log((float64(between[op]) + operatorPseudo*rate) / (float64(n+operatorPseudo) * rate))
 	}
 	return out
 }

@@ -40,6 +40,8 @@ type BugSites struct {
 	Done      bool    // its attempts are all evaluated: SolveRate and Reward are known
 	SolveRate float64 // the share of its attempts that succeeded
 	Reward    float64 // the injector's reward for it
+	// Solved and Failed count its attempts evaluated so far that succeeded and that did not, done or not.
+	Solved, Failed int
 }
 
 // Outcome is how a first-order bug's attempts ended, the classes the injector's spread prior and the learning
@@ -66,6 +68,17 @@ func (b BugSites) Outcome() Outcome {
 	return SolvedSometimes
 }
 
+// Settled is how b ends as far as its evaluated attempts already decide it: its Outcome once done, and
+// SolvedSometimes as soon as one attempt has succeeded and another has not (its solve rate can then only end
+// strictly between 0 and 1), Unfinished otherwise. It tells the injector's spread prior a bug's end up to
+// attempts sooner than Outcome, which the learning report keeps for bugs that finished.
+func (b BugSites) Settled() Outcome {
+	if !b.Done && b.Solved > 0 && b.Failed > 0 {
+		return SolvedSometimes
+	}
+	return b.Outcome()
+}
+
 // JobBugSites lists the sites of the job's last n first-order bugs on repo (every repo when repo is ""),
 // newest first (by when they became bugs). Bugs whose injector episode chose no candidates (an agent that
 // writes code) are listed with no sites.
@@ -73,12 +86,15 @@ func (s *Store) JobBugSites(ctx context.Context, job, repo string, n int) ([]Bug
 	var out []BugSites
 	err := s.read(ctx, "bug sites of job "+job, func(tx *sql.Tx) error {
 		out = out[:0]
-		rows, err := tx.QueryContext(ctx, `SELECT b.id, b.created, b.done, b.reward, b.rate, coalesce(t.value->>'$.action.tool', ''),
+		rows, err := tx.QueryContext(ctx, `SELECT b.id, b.created, b.done, b.reward, b.rate, b.solved, b.failed,
+			coalesce(t.value->>'$.action.tool', ''),
 			coalesce(t.value->>('$.action.decision.rows[' || (t.value->>'$.action.decision.chosen') || '].file'), ''),
 			coalesce(t.value->>('$.action.decision.rows[' || (t.value->>'$.action.decision.chosen') || '].function'), ''),
 			coalesce(t.value->>('$.action.decision.rows[' || (t.value->>'$.action.decision.chosen') || '].operator'), '')
 			FROM (SELECT id, artifact_id, created, status = 'done' AND injector_reward IS NOT NULL AND solve_rate IS NOT NULL AS done,
-				coalesce(injector_reward, 0) AS reward, coalesce(solve_rate, 0) AS rate
+				coalesce(injector_reward, 0) AS reward, coalesce(solve_rate, 0) AS rate,
+				(SELECT count(*) FILTER (WHERE a.success = 1) FROM attempts a WHERE a.bug_id = bugs.id) AS solved,
+				(SELECT count(*) FILTER (WHERE a.success = 0) FROM attempts a WHERE a.bug_id = bugs.id) AS failed
 				FROM bugs WHERE job = ? AND (? = '' OR repo = ?) AND ord = 1 ORDER BY created DESC, id DESC LIMIT ?) b
 			LEFT JOIN episodes e ON e.artifact_id = b.artifact_id AND e.role = 'injector'
 			LEFT JOIN json_each(e.turns) t ON t.value->>'$.action.tool' IN (?, ?) AND t.value->>'$.result.error' IS NULL
@@ -98,7 +114,7 @@ func (s *Store) JobBugSites(ctx context.Context, job, repo string, n int) ([]Bug
 		for rows.Next() {
 			var id, created, tool, file, function, op string
 			var b BugSites
-			if err := rows.Scan(&id, &created, &b.Done, &b.Reward, &b.SolveRate, &tool, &file, &function, &op); err != nil {
+			if err := rows.Scan(&id, &created, &b.Done, &b.Reward, &b.SolveRate, &b.Solved, &b.Failed, &tool, &file, &function, &op); err != nil {
 				return fmt.Errorf("store: bug sites of job %s: %w", job, err)
 			}
 			if cur == nil || cur.Bug != id {

@@ -114,7 +114,14 @@ func TestJobBugSites(t *testing.T) {
 	bug("b2", "r1", injectorTurns(t, "b.py:g", "a.py:", "b.py:g", "run")) // g twice: one bug there
 	bug("b3", "r2", injectorTurns(t, "a.py:f", "run"))
 	seedBug(t, s, "b4", "r1") // an agent that writes code: no decisions
-	// b1 was solved half the time (rewarded), b2 always (−α): both done; b3 is still being solved.
+	// b1 was solved half the time (rewarded), b2 always (−α): both done; b3 is still being solved, with one
+	// attempt that succeeded and two that did not so far.
+	for i, ok := range []bool{false, true, false} {
+		a, e := attempt("b3", i, ok)
+		if err := s.RecordAttempt(ctx, a, e); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if err := s.FinishBug(ctx, "b1", 0.1, 0.5); err != nil {
 		t.Fatal(err)
 	}
@@ -150,12 +157,12 @@ func TestJobBugSites(t *testing.T) {
 	}
 	var got []string
 	for _, b := range list {
-		got = append(got, fmt.Sprintf("%s %d %v %v %g %g", b.Bug, len(b.Sites), b.Operators, b.Done, b.SolveRate, b.Reward))
+		got = append(got, fmt.Sprintf("%s %d %v %v %g %g %d/%d", b.Bug, len(b.Sites), b.Operators, b.Done, b.SolveRate, b.Reward, b.Solved, b.Failed))
 		if b.Created.IsZero() {
 			t.Errorf("bug %s has no creation time", b.Bug)
 		}
 	}
-	want := []string{"b4 0 [] false 0 0", "b3 1 [op_f] false 0 0", "b2 2 [op_g op_ op_g] true 1 -0.8", "b1 1 [op_g] true 0.5 0.1"}
+	want := []string{"b4 0 [] false 0 0 0/0", "b3 1 [op_f] false 0 0 1/2", "b2 2 [op_g op_ op_g] true 1 -0.8 0/0", "b1 1 [op_g] true 0.5 0.1 0/0"}
 	if !slices.Equal(got, want) {
 		t.Errorf("JobBugSites = %q, want %q", got, want)
 	}
@@ -165,7 +172,8 @@ func TestJobBugSites(t *testing.T) {
 }
 
 // TestBugSitesOutcome: a bug is unfinished until done, whatever its rate so far; then never, sometimes or
-// always solved by its solve rate, with the boundaries exact.
+// always solved by its solve rate, with the boundaries exact. Settled is the same, except that a bug not yet
+// done is solved sometimes once one attempt has succeeded and one has not.
 func TestBugSitesOutcome(t *testing.T) {
 	tests := []struct {
 		done bool
@@ -183,6 +191,22 @@ func TestBugSitesOutcome(t *testing.T) {
 	for _, tc := range tests {
 		if got := (BugSites{Done: tc.done, SolveRate: tc.rate}).Outcome(); got != tc.want {
 			t.Errorf("Outcome(done %v, rate %g) = %d, want %d", tc.done, tc.rate, got, tc.want)
+		}
+		if got := (BugSites{Done: tc.done, SolveRate: tc.rate}).Settled(); got != tc.want {
+			t.Errorf("Settled(done %v, rate %g) = %d, want %d", tc.done, tc.rate, got, tc.want)
+		}
+	}
+	settled := []struct {
+		solved, failed int
+		want           Outcome
+	}{{0, 0, Unfinished}, {3, 0, Unfinished}, {0, 3, Unfinished}, {1, 1, SolvedSometimes}, {1, 3, SolvedSometimes}}
+	for _, tc := range settled {
+		b := BugSites{Solved: tc.solved, Failed: tc.failed}
+		if got := b.Settled(); got != tc.want {
+			t.Errorf("Settled(not done, %d solved, %d failed) = %d, want %d", tc.solved, tc.failed, got, tc.want)
+		}
+		if b.Outcome() != Unfinished {
+			t.Errorf("Outcome(not done, %d solved, %d failed) = %d, want Unfinished", tc.solved, tc.failed, b.Outcome())
 		}
 	}
 }
