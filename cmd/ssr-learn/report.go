@@ -580,6 +580,18 @@ func histogramCells(rates []float64) string {
 	return strings.Join(cells, " | ")
 }
 
+// middleShare is how many of the finished bugs' solve rates are strictly between 0 and 1 (store's rule), and
+// that share with its Wilson 95% interval: issue 12's injector criterion, half against half.
+func middleShare(rates []float64) (int, rewards.Interval) {
+	n := 0
+	for _, r := range rates {
+		if (store.BugSites{Done: true, SolveRate: r}).Outcome() == store.SolvedSometimes {
+			n++
+		}
+	}
+	return n, rewards.Wilson(n, len(rates), rewards.Z95)
+}
+
 var rateBins = []string{"0", "(0, .25]", "(.25, .5]", "(.5, .75]", "(.75, 1)", "1"}
 
 // write puts the report into docs/learning.md and its plot into docs/learning.png.
@@ -683,6 +695,11 @@ func (r *report) markdown() string {
 	}{{"first half", r.EarlyRates}, {"second half", r.LateRates}} {
 		p("| %s (%d bugs) | %s |\n", row.name, len(row.rates), histogramCells(row.rates))
 	}
+	em, ei := middleShare(r.EarlyRates)
+	lm, li := middleShare(r.LateRates)
+	p("\nSolved sometimes (strictly between 0 and 1; Wilson 95%% interval): first half %d/%d, %.2f [%.2f, %.2f]; second\n",
+		em, len(r.EarlyRates), ei.Estimate, ei.Lo, ei.Hi)
+	p("half %d/%d, %.2f [%.2f, %.2f]; the intervals %s.\n", lm, len(r.LateRates), li.Estimate, li.Lo, li.Hi, overlapVerb(ei, li))
 	p("\nThe same over the whole run, by what the injector applied (a mutation no one edit undoes, such as\n")
 	p("remove_statement, leaves the native solver nothing to choose: docs/policy.md):\n\n")
 	p("| what the bug applied | %s |\n| --- |%s\n", strings.Join(rateBins, " | "), strings.Repeat(" --- |", len(rateBins)))

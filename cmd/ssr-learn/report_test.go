@@ -50,6 +50,23 @@ func TestMarkdownVerdict(t *testing.T) {
 	}
 }
 
+// middleShare counts the rates strictly between 0 and 1, and the report states both halves with their intervals.
+func TestMiddleShare(t *testing.T) {
+	n, iv := middleShare([]float64{0, 0.25, 0.5, 0.75, 1, 1, 0.01, 0.99})
+	if n != 5 || math.Abs(iv.Estimate-0.625) > 1e-12 || iv.Lo >= 0.625 || iv.Hi <= 0.625 {
+		t.Errorf("middleShare = %d, %+v; want 5 of 8, 0.625 inside its interval", n, iv)
+	}
+	if n, iv := middleShare(nil); n != 0 || iv.Estimate != 0 {
+		t.Errorf("middleShare(nil) = %d, %+v; want none", n, iv)
+	}
+	r := &report{Settings: settings{K: 1, Attempts: 1, Duration: time.Hour}, Windows: make([]window, 2),
+		EarlyRates: []float64{0, 0, 0, 1, 1, 1, 1, 1, 1, 0.5}, LateRates: []float64{0.5, 0.25, 0.75, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0}}
+	if md := r.markdown(); !strings.Contains(md, "first half 1/10, 0.10 [") || !strings.Contains(md, "half 9/10, 0.90 [") ||
+		!strings.Contains(md, "]; the intervals do not overlap.\n\nThe same over the whole run") {
+		t.Errorf("the report's middle share:\n%s", md)
+	}
+}
+
 // summariseSites counts each bug's sites, ranks the functions (ties by name) and averages the reward over the
 // bugs evaluated to the end only.
 func TestSummariseSites(t *testing.T) {
