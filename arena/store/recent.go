@@ -70,8 +70,8 @@ func (b BugSites) Outcome() Outcome {
 
 // Settled is how b ends as far as its evaluated attempts already decide it: its Outcome once done, and
 // SolvedSometimes as soon as one attempt has succeeded and another has not (its solve rate can then only end
-// strictly between 0 and 1), Unfinished otherwise. It tells the injector's spread prior a bug's end up to
-// attempts sooner than Outcome, which the learning report keeps for bugs that finished.
+// strictly between 0 and 1), Unfinished otherwise. The injector's spread prior reads it, to learn of a bug in
+// the middle before its last attempts are evaluated; the learning report keeps Outcome, for bugs that finished.
 func (b BugSites) Settled() Outcome {
 	if !b.Done && b.Solved > 0 && b.Failed > 0 {
 		return SolvedSometimes
