@@ -34,7 +34,7 @@ import (
 // ones, and m = operatorPseudo pseudo-bugs at the repository's rate. No record gives 0; an operator whose
 // bugs end in the middle as often as the repository's do gives about 0 too, and one that does so more
 // often, more. With p = 0.2: four always (or never) solved give ≈ −1.1, eight ≈ −1.6, two of eight in the
-// middle +0.2, four of four +1.3. With no settled bug p = 1/2. A bug counts once for each operator it applied.
+// middle +0.2, four of four +1.3. A bug counts once for each operator it applied.
 // The reference used to be 1/2 whatever the repository's rate: then an operator at the job's usual rate (two
 // of eight in the middle: −0.5) ranked below every operator not yet tried, and one make learn run's injector
 // left negate_condition (9 of its 44 first-half bugs in the middle, the job's 10 of 55) for operators whose
