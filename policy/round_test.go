@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/selfplay-swe/ssr/agent"
@@ -150,7 +151,9 @@ func TestTrainingLearnsTheRewardedChoice(t *testing.T) {
 // can stand in for it.
 func TestInjectorLearnsANumericFeature(t *testing.T) {
 	m, _ := New(DefaultConfig, 1)
-	tr, err := NewTrainer(m, smallTrainConfig())
+	c := smallTrainConfig()
+	c.InjectorPull = 0 // what the features can carry, not how far the pull lets the injector go
+	tr, err := NewTrainer(m, c)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -449,4 +452,107 @@ func paidShare(m *Model, role agent.Role, rows func(n int, seed uint64) []agent.
 		}
 	}
 	return num / 40
+}
+
+// TestInjectorPullHoldsItsPrior: two trainers learn from the same injector episodes, in which a "boundary"
+// row pays and the arena's prior prefers "negate_condition" rows. Without the pull the learned scores take
+// the choices far from the prior; with it (Objective.Pull) the injector still learns the paying rows, but its
+// distance from the prior, KL(p ‖ softmax(prior)), stays a fraction of the free trainer's.
+func TestInjectorPullHoldsItsPrior(t *testing.T) {
+	m, _ := New(DefaultConfig, 1)
+	free, pulled := smallTrainConfig(), smallTrainConfig()
+	free.InjectorPull = 0 // pulled keeps the default
+	trFree, err := NewTrainer(m, free)
+	if err != nil {
+		t.Fatal(err)
+	}
+	trPulled, err := NewTrainer(m, pulled)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := func(n int, seed uint64) []agent.Candidate {
+		cs := testCandidates(n, seed)
+		for i := range cs {
+			if cs[i].Operator == "negate_condition" {
+				cs[i].Prior = 1
+			}
+		}
+		return cs
+	}
+	pays := func(c agent.Candidate) bool { return c.Operator == "boundary" }
+	src := &memSource{}
+	for round := range 6 {
+		// The behaviour is the untrained model, so both trainers see the same episodes.
+		banditFor(t, src, m, agent.Injector, rows, pays, 8, 4, 1, uint64(500+round))
+		for _, tr := range []*Trainer{trFree, trPulled} {
+			if _, err := tr.Round(context.Background(), src); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	before := paidShare(m, agent.Injector, rows, pays, 9000)
+	klFree, paidFree := priorKL(trFree.Model(), rows, 9000), paidShare(trFree.Model(), agent.Injector, rows, pays, 9000)
+	klPulled, paidPulled := priorKL(trPulled.Model(), rows, 9000), paidShare(trPulled.Model(), agent.Injector, rows, pays, 9000)
+	t.Logf("paying rows %.3f before; free: %.3f, KL from the prior %.3f; pulled (κ %g): %.3f, KL %.3f",
+		before, paidFree, klFree, pulled.InjectorPull, paidPulled, klPulled)
+	if klPulled > klFree/2 {
+		t.Errorf("KL from the prior: %.3f with the pull, %.3f without; the pull must hold the injector near its prior", klPulled, klFree)
+	}
+	if paidPulled < before+0.05 {
+		t.Errorf("with the pull the paying rows' probability went from %.3f to %.3f: the injector must still learn", before, paidPulled)
+	}
+}
+
+// TestInjectorPullLeavesTheSolver: the pull is the injector's alone. A trainer that sees only solver
+// episodes ends with the same weights, bit for bit, whatever InjectorPull is.
+func TestInjectorPullLeavesTheSolver(t *testing.T) {
+	m, _ := New(DefaultConfig, 1)
+	src := &memSource{}
+	var models []*Model
+	for _, pull := range []float64{0, 3} {
+		c := smallTrainConfig()
+		c.InjectorPull = pull
+		tr, err := NewTrainer(m, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for round := range 3 {
+			if len(models) == 0 { // the same episodes for both
+				bandit(t, src, m, 4, 4, 2, uint64(600+round))
+			}
+			src := &memSource{groups: src.groups[:4*(round+1)], turns: src.turns}
+			if _, err := tr.Round(context.Background(), src); err != nil {
+				t.Fatal(err)
+			}
+		}
+		models = append(models, tr.Model())
+	}
+	a, b := models[0].params.slices(), models[1].params.slices()
+	for i := range a {
+		if !slices.Equal(a[i], b[i]) {
+			t.Fatalf("%s differs between InjectorPull 0 and 3 after solver-only training", paramNames[i])
+		}
+	}
+}
+
+// priorKL is the mean over 40 lists of 8 that rows makes (seeds from seed0) of KL(p ‖ softmax(prior)), p
+// being the injector's choice distribution: m's scores plus each row's Prior, as the agent samples.
+func priorKL(m *Model, rows func(n int, seed uint64) []agent.Candidate, seed0 uint64) float64 {
+	sum := 0.0
+	for k := range 40 {
+		probe := rows(8, seed0+uint64(k))
+		s, _ := m.Score(context.Background(), agent.Injector, probe)
+		prior := make([]float64, len(probe))
+		for i, c := range probe {
+			s[i] += c.Prior
+			prior[i] = c.Prior
+		}
+		lp, lq := make([]float64, len(s)), make([]float64, len(s))
+		kernels.CPU{}.LogSoftmaxRagged(lp, s, nil, []int{0, len(s)})
+		kernels.CPU{}.LogSoftmaxRagged(lq, prior, nil, []int{0, len(s)})
+		for i := range lp {
+			sum += math.Exp(lp[i]) * (lp[i] - lq[i])
+		}
+	}
+	return sum / 40
 }

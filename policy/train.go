@@ -24,8 +24,12 @@ type TrainConfig struct {
 	Entropy     float64 `json:"entropy"` // entropy bonus β
 	// Hindsight is the weight λ of the supervised term on the fixes the arena found after each solver
 	// choice (Objective.Hindsight); 0 trains on rewards alone.
-	Hindsight   float64 `json:"hindsight"`
-	MaxGradNorm float64 `json:"max_grad_norm"` // global-norm gradient clipping
+	Hindsight float64 `json:"hindsight"`
+	// InjectorPull is the weight κ of KL(p ‖ softmax(prior)) on the injector's decisions (Objective.Pull):
+	// how far its learned scores may take a choice from the arena's spread prior (Candidate.Prior; docs/
+	// design.md, "Spread"), which follows the solver as each bug ends. 0 lets them go anywhere.
+	InjectorPull float64 `json:"injector_pull"`
+	MaxGradNorm  float64 `json:"max_grad_norm"` // global-norm gradient clipping
 	// MaxStaleness drops episodes played by a policy more than this many versions older than the one being
 	// trained (their importance ratios would be too far from 1 to trust).
 	MaxStaleness int64 `json:"max_staleness"`
@@ -46,7 +50,7 @@ type TrainConfig struct {
 // gave them 0.11 (two seeds; `ssr policy transfer`, docs/policy.md).
 var DefaultTrainConfig = TrainConfig{
 	LR: 1e-2, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, WeightDecay: 0,
-	Clip: 0.2, Entropy: 0.01, Hindsight: 1, MaxGradNorm: 1, MaxStaleness: 8, PassK: 1,
+	Clip: 0.2, Entropy: 0.01, Hindsight: 1, InjectorPull: 0.5, MaxGradNorm: 1, MaxStaleness: 8, PassK: 1,
 	Epochs: 2, BatchRows: 4096, MinGroupSize: 2, Seed: 1,
 }
 
@@ -65,6 +69,7 @@ func (c TrainConfig) Validate() error {
 	check(c.Clip > 0 && c.Clip < 1, "clip must be in (0, 1) (got %v)", c.Clip)
 	check(c.Entropy >= 0, "entropy must be at least 0")
 	check(c.Hindsight >= 0, "hindsight must be at least 0")
+	check(c.InjectorPull >= 0, "injector_pull must be at least 0 (got %v)", c.InjectorPull)
 	check(c.MaxGradNorm > 0, "max_grad_norm must be positive")
 	check(c.MaxStaleness >= 0, "max_staleness must be at least 0")
 	check(c.PassK >= 1, "pass_k must be at least 1 (got %d)", c.PassK)
@@ -97,7 +102,7 @@ func NewTrainer(m *Model, c TrainConfig) (*Trainer, error) {
 	}
 	pcg := rand.NewPCG(c.Seed, c.Seed^0x7a11e4)
 	t := &Trainer{
-		cfg: c, obj: Objective{Clip: c.Clip, Entropy: c.Entropy, Hindsight: c.Hindsight}, k: kernels.CPU{},
+		cfg: c, obj: Objective{Clip: c.Clip, Entropy: c.Entropy, Hindsight: c.Hindsight, Pull: c.InjectorPull}, k: kernels.CPU{},
 		model: &Model{cfg: m.cfg, schema: m.schema, version: m.version, params: m.params.clone()},
 		pcg:   pcg, rng: rand.New(pcg), seen: map[string]bool{}, graphs: map[int]*graph{},
 	}
@@ -129,7 +134,7 @@ type Report struct {
 	DroppedTotal int64 `json:"dropped_total"` // over the whole run
 	NoSignal     int   `json:"no_signal"`     // episodes consumed with advantage 0 and no fixes (nothing to learn)
 	Waiting      int   `json:"waiting"`       // episodes in groups still too small
-	Stats        Stats `json:"stats"`         // mean over the round's steps (Fixes: over its decisions with fixes; WithFixes: summed)
+	Stats        Stats `json:"stats"`         // mean over the round's steps (Fixes, PriorKL: over the decisions they apply to; WithFixes, Pulled: summed)
 }
 
 // sample is one decision to train on.
@@ -216,11 +221,14 @@ func (t *Trainer) Round(ctx context.Context, src Source) (Report, error) {
 			rep.Stats.ApproxKL += st.ApproxKL
 			rep.Stats.Fixes += st.Fixes * float64(st.WithFixes) // weighted: a step without fixes says nothing of them
 			rep.Stats.WithFixes += st.WithFixes
+			rep.Stats.PriorKL += st.PriorKL * float64(st.Pulled)
+			rep.Stats.Pulled += st.Pulled
 		}
 	}
 	s := float64(rep.Steps)
 	rep.Stats = Stats{Loss: rep.Stats.Loss / s, Entropy: rep.Stats.Entropy / s, ClipFrac: rep.Stats.ClipFrac / s, ApproxKL: rep.Stats.ApproxKL / s,
-		Fixes: rep.Stats.Fixes / max(1, float64(rep.Stats.WithFixes)), WithFixes: rep.Stats.WithFixes}
+		Fixes: rep.Stats.Fixes / max(1, float64(rep.Stats.WithFixes)), WithFixes: rep.Stats.WithFixes,
+		PriorKL: rep.Stats.PriorKL / max(1, float64(rep.Stats.Pulled)), Pulled: rep.Stats.Pulled}
 	t.model.version++
 	rep.Version, rep.Published = t.model.version, true
 	return rep, nil
@@ -309,6 +317,7 @@ func (t *Trainer) update(mb []sample) (Stats, error) {
 		b.oldLogp = append(b.oldLogp, s.oldLogp)
 		b.advantage = append(b.advantage, s.advantage)
 		b.fixes = append(b.fixes, shifted(s.fixes, at))
+		b.pull = append(b.pull, s.role == agent.Injector)
 		at += len(s.rows)
 		b.offsets = append(b.offsets, at)
 	}
@@ -317,9 +326,11 @@ func (t *Trainer) update(mb []sample) (Stats, error) {
 	for i := range scores {
 		scores[i] /= temp
 	}
+	b.prior = make([]float64, total)
 	at = 0
 	for _, s := range mb { // the agent sampled from score + prior: so is the probability recomputed
 		for j, c := range s.rows {
+			b.prior[at+j] = c.Prior
 			scores[at+j] += c.Prior
 		}
 		at += len(s.rows)

@@ -81,7 +81,7 @@ func smallTrainConfig() TrainConfig {
 func TestObjectiveGradientFiniteDifferences(t *testing.T) {
 	m := randomModel(t, 11)
 	m.cfg.Temperature = 0.7
-	obj := Objective{Clip: 0.2, Entropy: 0.05, Hindsight: 0.8}
+	obj := Objective{Clip: 0.2, Entropy: 0.05, Hindsight: 0.8, Pull: 0.6}
 	r := rand.New(rand.NewPCG(1, 2))
 	fixes := [][]int{{1, 3}, nil, {8}} // two decisions with hindsight fixes, one without
 	var mb []sample
@@ -102,7 +102,7 @@ func TestObjectiveGradientFiniteDifferences(t *testing.T) {
 	w := tm.schema.Width()
 	total := 16
 	x := make([]float64, total*w)
-	b := &batch{offsets: []int{0}}
+	b := &batch{offsets: []int{0}, pull: []bool{true, false, true}} // two decisions pulled toward their prior
 	at := 0
 	for _, s := range mb {
 		tm.schema.Featurise(x[at*w:], s.role, s.rows)
@@ -112,6 +112,9 @@ func TestObjectiveGradientFiniteDifferences(t *testing.T) {
 		b.fixes = append(b.fixes, shifted(s.fixes, at))
 		at += len(s.rows)
 		b.offsets = append(b.offsets, at)
+	}
+	for range total {
+		b.prior = append(b.prior, 2*r.Float64()-1)
 	}
 	loss := func() (float64, []float64) {
 		s := tm.forward(kernels.CPU{}, x, total)

@@ -86,6 +86,7 @@ at the same directory and the native agent follows the newest version.`,
 	f.Float64Var(&tc.Clip, "clip", tc.Clip, "PPO clipping ε of the importance ratio")
 	f.Float64Var(&tc.Entropy, "entropy", tc.Entropy, "entropy bonus β")
 	f.Float64Var(&tc.Hindsight, "hindsight", tc.Hindsight, "weight of the supervised term on the solver's fixes found in hindsight (0: rewards alone)")
+	f.Float64Var(&tc.InjectorPull, "injector-pull", tc.InjectorPull, "weight of the injector's KL from the arena's spread prior (0: its learned scores go anywhere)")
 	f.Int64Var(&tc.MaxStaleness, "max-staleness", tc.MaxStaleness, "drop episodes played more than this many versions ago")
 	f.IntVar(&tc.PassK, "pass-k", tc.PassK, "train solvers for pass@k (advantages from the group's pass@k estimate); 1 is pass@1")
 	f.IntVar(&tc.Epochs, "epochs", tc.Epochs, "passes over each round's decisions")
@@ -186,8 +187,9 @@ func (t *jobTrainer) round(ctx context.Context) (policy.Report, error) {
 	if err := publish(ctx, t.st, t.tr, t.dir, rep); err != nil {
 		return rep, err
 	}
-	fmt.Fprintf(t.out, "version %d: %d decisions from %d episodes, %d steps, loss %.4f, entropy %.3f, clipped %.0f%%, p(fixes) %.3f, %d stale dropped (%d in all)\n",
-		rep.Version, rep.Decisions, rep.Episodes, rep.Steps, rep.Stats.Loss, rep.Stats.Entropy, 100*rep.Stats.ClipFrac, rep.Stats.Fixes, rep.Dropped, rep.DroppedTotal)
+	fmt.Fprintf(t.out, "version %d: %d decisions from %d episodes, %d steps, loss %.4f, entropy %.3f, clipped %.0f%%, p(fixes) %.3f, injector's KL from its prior %.3f, %d stale dropped (%d in all)\n",
+		rep.Version, rep.Decisions, rep.Episodes, rep.Steps, rep.Stats.Loss, rep.Stats.Entropy, 100*rep.Stats.ClipFrac, rep.Stats.Fixes, rep.Stats.PriorKL,
+		rep.Dropped, rep.DroppedTotal)
 	if t.onPublish != nil {
 		t.onPublish(t.tr.Model())
 	}
