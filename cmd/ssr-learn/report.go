@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/selfplay-swe/ssr/agent"
 	"github.com/selfplay-swe/ssr/arena"
 	"github.com/selfplay-swe/ssr/arena/artifact"
 	"github.com/selfplay-swe/ssr/arena/store"
@@ -93,7 +95,10 @@ type report struct {
 	Trained        struct{ Episodes, Decisions, Dropped int } // summed over the published versions' rounds
 	// FixProb is, per published version, the mean probability the trained policy gave the hindsight fixes
 	// of its round's decisions (policy.Stats.Fixes).
-	FixProb     []float64
+	FixProb []float64
+	// PriorKL is, per published version that trained injector decisions, their mean KL from the arena's
+	// prior (policy.Stats.PriorKL).
+	PriorKL     []float64
 	LearnCounts store.Counts
 	LearnStatus string
 	Elapsed     time.Duration
@@ -109,7 +114,9 @@ type report struct {
 	KindRates [][]float64
 	// The mutation operators the learning job's injector applied, and how their bugs ended.
 	Operators []operatorUse
-	Overlap   int // held-out bugs whose bug diff the learning job's injector made too
+	// How the learning job's injector chose among its rows, in its first and second half.
+	EarlyChoices, LateChoices choiceSummary
+	Overlap                   int // held-out bugs whose bug diff the learning job's injector made too
 	// success@1 of both evaluations over the held-out bugs the learning job did not make again
 	UniformUnseen, FinalUnseen rewards.Interval
 	Version                    string // `ssr --version` of the ssr that ran the evaluations
@@ -287,6 +294,9 @@ func gather(ctx context.Context, s settings, db string, stt state, setPath, unif
 			r.KindRates[k] = append(r.KindRates[k], b.SolveRate)
 		}
 	}
+	if r.EarlyChoices, r.LateChoices, err = injectorChoices(ctx, st, stt.LearnJob, half); err != nil {
+		return nil, err
+	}
 	r.Overlap = len(remade)
 	r.UniformUnseen, r.FinalUnseen = r.Uniform.without(remade), r.Final.without(remade)
 	for i := range r.Windows {
@@ -302,6 +312,9 @@ func gather(ctx context.Context, s settings, db string, stt state, setPath, unif
 				r.Trained.Decisions += rep.Decisions
 				r.Trained.Dropped += rep.Dropped
 				r.FixProb = append(r.FixProb, rep.Stats.Fixes)
+				if rep.Stats.Pulled > 0 {
+					r.PriorKL = append(r.PriorKL, rep.Stats.PriorKL)
+				}
 			}
 		}
 	}
@@ -515,6 +528,91 @@ func summariseOperators(early, late []store.BugSites) []operatorUse {
 	return out
 }
 
+// choiceSummary is how the injector chose among its rows: how many choices it made (among two rows or
+// more), how far above a uniform draw's their log-probability was on average (log p + log n, in nats), and
+// the operator it chose most, with how often a uniform draw over the same rows and one from the prior alone
+// (softmax of Candidate.Prior, the arena's spread prior) would have chosen it.
+type choiceSummary struct {
+	Choices  int
+	MeanGain float64
+	Top      string
+	TopCount int
+	Uniform  float64 // expected count of Top under a uniform draw
+	Prior    float64 // expected count of Top under the prior alone
+}
+
+// summariseChoices is the choiceSummary of decisions; those among fewer than two rows, or with a chosen
+// index or log-probability that cannot be, are not counted.
+func summariseChoices(decs []*agent.Decision) choiceSummary {
+	var s choiceSummary
+	counts := map[string]int{}
+	var kept []*agent.Decision
+	for _, d := range decs {
+		if d == nil || len(d.Rows) < 2 || d.Chosen < 0 || d.Chosen >= len(d.Rows) || math.IsNaN(d.LogProb) || math.IsInf(d.LogProb, 0) {
+			continue
+		}
+		kept = append(kept, d)
+		s.MeanGain += d.LogProb + math.Log(float64(len(d.Rows)))
+		counts[d.Rows[d.Chosen].Operator]++
+	}
+	if s.Choices = len(kept); s.Choices == 0 {
+		return s
+	}
+	s.MeanGain /= float64(s.Choices)
+	for op, n := range counts {
+		if n > s.TopCount || n == s.TopCount && op < s.Top {
+			s.Top, s.TopCount = op, n
+		}
+	}
+	for _, d := range kept {
+		maxp := math.Inf(-1)
+		for _, c := range d.Rows {
+			maxp = math.Max(maxp, c.Prior)
+		}
+		in, all, inPrior, allPrior := 0.0, 0.0, 0.0, 0.0
+		for _, c := range d.Rows {
+			e := math.Exp(c.Prior - maxp)
+			all++
+			allPrior += e
+			if c.Operator == s.Top {
+				in++
+				inPrior += e
+			}
+		}
+		s.Uniform += in / all
+		s.Prior += inPrior / allPrior
+	}
+	return s
+}
+
+// injectorChoices reads the decisions of the job's injector episodes and summarises those of the episodes
+// that started before half and of the rest.
+func injectorChoices(ctx context.Context, st *store.Store, job string, half time.Time) (early, late choiceSummary, err error) {
+	eps, err := st.ListEpisodes(ctx, job, store.EpisodeFilter{Role: store.RoleInjector})
+	if err != nil {
+		return early, late, err
+	}
+	var e, l []*agent.Decision
+	for _, ep := range eps {
+		raw, err := st.EpisodeTurns(ctx, ep.ID)
+		if err != nil {
+			return early, late, err
+		}
+		var turns []agent.Turn
+		if err := json.Unmarshal(raw, &turns); err != nil {
+			return early, late, fmt.Errorf("turns of injector episode %s: %w", ep.ID, err)
+		}
+		for _, tn := range turns {
+			if ep.Started.Before(half) {
+				e = append(e, tn.Action.Decision)
+			} else {
+				l = append(l, tn.Action.Decision)
+			}
+		}
+	}
+	return summariseChoices(e), summariseChoices(l), nil
+}
+
 // bugKinds name what a first-order bug's injector applied, by bugKind: whether one solver edit undoes each
 // application, and how many there were.
 var bugKinds = []string{"one mutation, undone by one edit", "2 or more mutations, each undone by one edit", "a mutation no one edit undoes"}
@@ -658,6 +756,11 @@ func (r *report) markdown() string {
 		p("The mean probability the policy gave those fixes, over the decisions each round trained on: %.4f in the first\n", mean(r.FixProb[:k]))
 		p("%d versions, %.4f in the last %d.\n", k, mean(r.FixProb[n-k:]), k)
 	}
+	if n := len(r.PriorKL); n > 0 {
+		k := min(5, n)
+		p("The injector's KL from the arena's spread prior (docs/policy.md, Trainer), over the injector decisions each\n")
+		p("round trained on: %.3f in the first %d versions that trained some, %.3f in the last %d.\n", mean(r.PriorKL[:k]), k, mean(r.PriorKL[n-k:]), k)
+	}
 	p("%d of the held-out bugs were made again by this job's injector (same repository, same bug diff): the mutation\n", r.Overlap)
 	p("space of two small examples is small, so \"held out\" means held out from training as instances, not as kinds.\n")
 	if r.Overlap > 0 {
@@ -712,6 +815,16 @@ func (r *report) markdown() string {
 	for _, u := range r.Operators {
 		p("| `%s` | %d | %d / %d / %d | %d | %d / %d / %d |\n", u.Operator, u.Early, u.EarlyEnds[0], u.EarlyEnds[1], u.EarlyEnds[2],
 			u.Late, u.LateEnds[0], u.LateEnds[1], u.LateEnds[2])
+	}
+	p("\nHow the injector chose among its rows (a site and an operator each), by half: its choices, the mean of log p +\n")
+	p("log n over them (nats above a uniform draw among the same n rows), and the operator it chose most, against\n")
+	p("the count a uniform draw and a draw from the spread prior alone would have given it:\n\n")
+	p("| half | choices | log p + log n | most chosen | chosen | uniform | prior alone |\n| --- | --- | --- | --- | --- | --- | --- |\n")
+	for _, row := range []struct {
+		name string
+		c    choiceSummary
+	}{{"first", r.EarlyChoices}, {"second", r.LateChoices}} {
+		p("| %s | %d | %.2f | `%s` | %d | %.1f | %.1f |\n", row.name, row.c.Choices, row.c.MeanGain, row.c.Top, row.c.TopCount, row.c.Uniform, row.c.Prior)
 	}
 	p("\nWhere the injector's first-order bugs changed the code (a site: the function, or module level, of one applied\n")
 	p("mutation; docs/design.md, \"Spread\"), and the injector's mean reward over those evaluated to the end:\n\n")

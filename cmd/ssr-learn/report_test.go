@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/selfplay-swe/ssr/agent"
 	"github.com/selfplay-swe/ssr/arena/store"
 	"github.com/selfplay-swe/ssr/repos/plugin"
 	"github.com/selfplay-swe/ssr/rewards"
@@ -194,5 +195,34 @@ func TestStageTally(t *testing.T) {
 		if !strings.Contains(md, row) {
 			t.Errorf("the report has no row %q:\n%s", row, md)
 		}
+	}
+}
+
+func TestSummariseChoices(t *testing.T) {
+	rows := func(prior []float64, ops ...string) []agent.Candidate {
+		out := make([]agent.Candidate, len(ops))
+		for i, op := range ops {
+			out[i] = agent.Candidate{Operator: op, Prior: prior[i]}
+		}
+		return out
+	}
+	decs := []*agent.Decision{
+		{Rows: rows([]float64{0, 0, math.Log(2), 0}, "a", "a", "b", "c"), Chosen: 0, LogProb: math.Log(0.5)},
+		{Rows: rows([]float64{0, 0}, "a", "b"), Chosen: 1, LogProb: math.Log(0.4)},
+		nil, // not counted: no decision
+		{Rows: rows([]float64{0}, "b"), Chosen: 0},                                 // one row: no choice
+		{Rows: rows([]float64{0, 0}, "b", "b"), Chosen: 0, LogProb: math.NaN()},    // no log-probability
+		{Rows: rows([]float64{0, 0}, "b", "b"), Chosen: 2, LogProb: math.Log(0.5)}, // a chosen row that is not there
+	}
+	got := summariseChoices(decs)
+	// a and b are chosen once each: the tie goes to a, by name. A uniform draw picks a with 2/4 and 1/2; the
+	// prior alone with 2/5 (weights 1, 1, 2, 1) and 1/2.
+	want := choiceSummary{Choices: 2, MeanGain: (math.Log(0.5*4) + math.Log(0.4*2)) / 2, Top: "a", TopCount: 1, Uniform: 1, Prior: 0.9}
+	if got.Choices != want.Choices || got.Top != want.Top || got.TopCount != want.TopCount ||
+		math.Abs(got.MeanGain-want.MeanGain) > 1e-12 || math.Abs(got.Uniform-want.Uniform) > 1e-12 || math.Abs(got.Prior-want.Prior) > 1e-12 {
+		t.Errorf("summariseChoices = %+v, want %+v", got, want)
+	}
+	if got := summariseChoices(nil); got.Choices != 0 || got.Top != "" || math.IsNaN(got.MeanGain) {
+		t.Errorf("no decisions: %+v", got)
 	}
 }
