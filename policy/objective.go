@@ -52,8 +52,9 @@ type Stats struct {
 // where a decision without fixes has no hindsight term, and q = softmax(prior) is the distribution of a
 // decision's fixed prior alone, for the decisions the batch pulls (the others have no KL term). At the
 // objective's optimum a pulled decision's p is q·exp(Q/κ), normalised, with Q the rows' expected
-// advantages: κ bounds how far what was learned can move it from its prior. The hindsight term does not depend on how the row
-// was chosen, so it needs no importance ratio: the fix is the fix whichever policy acted.
+// advantages: κ bounds how far what was learned can move it from its prior. The hindsight term does not
+// depend on how the row was chosen, so it needs no importance ratio: the fix is the fix whichever policy
+// acted.
 //
 // The log-softmax and its backward are the ragged kernels; the rest is a few operations per decision.
 func (o Objective) lossAndGrad(k kernels.Backend, b *batch, scores, gs []float64) Stats {
