@@ -189,7 +189,7 @@ func (t *jobTrainer) round(ctx context.Context) (policy.Report, error) {
 	}
 	pulled := "no injector decision"
 	if rep.Stats.Pulled > 0 {
-		pulled = fmt.Sprintf("injector's KL from its prior %.3f over %d decisions", rep.Stats.PriorKL, rep.Stats.Pulled)
+		pulled = fmt.Sprintf("injector's KL from its prior %.3f", rep.Stats.PriorKL)
 	}
 	fmt.Fprintf(t.out, "version %d: %d decisions from %d episodes, %d steps, loss %.4f, entropy %.3f, clipped %.0f%%, p(fixes) %.3f, %s, %d stale dropped (%d in all)\n",
 		rep.Version, rep.Decisions, rep.Episodes, rep.Steps, rep.Stats.Loss, rep.Stats.Entropy, 100*rep.Stats.ClipFrac, rep.Stats.Fixes, pulled,
