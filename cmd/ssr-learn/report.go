@@ -820,11 +820,8 @@ func (r *report) markdown() string {
 	p("log n over them (nats above a uniform draw among the same n rows), and the operator it chose most, against\n")
 	p("the count a uniform draw and a draw from the spread prior alone would have given it:\n\n")
 	p("| half | choices | log p + log n | most chosen | chosen | uniform | prior alone |\n| --- | --- | --- | --- | --- | --- | --- |\n")
-	for _, row := range []struct {
-		name string
-		c    choiceSummary
-	}{{"first", r.EarlyChoices}, {"second", r.LateChoices}} {
-		p("| %s | %d | %.2f | `%s` | %d | %.1f | %.1f |\n", row.name, row.c.Choices, row.c.MeanGain, row.c.Top, row.c.TopCount, row.c.Uniform, row.c.Prior)
+	for i, c := range []choiceSummary{r.EarlyChoices, r.LateChoices} {
+		p("| %s | %d | %.2f | `%s` | %d | %.1f | %.1f |\n", []string{"first", "second"}[i], c.Choices, c.MeanGain, c.Top, c.TopCount, c.Uniform, c.Prior)
 	}
 	p("\nWhere the injector's first-order bugs changed the code (a site: the function, or module level, of one applied\n")
 	p("mutation; docs/design.md, \"Spread\"), and the injector's mean reward over those evaluated to the end:\n\n")
