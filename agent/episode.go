@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"math"
 	"time"
 )
 
@@ -130,6 +131,13 @@ type Decision struct {
 	// choice, in hindsight, for the trainer's supervised signal, and keeps them out of the history agents
 	// see. Empty where nothing was checked (the injector) or no row fixes anything.
 	Fixes []int `json:"fixes,omitempty"`
+}
+
+// IsChoice reports whether d is a choice a policy can learn from: among two rows or more (one row has no
+// alternative), with a chosen row that is one of them and a finite behaviour log-probability.
+func (d *Decision) IsChoice() bool {
+	return d != nil && len(d.Rows) >= 2 && d.Chosen >= 0 && d.Chosen < len(d.Rows) &&
+		!math.IsNaN(d.LogProb) && !math.IsInf(d.LogProb, 0)
 }
 
 // Message is one chat message as a model endpoint saw or produced it.

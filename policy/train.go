@@ -257,8 +257,7 @@ func (t *Trainer) advantages(g Group) []float64 {
 func appendDecisions(out []sample, role agent.Role, turns []agent.Turn, adv float64, hindsight bool) []sample {
 	for _, tn := range turns {
 		d := tn.Action.Decision
-		if d == nil || len(d.Rows) < 2 || d.Chosen < 0 || d.Chosen >= len(d.Rows) ||
-			math.IsNaN(d.LogProb) || math.IsInf(d.LogProb, 0) {
+		if !d.IsChoice() {
 			continue
 		}
 		var fixes []int

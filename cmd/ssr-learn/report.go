@@ -19,6 +19,7 @@ import (
 	"github.com/selfplay-swe/ssr/arena"
 	"github.com/selfplay-swe/ssr/arena/artifact"
 	"github.com/selfplay-swe/ssr/arena/store"
+	"github.com/selfplay-swe/ssr/kernels"
 	"github.com/selfplay-swe/ssr/patches"
 	"github.com/selfplay-swe/ssr/policy"
 	"github.com/selfplay-swe/ssr/repos/plugin"
@@ -541,14 +542,14 @@ type choiceSummary struct {
 	Prior    float64 // expected count of Top under the prior alone
 }
 
-// summariseChoices is the choiceSummary of decisions; those among fewer than two rows, or with a chosen
-// index or log-probability that cannot be, are not counted.
+// summariseChoices is the choiceSummary of decisions; those that are not a choice (agent.Decision.IsChoice)
+// are not counted.
 func summariseChoices(decs []*agent.Decision) choiceSummary {
 	var s choiceSummary
 	counts := map[string]int{}
 	var kept []*agent.Decision
 	for _, d := range decs {
-		if d == nil || len(d.Rows) < 2 || d.Chosen < 0 || d.Chosen >= len(d.Rows) || math.IsNaN(d.LogProb) || math.IsInf(d.LogProb, 0) {
+		if !d.IsChoice() {
 			continue
 		}
 		kept = append(kept, d)
@@ -565,22 +566,18 @@ func summariseChoices(decs []*agent.Decision) choiceSummary {
 		}
 	}
 	for _, d := range kept {
-		maxp := math.Inf(-1)
-		for _, c := range d.Rows {
-			maxp = math.Max(maxp, c.Prior)
+		prior := make([]float64, len(d.Rows))
+		for i, c := range d.Rows {
+			prior[i] = c.Prior
 		}
-		in, all, inPrior, allPrior := 0.0, 0.0, 0.0, 0.0
-		for _, c := range d.Rows {
-			e := math.Exp(c.Prior - maxp)
-			all++
-			allPrior += e
+		logq := make([]float64, len(d.Rows))
+		kernels.CPU{}.LogSoftmaxRagged(logq, prior, nil, []int{0, len(d.Rows)})
+		for i, c := range d.Rows {
 			if c.Operator == s.Top {
-				in++
-				inPrior += e
+				s.Uniform += 1 / float64(len(d.Rows))
+				s.Prior += math.Exp(logq[i])
 			}
 		}
-		s.Uniform += in / all
-		s.Prior += inPrior / allPrior
 	}
 	return s
 }
