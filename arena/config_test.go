@@ -162,7 +162,7 @@ func TestJobConfigPresence(t *testing.T) {
 		"hide empty":          {arena: `{hide: ""}`, wantErr: `arena.hide: "" is not a choice`},
 		"curriculum single":   {arena: "{curriculum: single}", got: func(c Config) any { return c.Curriculum }, want: "single"},
 		"curriculum absent":   {arena: "{}", got: func(c Config) any { return c.Curriculum }, want: "all"},
-		"curriculum unknown":  {arena: "{curriculum: easy}", wantErr: `arena.curriculum: "easy" is not a stage (use single, multi, all)`},
+		"curriculum unknown":  {arena: "{curriculum: easy}", wantErr: `arena.curriculum: "easy" is not a stage (use single, double, multi, all)`},
 	} {
 		t.Run(name, func(t *testing.T) {
 			src := base

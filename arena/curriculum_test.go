@@ -6,37 +6,49 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/selfplay-swe/ssr/arena/store"
 	"github.com/selfplay-swe/ssr/repos/plugin"
 )
 
-// TestStageFor: the first stage until there are enough attempts, then the stage the recent solve rate
-// reaches, falling back when the rate falls, and never past the widest stage the config allows.
+// TestStageFor: the first stage until its bugs have enough attempts; then one step at a time, each on the
+// stage before's rate until the stage's own bugs have enough attempts and on their rate after that, falling
+// back a step when that rate is below the hold; and never past the widest stage the config allows.
 func TestStageFor(t *testing.T) {
+	const min = curriculumMinAttempts
+	at := func(attempts, solved int) store.Solves { return store.Solves{Attempts: attempts, Solved: solved} }
+	type rates = map[string]store.Solves
 	tests := map[string]struct {
-		attempts, solved int
-		want             string
-		widest           string
+		solves rates
+		widest string
+		want   string
 	}{
-		"a new job":                       {0, 0, "single", "all"},
-		"too few attempts, all solved":    {curriculumMinAttempts - 1, curriculumMinAttempts - 1, "single", "all"},
-		"enough attempts, none solved":    {curriculumMinAttempts, 0, "single", "all"},
-		"just below multi":                {50, 14, "single", "all"},
-		"multi at 0.30":                   {50, 15, "multi", "all"},
-		"multi just below all":            {50, 24, "multi", "all"},
-		"all at 0.50":                     {50, 25, "all", "all"},
-		"all solved":                      {50, 50, "all", "all"},
-		"the minimum number, half solved": {curriculumMinAttempts, curriculumMinAttempts / 2, "all", "all"},
-		"the wider stage is harder: back": {50, 10, "single", "all"},
-		"all solved, at most single":      {50, 50, "single", "single"},
-		"all solved, at most multi":       {50, 50, "multi", "multi"},
-		"multi rate, at most multi":       {50, 20, "multi", "multi"},
-		"all solved, at most all":         {50, 50, "all", "all"},
-		"an unknown widest: no cap":       {50, 50, "all", "everything"},
+		"a new job":                                {nil, "all", "single"},
+		"too few attempts, all solved":             {rates{"single": at(min-1, min-1)}, "all", "single"},
+		"enough attempts, none solved":             {rates{"single": at(min, 0)}, "all", "single"},
+		"single just below double's entry":         {rates{"single": at(50, 14)}, "all", "single"},
+		"single at 0.30: double":                   {rates{"single": at(50, 15)}, "all", "double"},
+		"single all solved: one step, not more":    {rates{"single": at(100, 100)}, "all", "double"},
+		"double's own bugs too few: entry holds":   {rates{"single": at(50, 15), "double": at(min-1, 0)}, "all", "double"},
+		"double's own bugs hold":                   {rates{"single": at(50, 40), "double": at(min, 3)}, "all", "double"},
+		"double's own bugs fall: back to single":   {rates{"single": at(50, 40), "double": at(min, 2)}, "all", "single"},
+		"double's bugs at 0.30: multi":             {rates{"single": at(30, 10), "double": at(40, 12)}, "all", "multi"},
+		"multi entered, double gone from window":   {rates{"single": at(30, 10), "multi": at(min, 4)}, "all", "multi"},
+		"multi falls: back to double":              {rates{"single": at(30, 10), "multi": at(60, 5)}, "all", "double"},
+		"multi's bugs at 0.50: all":                {rates{"single": at(30, 10), "multi": at(40, 20)}, "all", "all"},
+		"multi's bugs just below all":              {rates{"single": at(30, 10), "multi": at(40, 19)}, "all", "multi"},
+		"all's own bugs hold, multi gone":          {rates{"single": at(30, 10), "multi": at(min-1, 0), "all": at(min, 3)}, "all", "all"},
+		"all falls: back to multi":                 {rates{"single": at(30, 10), "all": at(min, 2)}, "all", "multi"},
+		"a wider stage's own rate outranks single": {rates{"single": at(30, 0), "double": at(min, 4)}, "all", "double"},
+		"bugs no stage planned do not count":       {rates{"": at(100, 100)}, "all", "single"},
+		"all solved everywhere, at most single":    {rates{"single": at(50, 50), "double": at(50, 50)}, "single", "single"},
+		"all solved everywhere, at most double":    {rates{"single": at(50, 50), "double": at(50, 50), "multi": at(50, 50)}, "double", "double"},
+		"all solved everywhere, at most multi":     {rates{"single": at(50, 50), "double": at(50, 50), "multi": at(50, 50)}, "multi", "multi"},
+		"multi solved, an unknown widest: no cap":  {rates{"single": at(50, 50), "multi": at(50, 50)}, "everything", "all"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			if got := stageFor(tc.attempts, tc.solved, tc.widest); got.Name != tc.want {
-				t.Errorf("stageFor(%d, %d, %s) = %s, want %s", tc.attempts, tc.solved, tc.widest, got.Name, tc.want)
+			if got := stageFor(tc.solves, tc.widest); got.Name != tc.want {
+				t.Errorf("stageFor(%v, %s) = %s, want %s", tc.solves, tc.widest, got.Name, tc.want)
 			}
 		})
 	}
@@ -48,9 +60,13 @@ func TestCurriculumStages(t *testing.T) {
 	for i, st := range curriculum {
 		if i > 0 {
 			prev := curriculum[i-1]
-			if st.Enter <= prev.Enter || st.MaxSites < prev.MaxSites || len(st.Operators) < len(prev.Operators) {
-				t.Errorf("stage %s does not widen %s", st.Name, prev.Name)
+			if st.Enter <= curriculumHold || st.MaxSites < prev.MaxSites || len(st.Operators) < len(prev.Operators) ||
+				(st.MaxSites == prev.MaxSites && len(st.Operators) == len(prev.Operators)) {
+				t.Errorf("stage %s does not widen %s, or is entered at a rate its own bugs need not hold", st.Name, prev.Name)
 			}
+		}
+		if st.MinSites < 1 || st.MinSites > st.MaxSites || st.MaxSites > maxInjectSites {
+			t.Errorf("stage %s changes %d..%d sites", st.Name, st.MinSites, st.MaxSites)
 		}
 		for _, op := range st.Operators {
 			if !slices.Contains(injectorOps(StrategyMutation), op) {
@@ -78,12 +94,12 @@ func TestCurriculumStages(t *testing.T) {
 }
 
 type fakeRates struct {
-	attempts, solved int
-	err              error
+	solves map[string]store.Solves
+	err    error
 }
 
-func (f fakeRates) RecentSolves(context.Context, string, int) (int, int, error) {
-	return f.attempts, f.solved, f.err
+func (f fakeRates) StageSolves(context.Context, string, int) (map[string]store.Solves, error) {
+	return f.solves, f.err
 }
 
 // TestPlanStage: the plan gets its stage's operators and 1..MaxSites sites, or the first stage's when its
@@ -95,11 +111,12 @@ func TestPlanStage(t *testing.T) {
 		stage     string
 		wantSites []int
 	}{
-		"single":                     {fakeRates{0, 0, nil}, "all", "single", []int{1}},
-		"multi":                      {fakeRates{50, 20, nil}, "all", "multi", []int{1, 2, 3}},
-		"all":                        {fakeRates{50, 40, nil}, "all", "all", []int{1, 2, 3}},
-		"all solved, single at most": {fakeRates{50, 50, nil}, "single", "single", []int{1}},
-		"store error":                {fakeRates{err: errors.New("database is locked")}, "all", "", nil},
+		"single":                     {fakeRates{nil, nil}, "all", "single", []int{1}},
+		"double":                     {fakeRates{map[string]store.Solves{"single": {Attempts: 50, Solved: 20}}, nil}, "all", "double", []int{1, 2}},
+		"multi":                      {fakeRates{map[string]store.Solves{"single": {Attempts: 50, Solved: 20}, "double": {Attempts: 50, Solved: 20}}, nil}, "all", "multi", []int{1, 2, 3}},
+		"all":                        {fakeRates{map[string]store.Solves{"single": {Attempts: 50, Solved: 20}, "multi": {Attempts: 50, Solved: 40}}, nil}, "all", "all", []int{1, 2, 3}},
+		"all solved, single at most": {fakeRates{map[string]store.Solves{"single": {Attempts: 50, Solved: 50}}, nil}, "single", "single", []int{1}},
+		"store error":                {fakeRates{nil, errors.New("database is locked")}, "all", "", nil},
 	}
 	const plans = 90
 	for name, tc := range tests {
@@ -120,7 +137,7 @@ func TestPlanStage(t *testing.T) {
 					t.Fatal(err)
 				}
 				ref.IntN(maxInjectSites)
-				want := stageFor(tc.rates.attempts, tc.rates.solved, tc.widest)
+				want := stageFor(tc.rates.solves, tc.widest)
 				if want.Name != tc.stage {
 					t.Fatalf("stageFor gives %s, the case says %s", want.Name, tc.stage)
 				}
@@ -131,8 +148,8 @@ func TestPlanStage(t *testing.T) {
 				if plan.Stage != want.Name || !slices.Equal(plan.operators(), want.Operators) {
 					t.Fatalf("plan stage %s operators %v, want stage %s", plan.Stage, plan.Operators, want.Name)
 				}
-				if plan.Sites > want.MaxSites {
-					t.Fatalf("stage %s plan changes %d sites, more than %d", plan.Stage, plan.Sites, want.MaxSites)
+				if plan.Sites < want.MinSites || plan.Sites > want.MaxSites {
+					t.Fatalf("stage %s plan changes %d sites, not %d..%d", plan.Stage, plan.Sites, want.MinSites, want.MaxSites)
 				}
 				seen[plan.Sites] = true
 			}

@@ -61,7 +61,7 @@ type Metadata struct {
 	PolicyVersion int    `json:"policy_version,omitempty"`
 	Agent         string `json:"agent,omitempty"`
 	Description   string `json:"description,omitempty"`
-	// Stage is the curriculum stage (arena's curriculum: single, multi, all) that planned a mutation
+	// Stage is the curriculum stage (arena's curriculum: single, double, multi, all) that planned a mutation
 	// injector's sites and operators; empty for other strategies.
 	Stage string `json:"curriculum_stage,omitempty"`
 }

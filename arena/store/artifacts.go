@@ -46,8 +46,9 @@ func (s *Store) ProposeArtifact(ctx context.Context, a Artifact, injector *Episo
 	a.Created = s.stamp(a.Created)
 	return s.write(ctx, what, func(tx *sql.Tx) error {
 		if _, err := execTx(ctx, tx, what,
-			`INSERT INTO artifacts (id, job, repo, strategy, ord, parent_bug, parent_attempt, policy_version, agent, parts, metadata, created)
-			 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			`INSERT INTO artifacts (id, job, repo, strategy, ord, parent_bug, parent_attempt, policy_version, agent, parts, metadata, created, stage)
+			 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,
+			   CASE json_type(?10, '$.metadata.curriculum_stage') WHEN 'text' THEN json_extract(?10, '$.metadata.curriculum_stage') ELSE '' END)`,
 			a.ID, a.Job, a.Repo, a.Strategy, a.Order, nullString(a.ParentBug), nullString(a.ParentAttempt),
 			a.PolicyVersion, a.Agent, string(a.Parts), metadata, formatTime(a.Created)); err != nil {
 			return err

@@ -194,6 +194,15 @@ ALTER TABLE jobs ADD COLUMN reason TEXT NOT NULL DEFAULT '';
 	`
 CREATE INDEX episodes_stats ON episodes(job, role, policy_version, reward, started, finished);
 `,
+	// 8: the curriculum stage that planned each artifact (its metadata's curriculum_stage, '' for none), so
+	// that the native injector's curriculum reads each stage's recent solve rate without parsing every
+	// artifact of the job. ProposeArtifact fills it from the parts; the artifacts already stored are filled
+	// here, so a resumed job stays at its stage.
+	`
+ALTER TABLE artifacts ADD COLUMN stage TEXT NOT NULL DEFAULT '';
+UPDATE artifacts SET stage = json_extract(parts, '$.metadata.curriculum_stage')
+	WHERE CASE WHEN json_valid(parts) THEN json_type(parts, '$.metadata.curriculum_stage') = 'text' ELSE 0 END;
+`,
 }
 
 // SchemaVersion is the schema version this build of ssr writes.

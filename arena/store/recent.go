@@ -10,19 +10,46 @@ import (
 	"github.com/selfplay-swe/ssr/agent"
 )
 
-// RecentSolves counts the job's last n solver attempts (by the time they finished) and how many of them
-// succeeded: the recent solve rate the native injector's curriculum follows.
-func (s *Store) RecentSolves(ctx context.Context, job string, n int) (attempts, solved int, err error) {
-	err = s.read(ctx, "recent solves of job "+job, func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(success), 0) FROM (
-			SELECT t.success FROM attempts t JOIN bugs b ON b.id = t.bug_id WHERE b.job = ?
-			ORDER BY t.finished DESC, t.id DESC LIMIT ?)`, job, n).Scan(&attempts, &solved)
+// Solves is how many of a set of solver attempts there were and how many of them succeeded.
+type Solves struct{ Attempts, Solved int }
+
+// Rate is the share of the attempts that succeeded, 0 without any.
+func (s Solves) Rate() float64 {
+	if s.Attempts == 0 {
+		return 0
+	}
+	return float64(s.Solved) / float64(s.Attempts)
+}
+
+// StageSolves counts, among the job's last n solver attempts (by the time they finished), those on the bugs
+// of each curriculum stage (the stage that planned the bug's artifact; "" for artifacts no stage planned)
+// and how many of them succeeded: the recent solve rates the native injector's curriculum follows.
+func (s *Store) StageSolves(ctx context.Context, job string, n int) (map[string]Solves, error) {
+	out := map[string]Solves{}
+	err := s.read(ctx, "recent solves of job "+job, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT stage, count(*), coalesce(sum(success), 0) FROM (
+			SELECT a.stage AS stage, t.success AS success FROM attempts t
+			JOIN bugs b ON b.id = t.bug_id JOIN artifacts a ON a.id = b.artifact_id
+			WHERE b.job = ? ORDER BY t.finished DESC, t.id DESC LIMIT ?)
+			GROUP BY stage`, job, n)
 		if err != nil {
 			return fmt.Errorf("store: recent solves of job %s: %w", job, err)
 		}
-		return nil
+		defer rows.Close()
+		for rows.Next() {
+			var stage string
+			var c Solves
+			if err := rows.Scan(&stage, &c.Attempts, &c.Solved); err != nil {
+				return fmt.Errorf("store: recent solves of job %s: %w", job, err)
+			}
+			out[stage] = c
+		}
+		return rows.Err()
 	})
-	return attempts, solved, err
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // SiteKey is how JobBugSites names a site: the file and the enclosing function ("" outside one).

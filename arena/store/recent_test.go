@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -12,38 +13,124 @@ import (
 	"github.com/selfplay-swe/ssr/agent"
 )
 
-// TestRecentSolves: only the last n attempts count, newest first, and a job without attempts has none.
-func TestRecentSolves(t *testing.T) {
+// seedStagedBug stores a valid first-order bug whose artifact the curriculum stage stage planned ("" for
+// none recorded).
+func seedStagedBug(t *testing.T, s *Store, id, stage string) {
+	t.Helper()
+	ctx := context.Background()
+	meta := map[string]any{"repo": "r1", "order": 1}
+	if stage != "" {
+		meta["curriculum_stage"] = stage
+	}
+	p, err := json.Marshal(map[string]any{"test_script": "pytest -q", "test_files": []string{"tests/test_x.py"}, "metadata": meta})
+	if err != nil {
+		t.Fatal(err)
+	}
+	art := "art-" + id
+	if err := s.ProposeArtifact(ctx, Artifact{ID: art, Job: "job-1", Repo: "r1", Strategy: "mutation", Agent: "native", Parts: p}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RecordValidation(ctx, Validation{ArtifactID: art, Valid: true, Step: "inverse", F2P: []string{"t::a"}, P2P: []string{"t::b"}},
+		&Bug{ID: id}, nil, RawLog{Kind: LogOriginal, Output: []byte("2 passed")}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestStageSolves: only the job's last n attempts count, newest first, each under the stage that planned
+// its bug's artifact; a job without attempts has none.
+func TestStageSolves(t *testing.T) {
 	s := openTest(t)
 	seedJob(t, s)
 	ctx := context.Background()
-	if n, k, err := s.RecentSolves(ctx, "job-1", 4); err != nil || n != 0 || k != 0 {
-		t.Fatalf("RecentSolves on a job without attempts = %d, %d, %v; want 0, 0, nil", n, k, err)
+	if got, err := s.StageSolves(ctx, "job-1", 4); err != nil || len(got) != 0 {
+		t.Fatalf("StageSolves on a job without attempts = %v, %v; want none", got, err)
 	}
-	seedBug(t, s, "bug-1", "r1")
-	// Oldest first: two failures, then three successes.
-	for i, ok := range []bool{false, false, true, true, true} {
-		a, ep := attempt("bug-1", i, ok)
+	seedStagedBug(t, s, "bug-s", "single")
+	seedStagedBug(t, s, "bug-d", "double")
+	seedStagedBug(t, s, "bug-n", "")
+	// Oldest first: single fails twice, double succeeds once and fails once, single succeeds, the bug with
+	// no stage fails, single succeeds.
+	steps := []struct {
+		bug string
+		ok  bool
+	}{{"bug-s", false}, {"bug-s", false}, {"bug-d", true}, {"bug-d", false}, {"bug-s", true}, {"bug-n", false}, {"bug-s", true}}
+	for i, st := range steps {
+		a, ep := attempt(st.bug, i, st.ok)
 		if err := s.RecordAttempt(ctx, a, ep); err != nil {
 			t.Fatal(err)
 		}
 	}
-	tests := map[string]struct{ n, wantN, wantSolved int }{
-		"the last three":      {3, 3, 3},
-		"the last four":       {4, 4, 3},
-		"more than there are": {10, 5, 3},
-		"none asked":          {0, 0, 0},
+	tests := map[string]struct {
+		n    int
+		want map[string]Solves
+	}{
+		"the last two":        {2, map[string]Solves{"single": {1, 1}, "": {1, 0}}},
+		"the last four":       {4, map[string]Solves{"single": {2, 2}, "double": {1, 0}, "": {1, 0}}},
+		"more than there are": {20, map[string]Solves{"single": {4, 2}, "double": {2, 1}, "": {1, 0}}},
+		"none asked":          {0, map[string]Solves{}},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			n, k, err := s.RecentSolves(ctx, "job-1", tc.n)
-			if err != nil || n != tc.wantN || k != tc.wantSolved {
-				t.Errorf("RecentSolves(%d) = %d, %d, %v; want %d, %d", tc.n, n, k, err, tc.wantN, tc.wantSolved)
+			got, err := s.StageSolves(ctx, "job-1", tc.n)
+			if err != nil || !maps.Equal(got, tc.want) {
+				t.Errorf("StageSolves(%d) = %v, %v; want %v", tc.n, got, err, tc.want)
 			}
 		})
 	}
-	if n, _, err := s.RecentSolves(ctx, "job-other", 10); err != nil || n != 0 {
-		t.Errorf("another job's attempts = %d, %v; want 0", n, err)
+	if got, err := s.StageSolves(ctx, "job-other", 10); err != nil || len(got) != 0 {
+		t.Errorf("another job's attempts = %v, %v; want none", got, err)
+	}
+	if r := (Solves{4, 1}).Rate(); r != 0.25 {
+		t.Errorf("rate of 1 in 4 = %v", r)
+	}
+	if r := (Solves{}).Rate(); r != 0 {
+		t.Errorf("rate of no attempts = %v, want 0", r)
+	}
+}
+
+// TestStageMigration: migration 8 fills the stage of the artifacts an older ssr stored from their parts,
+// and leaves ” where the parts name none (or name it as something other than a string).
+func TestStageMigration(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "job.db")
+	s, err := Open(ctx, path, withMigrations(migrations[:7]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seedJob(t, s)
+	for id, p := range map[string]string{
+		"art-multi":  `{"metadata": {"curriculum_stage": "multi"}}`,
+		"art-none":   `{"metadata": {"repo": "r1"}}`,
+		"art-number": `{"metadata": {"curriculum_stage": 2}}`,
+		"art-bare":   `{}`,
+	} {
+		if _, err := s.w.ExecContext(ctx, `INSERT INTO artifacts (id, job, repo, strategy, ord, policy_version, agent, parts, created)
+			VALUES (?, 'job-1', 'r1', 'mutation', 1, 0, 'native', ?, '2026-01-01T00:00:00Z')`, id, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+	s, err = Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	got := map[string]string{}
+	rows, err := s.r.QueryContext(ctx, `SELECT id, stage FROM artifacts`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, stage string
+		if err := rows.Scan(&id, &stage); err != nil {
+			t.Fatal(err)
+		}
+		got[id] = stage
+	}
+	want := map[string]string{"art-multi": "multi", "art-none": "", "art-number": "", "art-bare": ""}
+	if !maps.Equal(got, want) {
+		t.Errorf("stages after migration = %v, want %v", got, want)
 	}
 }
 

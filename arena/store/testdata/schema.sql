@@ -31,7 +31,7 @@ CREATE TABLE artifacts (
 	parts          TEXT NOT NULL,
 	metadata       TEXT,
 	created        TEXT NOT NULL
-) STRICT;
+, stage TEXT NOT NULL DEFAULT '') STRICT;
 
 CREATE TABLE attempts (
 	id         TEXT PRIMARY KEY,
