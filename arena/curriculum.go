@@ -48,7 +48,7 @@ const (
 type Stage struct {
 	Name      string
 	MinSites  int      // a mutation changes MinSites..MaxSites sites (the job's draw)
-	MaxSites  int
+	MaxSites  int      // the most sites it changes
 	Operators []string // the mutation operators the injector is offered
 	Enter     float64  // the recent solve rate of the stage before's bugs from which the stage applies
 }
@@ -59,7 +59,8 @@ var invertibleInjectorOps = slices.DeleteFunc(slices.Clone(plugin.InvertibleOper
 	return op == plugin.OpConstantMinusOne
 })
 
-// curriculum lists the stages in order; each applies from its Enter rate up.
+// curriculum lists the stages in order, each entered when the stage before's bugs are solved at its Enter
+// rate (stageFor).
 var curriculum = []Stage{
 	{Name: "single", MinSites: 1, MaxSites: 1, Operators: invertibleInjectorOps, Enter: 0},
 	{Name: "double", MinSites: 2, MaxSites: 2, Operators: invertibleInjectorOps, Enter: 0.30},
