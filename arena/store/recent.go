@@ -22,8 +22,9 @@ func (s Solves) Rate() float64 {
 }
 
 // StageSolves counts, among the job's last n solver attempts (by the time they finished), those on the bugs
-// of each curriculum stage (the stage that planned the bug's artifact; "" for artifacts no stage planned)
-// and how many of them succeeded: the recent solve rates the native injector's curriculum follows.
+// of each curriculum stage (the stage that planned the bug's artifact, an order-2 bug's being its parent's,
+// whose parts it copies; "" for artifacts no stage planned) and how many of them succeeded: the recent solve
+// rates the native injector's curriculum follows.
 func (s *Store) StageSolves(ctx context.Context, job string, n int) (map[string]Solves, error) {
 	out := map[string]Solves{}
 	err := s.read(ctx, "recent solves of job "+job, func(tx *sql.Tx) error {
