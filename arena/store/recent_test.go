@@ -89,7 +89,7 @@ func TestStageSolves(t *testing.T) {
 }
 
 // TestStageMigration: migration 8 fills the stage of the artifacts an older ssr stored from their parts,
-// and leaves ” where the parts name none (or name it as something other than a string).
+// and leaves it empty where the parts name none (or name it as something other than a string).
 func TestStageMigration(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "job.db")
